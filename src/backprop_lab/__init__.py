@@ -1,0 +1,30 @@
+"""backprop-lab: see, measure and trust how backpropagation and gradient descent learn.
+
+The engine is plain NumPy, written to be read: every layer's backward pass sits
+next to its forward pass.  The API follows Keras, so a Keras script runs after
+changing its import line (see ``backprop_lab.compat``).
+"""
+
+from .callbacks import Callback, EarlyStopping, History, TerminateOnNaN
+from .compat import keras  # ``from backprop_lab import keras``
+from .layers import Dense
+from .model import Sequential
+from .optimizers import SGD, Adagrad, Adam, RMSprop
+from .random import set_random_seed
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Adagrad",
+    "Adam",
+    "Callback",
+    "Dense",
+    "EarlyStopping",
+    "History",
+    "RMSprop",
+    "SGD",
+    "Sequential",
+    "TerminateOnNaN",
+    "keras",
+    "set_random_seed",
+]

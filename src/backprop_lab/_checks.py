@@ -1,0 +1,52 @@
+"""Argument checks shared by the engine, with one-line messages.
+
+Every message names the argument, shows what it got and says what is allowed,
+so the command line can print it as it is.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from numbers import Integral, Real
+from typing import Any
+
+
+def check_positive_int(name: str, value: Any) -> int:
+    """Return ``value`` as an int if it is an integer >= 1, else raise."""
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise TypeError(f"{name} must be a positive integer, got {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive integer (>= 1), got {value!r}")
+    return int(value)
+
+
+def check_positive_float(name: str, value: Any) -> float:
+    """Return ``value`` as a float if it is a finite number > 0, else raise."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{name} must be a positive finite number, got {value!r}")
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    return float(value)
+
+
+def check_float_in(name: str, value: Any, low: float, high: float, *, closed_low=True) -> float:
+    """Return ``value`` as a float if ``low <= value < high`` (or ``low < value``)."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    ok_low = value >= low if closed_low else value > low
+    if not (math.isfinite(value) and ok_low and value < high):
+        bracket = "[" if closed_low else "("
+        raise ValueError(f"{name} must be in {bracket}{low}, {high}), got {value!r}")
+    return float(value)
+
+
+def lookup(kind: str, name: Any, table: Mapping[str, Any]) -> Any:
+    """Return ``table[name]``, or raise a ValueError listing the valid names."""
+    if not isinstance(name, str):
+        raise TypeError(f"{kind} must be a name or an object, got {name!r}")
+    key = name.lower()
+    if key not in table:
+        valid = ", ".join(sorted(table))
+        raise ValueError(f"unknown {kind} {name!r}; valid names: {valid}")
+    return table[key]

@@ -1,0 +1,349 @@
+"""``Sequential``: a stack of layers with Keras's compile / fit / evaluate / predict."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import losses, optimizers
+from ._checks import check_float_in, check_positive_int, lookup
+from .callbacks import ProgbarLogger
+from .layers import Input, Layer
+from .metrics import count_correct
+from .progress import Progbar
+from .random import check_random_state
+
+ENGINES = ("auto", "numpy")
+_METRICS = {"accuracy": "accuracy", "acc": "accuracy"}
+
+
+def as_inputs(x, n_features: int | None, dtype) -> np.ndarray:
+    """Check ``x`` and return it as a C-contiguous array of shape ``(n_samples, n_features)``."""
+    X = np.asarray(x)
+    if X.dtype == object or not np.issubdtype(X.dtype, np.number):
+        raise TypeError(f"x must be numeric, got an array of dtype {X.dtype}")
+    X = np.ascontiguousarray(X, dtype=dtype)
+    if X.ndim != 2:
+        raise ValueError(f"x must be 2-D (n_samples, n_features), got shape {X.shape}")
+    if len(X) == 0:
+        raise ValueError("x is empty; need at least one sample")
+    if n_features is not None and X.shape[1] != n_features:
+        raise ValueError(
+            f"x has {X.shape[1]} columns but the model expects {n_features} input features"
+        )
+    if not np.all(np.isfinite(X)):
+        raise ValueError("x contains NaN or infinite values; all inputs must be finite")
+    return X
+
+
+def _refuse(method: str, kwargs: dict) -> None:
+    """Keras options outside the supported subset fail loudly, never silently."""
+    if kwargs:
+        names = ", ".join(f"{k}=" for k in kwargs)
+        raise NotImplementedError(f"{method}({names}) is not supported by backprop_lab")
+
+
+class Sequential:
+    """A linear stack of layers, used as in Keras.
+
+    Parameters
+    ----------
+    layers : list of Layer, optional
+        The layers, first to last.  The first may carry ``input_shape``;
+        otherwise the model is built from the first data it sees.
+    seed : int, numpy Generator or None
+        Seeds the initial weights and the shuffling of batches.  ``None``
+        draws from the global generator (see ``set_random_seed``).
+    dtype : {"float32", "float64"}, optional
+        Precision of weights and arithmetic; float32 by default, as in Keras.
+    name : str, optional
+
+    Examples
+    --------
+    >>> from backprop_lab import Sequential, Dense
+    >>> model = Sequential([Dense(8, "relu", input_shape=(2,)), Dense(1, "sigmoid")])
+    >>> model.compile(optimizer="sgd", loss="binary_crossentropy", metrics=["accuracy"])
+    """
+
+    def __init__(self, layers=None, *, seed=None, dtype=None, name: str | None = None):
+        self.layers: list[Layer] = []
+        self.name = name or "sequential"
+        self._rng = check_random_state(seed)
+        self._dtype = None if dtype is None else np.dtype(dtype)
+        self.compiled = False
+        self.stop_training = False
+        self.history = None
+        self._input_shape = None
+        for layer in layers or []:
+            self.add(layer)
+
+    # ------------------------------------------------------------------ structure
+    def add(self, layer: Layer | Input) -> None:
+        if isinstance(layer, Input) and not self.layers:
+            self._input_shape = layer.shape
+            return
+        if not isinstance(layer, Layer):
+            raise TypeError(f"Sequential takes layers such as Dense, got {layer!r}")
+        self.layers.append(layer)
+        if len(self.layers) == 1:
+            shape = layer.input_shape or self._input_shape
+            if shape is not None:
+                self.build(shape[0])
+        elif self.layers[-2].built:
+            layer.build(self.layers[-2].units, self._rng, self.dtype)
+
+    @property
+    def dtype(self) -> np.dtype:
+        first = self.layers[0].dtype if self.layers else None
+        return self._dtype or first or np.dtype("float32")
+
+    @property
+    def built(self) -> bool:
+        return bool(self.layers) and all(layer.built for layer in self.layers)
+
+    @property
+    def n_features(self) -> int | None:
+        return self.layers[0].W.shape[0] if self.built else None
+
+    def build(self, n_features: int) -> None:
+        """Create every layer's weights for inputs of ``n_features`` columns."""
+        if not self.layers:
+            raise ValueError("the model has no layers; add at least one Dense layer")
+        fan_in = check_positive_int("n_features", n_features)
+        for layer in self.layers:
+            layer.build(fan_in, self._rng, self.dtype)
+            fan_in = layer.units
+
+    @property
+    def params(self) -> list[np.ndarray]:
+        return [p for layer in self.layers for p in layer.params]
+
+    @property
+    def grads(self) -> list[np.ndarray]:
+        return [g for layer in self.layers for g in layer.grads]
+
+    def count_params(self) -> int:
+        return sum(p.size for p in self.params)
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of ``[W1, b1, W2, b2, ...]``; ``W`` of shape ``(fan_in, units)``."""
+        return [p.copy() for p in self.params]
+
+    def set_weights(self, weights) -> None:
+        """Load ``[W1, b1, ...]`` in place; shapes must match ``get_weights()``."""
+        params = self.params
+        weights = list(weights)
+        if len(weights) != len(params):
+            raise ValueError(
+                f"set_weights got {len(weights)} arrays, the model has {len(params)} "
+                "(a kernel and a bias per layer)"
+            )
+        for i, (p, w) in enumerate(zip(params, weights)):
+            w = np.asarray(w)
+            if w.shape != p.shape:
+                raise ValueError(f"weight {i} has shape {w.shape}, expected {p.shape}")
+            if not np.all(np.isfinite(w)):
+                raise ValueError(f"weight {i} contains NaN or infinite values")
+        for p, w in zip(params, weights):
+            p[...] = w
+
+    # ------------------------------------------------------------------ compile
+    def compile(
+        self, optimizer="rmsprop", loss=None, metrics=None, *, engine="auto", **unsupported
+    ):
+        """Choose the optimizer, the loss and the metrics.
+
+        Parameters
+        ----------
+        optimizer : str or Optimizer
+            A name (Keras defaults) or an object such as ``SGD(0.1)``.
+        loss : str or Loss
+            A name from ``losses.LOSSES`` or an object.
+        metrics : list of str, optional
+            Only ``["accuracy"]`` is supported.
+        engine : {"auto", "numpy"}
+            Which training engine runs ``fit``.
+        """
+        _refuse("compile", unsupported)
+        if loss is None:
+            raise ValueError(f"compile needs a loss; valid names: {', '.join(losses.LOSSES)}")
+        self.optimizer = optimizers.get(optimizer)
+        self.loss = losses.get(loss)
+        self.metrics = [lookup("metric", m, _METRICS) for m in (metrics or [])]
+        self.engine = lookup("engine", engine, {e: e for e in ENGINES})
+        self.compiled = True
+
+    def _require_compiled(self, what: str) -> None:
+        if not self.compiled:
+            raise ValueError(f"call compile() before {what}()")
+
+    # ------------------------------------------------------------------ math
+    def forward(self, X: np.ndarray) -> np.ndarray:
+        """Run every layer; returns the output ``P`` of shape ``(n_samples, units)``."""
+        for layer in self.layers:
+            X = layer.forward(X)
+        return X
+
+    def backward(self, Y: np.ndarray, P: np.ndarray) -> None:
+        """Fill every layer's ``grads`` with the gradient of the loss at ``P = forward(X)``."""
+        last = self.layers[-1]
+        if self.loss.fuses_with == last.activation.name:
+            dX = last.backward_z(self.loss.backward_logits(Y, P))
+        else:
+            dX = last.backward(self.loss.backward(Y, P))
+        for layer in reversed(self.layers[:-1]):
+            dX = layer.backward(dX)
+
+    def penalty(self) -> float:
+        """Sum of the layers' regularization terms."""
+        return sum(layer.penalty() for layer in self.layers)
+
+    # ------------------------------------------------------------------ data
+    def _inputs(self, x) -> np.ndarray:
+        X = as_inputs(x, self.n_features, self.dtype)
+        if not self.built:
+            self.build(X.shape[1])
+        return X
+
+    def _targets(self, X, y) -> np.ndarray:
+        Y = self.loss.prepare_targets(y, self.layers[-1].units, self.dtype)
+        if len(Y) != len(X):
+            raise ValueError(f"x has {len(X)} samples but y has {len(Y)}; they must match")
+        return Y
+
+    # ------------------------------------------------------------------ public API
+    def fit(
+        self,
+        x,
+        y,
+        epochs: int = 1,
+        batch_size: int | None = 32,
+        validation_data=None,
+        validation_split: float = 0.0,
+        shuffle: bool = True,
+        verbose: int = 1,
+        callbacks=None,
+        **unsupported,
+    ):
+        """Train with mini-batch gradient descent; returns a ``History``.
+
+        Parameters
+        ----------
+        x : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        epochs : int
+            Passes over the training data.
+        batch_size : int
+            Samples per gradient step (the last batch may be smaller).
+        validation_data : tuple (x_val, y_val), optional
+            Evaluated at the end of each epoch (``val_loss``, ``val_accuracy``).
+        validation_split : float in [0, 1)
+            Fraction of the data, taken from the end before any shuffling, held
+            out for validation (ignored when ``validation_data`` is given).
+        shuffle : bool
+            Draw a new batch order each epoch from the model's generator.
+        verbose : {0, 1, 2}
+            0 silent, 1 a progress bar on a terminal (one line per epoch
+            otherwise), 2 one line per epoch.
+        callbacks : list of Callback, optional
+        """
+        _refuse("fit", unsupported)
+        self._require_compiled("fit")
+        epochs = check_positive_int("epochs", epochs)
+        batch_size = check_positive_int("batch_size", 32 if batch_size is None else batch_size)
+        X = self._inputs(x)
+        Y = self._targets(X, y)
+        if validation_data is None and validation_split:
+            check_float_in("validation_split", validation_split, 0.0, 1.0, closed_low=False)
+            split = int(np.floor(len(X) * (1.0 - validation_split)))
+            if split < 1 or split == len(X):
+                raise ValueError(
+                    f"validation_split={validation_split} leaves no training or no "
+                    f"validation samples out of {len(X)}"
+                )
+            validation = (X[split:], Y[split:])
+            X, Y = X[:split], Y[:split]
+        elif validation_data is not None:
+            if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
+                raise ValueError("validation_data must be a tuple (x_val, y_val)")
+            Xv = self._inputs(validation_data[0])
+            validation = (Xv, self._targets(Xv, validation_data[1]))
+        else:
+            validation = None
+        callbacks = list(callbacks or [])
+        if verbose:
+            callbacks.append(ProgbarLogger(verbose))
+        from .training import fit_loop  # training imports this module
+
+        return fit_loop(self, X, Y, epochs, batch_size, validation, shuffle, callbacks)
+
+    def _evaluate_arrays(self, X, Y) -> dict:
+        """Loss (with regularization) and accuracy of the whole arrays, no callbacks."""
+        P = self.forward(X)
+        logs = {"loss": self.loss(Y, P) + self.penalty()}
+        if self.metrics:
+            logs["accuracy"] = count_correct(Y, P) / len(X)
+        return logs
+
+    def evaluate(self, x, y, batch_size: int | None = None, verbose: int = 1, **unsupported):
+        """Return ``[loss, accuracy]`` on ``(x, y)`` (just the loss without metrics)."""
+        _refuse("evaluate", unsupported)
+        self._require_compiled("evaluate")
+        X = self._inputs(x)
+        Y = self._targets(X, y)
+        logs = self._evaluate_arrays(X, Y)
+        if verbose:
+            n_batches = -(-len(X) // (batch_size or 32))
+            Progbar(n_batches).update(n_batches, logs, finalize=True)
+        return [logs["loss"], logs["accuracy"]] if self.metrics else logs["loss"]
+
+    def predict(
+        self, x, batch_size: int | None = None, verbose: int = 1, **unsupported
+    ) -> np.ndarray:
+        """Return the outputs, shape ``(n_samples, units)``: probabilities for a classifier."""
+        _refuse("predict", unsupported)
+        X = self._inputs(x)
+        chunk = batch_size or 65536  # bounded memory, whole blocks for speed
+        P = np.concatenate([self.forward(X[i : i + chunk]) for i in range(0, len(X), chunk)])
+        if verbose:
+            n_batches = -(-len(X) // (batch_size or 32))
+            Progbar(n_batches).update(n_batches, {}, finalize=True)
+        return P
+
+    # ------------------------------------------------------------------ display
+    def summary(self, print_fn=print) -> None:
+        """Print the layers, their output shapes and parameter counts."""
+        rows = [("Layer (type)", "Output Shape", "Param #")]
+        for i, layer in enumerate(self.layers):
+            name = layer.name or f"dense_{i}"
+            n = layer.count_params() if layer.built else "?"
+            rows.append((f"{name} (Dense, {layer.activation.name})", f"(None, {layer.units})", n))
+        widths = [max(len(str(r[c])) for r in rows) + 2 for c in range(3)]
+        line = "-" * sum(widths)
+        print_fn(f'Model: "{self.name}"')
+        print_fn(line)
+        for j, row in enumerate(rows):
+            print_fn("".join(str(v).ljust(w) for v, w in zip(row, widths)))
+            if j == 0:
+                print_fn(line)
+        print_fn(line)
+        total = self.count_params() if self.built else "? (not built yet)"
+        print_fn(f"Total params: {total}")
+        print_fn(f"dtype: {self.dtype.name}")
+        if self.compiled:
+            print_fn(f"Optimizer: {self.optimizer!r}  Loss: {self.loss.name}")
+            print_fn(f"Engine: {self.engine}")
+
+    def get_config(self) -> dict:
+        return {
+            "name": self.name,
+            "dtype": self.dtype.name,
+            "n_features": self.n_features,
+            "layers": [layer.get_config() for layer in self.layers],
+        }
+
+    def __repr__(self) -> str:
+        inner = ", ".join(repr(layer) for layer in self.layers)
+        return f"Sequential([{inner}])"
+
+    def __call__(self, x) -> np.ndarray:
+        return self.predict(x, verbose=0)

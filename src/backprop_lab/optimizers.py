@@ -1,0 +1,190 @@
+"""Optimizers with Keras 3's update rules and defaults.
+
+``step(params, grads)`` updates each parameter array in place.  Per-parameter
+state (velocities, moments) is kept in lists aligned with ``params`` and
+created on the first step.  Each class's docstring gives its rule as code,
+with ``g`` the gradient and ``w`` the parameter.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._checks import check_float_in, check_positive_float, lookup
+
+
+class Optimizer:
+    """Base class: holds the learning rate and the step counter ``iterations``."""
+
+    name = "optimizer"
+
+    def __init__(self, learning_rate: float):
+        self.learning_rate = check_positive_float("learning_rate", learning_rate)
+        self.iterations = 0
+
+    def _slots(self, params, fill: float = 0.0) -> list[np.ndarray]:
+        return [np.full_like(p, fill) for p in params]
+
+    def build(self, params: list[np.ndarray]) -> None:
+        """Create the state for ``params``; called on the first step."""
+
+    def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
+        if self.iterations == 0:
+            self.build(params)
+        self._update(params, grads)
+        self.iterations += 1
+
+    def _update(self, params, grads) -> None:
+        raise NotImplementedError
+
+    def get_config(self) -> dict:
+        config = {"name": self.name}
+        config.update({k: v for k, v in vars(self).items() if not k.startswith("_")})
+        config.pop("iterations")
+        return config
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
+        return f"{type(self).__name__}({args})"
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, optionally with (Nesterov) momentum.
+
+    ::
+
+        if momentum == 0:  w -= lr * g
+        else:
+            v = momentum * v - lr * g
+            w += momentum * v - lr * g  if nesterov else  v
+    """
+
+    name = "sgd"
+
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False):
+        super().__init__(learning_rate)
+        self.momentum = check_float_in("momentum", momentum, 0.0, 1.0)
+        self.nesterov = bool(nesterov)
+
+    def build(self, params):
+        self._velocities = self._slots(params)
+
+    def _update(self, params, grads):
+        for i, (w, g) in enumerate(zip(params, grads)):
+            lr = w.dtype.type(self.learning_rate)
+            if self.momentum == 0:
+                w -= lr * g
+                continue
+            mu = w.dtype.type(self.momentum)
+            v = self._velocities[i]
+            v[...] = mu * v - lr * g
+            w += (mu * v - lr * g) if self.nesterov else v
+
+
+class Adam(Optimizer):
+    """Adam (Kingma and Ba, 2015), written as Keras writes it.
+
+    ::
+
+        t += 1
+        alpha = lr * sqrt(1 - beta_2**t) / (1 - beta_1**t)
+        m += (g - m) * (1 - beta_1)
+        v += (g**2 - v) * (1 - beta_2)
+        w -= alpha * m / (sqrt(v) + epsilon)
+    """
+
+    name = "adam"
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
+        super().__init__(learning_rate)
+        self.beta_1 = check_float_in("beta_1", beta_1, 0.0, 1.0)
+        self.beta_2 = check_float_in("beta_2", beta_2, 0.0, 1.0)
+        self.epsilon = check_positive_float("epsilon", epsilon)
+
+    def build(self, params):
+        self._m = self._slots(params)
+        self._v = self._slots(params)
+
+    def _update(self, params, grads):
+        t = self.iterations + 1
+        for w, g, m, v in zip(params, grads, self._m, self._v):
+            f = w.dtype.type
+            alpha = (
+                f(self.learning_rate) * np.sqrt(1 - f(self.beta_2) ** t) / (1 - f(self.beta_1) ** t)
+            )
+            m += (g - m) * f(1 - self.beta_1)
+            v += (g * g - v) * f(1 - self.beta_2)
+            w -= m * alpha / (np.sqrt(v) + f(self.epsilon))
+
+
+class RMSprop(Optimizer):
+    """RMSprop (Hinton, 2012), Keras's variant with epsilon inside the root.
+
+    ::
+
+        s = rho * s + (1 - rho) * g**2
+        step = lr * g / sqrt(s + epsilon)
+        if momentum == 0:  w -= step
+        else:              v = momentum * v + step;  w -= v
+    """
+
+    name = "rmsprop"
+
+    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7):
+        super().__init__(learning_rate)
+        self.rho = check_float_in("rho", rho, 0.0, 1.0)
+        self.momentum = check_float_in("momentum", momentum, 0.0, 1.0)
+        self.epsilon = check_positive_float("epsilon", epsilon)
+
+    def build(self, params):
+        self._s = self._slots(params)
+        self._v = self._slots(params)
+
+    def _update(self, params, grads):
+        for w, g, s, v in zip(params, grads, self._s, self._v):
+            f = w.dtype.type
+            s[...] = f(self.rho) * s + f(1 - self.rho) * (g * g)
+            step = f(self.learning_rate) * g / np.sqrt(s + f(self.epsilon))
+            if self.momentum == 0:
+                w -= step
+            else:
+                v[...] = f(self.momentum) * v + step
+                w -= v
+
+
+class Adagrad(Optimizer):
+    """Adagrad (Duchi et al., 2011) as in Keras.
+
+    ::
+
+        s += g**2                      # s starts at initial_accumulator_value
+        w -= lr * g / sqrt(s + epsilon)
+    """
+
+    name = "adagrad"
+
+    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7):
+        super().__init__(learning_rate)
+        self.initial_accumulator_value = check_float_in(
+            "initial_accumulator_value", initial_accumulator_value, 0.0, np.inf
+        )
+        self.epsilon = check_positive_float("epsilon", epsilon)
+
+    def build(self, params):
+        self._s = self._slots(params, self.initial_accumulator_value)
+
+    def _update(self, params, grads):
+        for w, g, s in zip(params, grads, self._s):
+            f = w.dtype.type
+            s += g * g
+            w -= f(self.learning_rate) * g / np.sqrt(s + f(self.epsilon))
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {cls.name: cls for cls in (SGD, Adam, RMSprop, Adagrad)}
+
+
+def get(identifier: str | Optimizer) -> Optimizer:
+    """Return an optimizer from a name (Keras defaults) or an object."""
+    if isinstance(identifier, Optimizer):
+        return identifier
+    return lookup("optimizer", identifier, OPTIMIZERS)()

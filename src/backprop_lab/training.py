@@ -1,0 +1,85 @@
+"""The training loop: epochs of shuffled mini-batches, each one forward pass,
+one backward pass and one optimizer step, with callbacks around them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .callbacks import CallbackList, History
+from .metrics import count_correct
+
+
+def train_epoch(model, X: np.ndarray, Y: np.ndarray, batch_size: int, callbacks) -> dict:
+    """One pass over ``(X, Y)`` in order, in batches; returns the epoch's mean logs.
+
+    The logged loss and accuracy are running means over the epoch of each
+    batch's values *before* its update, weighted by batch size, as Keras logs them.
+    """
+    loss, optimizer = model.loss, model.optimizer
+    params, grads = model.params, model.grads
+    regularized = any(getattr(layer, "kernel_regularizer", None) for layer in model.layers)
+    with_accuracy = bool(model.metrics)
+    batch_hooks = callbacks.wants_batches
+    loss_sum, correct, seen = 0.0, 0, 0
+    for batch, start in enumerate(range(0, len(X), batch_size)):
+        Xb, Yb = X[start : start + batch_size], Y[start : start + batch_size]
+        if batch_hooks:
+            callbacks.on_train_batch_begin(batch)
+        P = model.forward(Xb)
+        batch_loss = loss(Yb, P) + (model.penalty() if regularized else 0.0)
+        loss_sum += batch_loss * len(Xb)
+        if with_accuracy:
+            correct += count_correct(Yb, P)
+        model.backward(Yb, P)
+        optimizer.step(params, grads)
+        seen += len(Xb)
+        if batch_hooks:
+            logs = {"loss": loss_sum / seen}
+            if with_accuracy:
+                logs["accuracy"] = correct / seen
+            callbacks.on_train_batch_end(batch, logs)
+    logs = {"loss": loss_sum / seen}
+    if with_accuracy:
+        logs["accuracy"] = correct / seen
+    return logs
+
+
+def fit_loop(model, X, Y, epochs, batch_size, validation, shuffle, callbacks) -> History:
+    """Run ``epochs`` epochs of ``train_epoch`` with validation and callbacks.
+
+    Parameters
+    ----------
+    model : Sequential
+        A compiled, built model.
+    X : ndarray of shape (n_samples, n_features)
+    Y : ndarray of shape (n_samples, n_outputs)
+        Targets as prepared by the loss.
+    validation : tuple (X_val, Y_val) or None
+    shuffle : bool
+        Permute the samples each epoch with the model's generator.
+    callbacks : list of Callback
+    """
+    history = History()
+    steps = -(-len(X) // batch_size)
+    params = {"epochs": epochs, "steps": steps, "batch_size": batch_size, "samples": len(X)}
+    callbacks = CallbackList([history, *callbacks], model, params)
+    model.history = history
+    model.stop_training = False
+    callbacks.on_train_begin()
+    for epoch in range(epochs):
+        callbacks.on_epoch_begin(epoch)
+        if shuffle:
+            order = model._rng.permutation(len(X))
+            Xe, Ye = X[order], Y[order]
+        else:
+            Xe, Ye = X, Y
+        logs = train_epoch(model, Xe, Ye, batch_size, callbacks)
+        if validation is not None:
+            val_logs = model._evaluate_arrays(*validation)
+            logs.update({f"val_{k}": v for k, v in val_logs.items()})
+        callbacks.on_epoch_end(epoch, logs)
+        if model.stop_training:
+            break
+    callbacks.on_train_end()
+    return history
