@@ -101,7 +101,7 @@ def load_csv(path: PathLike) -> tuple[np.ndarray, np.ndarray]:
     n_columns = 0
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
-            reader = csv.reader(f)
+            reader = csv.reader(f, strict=True)
             try:
                 for row in reader:
                     row = [cell.strip() for cell in row]

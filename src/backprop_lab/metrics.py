@@ -42,3 +42,52 @@ def confusion_matrix(y_true, y_pred, n_classes: int = 2) -> np.ndarray:
     return np.bincount(y_true * n_classes + y_pred, minlength=n_classes**2).reshape(
         n_classes, n_classes
     )
+
+
+def grid_points(extent=(-1.0, 1.0, -1.0, 1.0), resolution: int = 1000) -> np.ndarray:
+    """Centres of a ``resolution`` x ``resolution`` grid of cells over ``extent``.
+
+    Returns an array of shape ``(resolution**2, 2)``; each point stands for a
+    cell of equal area, so averages over it are midpoint-rule integrals.
+    """
+    x0, x1, y0, y1 = extent
+    xs = x0 + (np.arange(resolution) + 0.5) * (x1 - x0) / resolution
+    ys = y0 + (np.arange(resolution) + 0.5) * (y1 - y0) / resolution
+    gx, gy = np.meshgrid(xs, ys)
+    return np.column_stack([gx.ravel(), gy.ravel()])
+
+
+def region_agreement(
+    predict_labels, true_labels, extent=(-1.0, 1.0, -1.0, 1.0), resolution: int = 1000
+) -> dict:
+    """Compare a learned class-1 region with the true one over ``extent``.
+
+    Parameters
+    ----------
+    predict_labels, true_labels : callable
+        Map points of shape ``(n, 2)`` to 0/1 labels of shape ``(n,)``.
+    extent : tuple (x_min, x_max, y_min, y_max)
+        The square the data is drawn from.
+    resolution : int
+        Cells per side; the error of the areas shrinks like ``1 / resolution``.
+
+    Returns
+    -------
+    dict
+        ``disagreement_area``: area where the two regions differ (in the
+        units of ``extent``, so out of 4 for ``[-1, 1]**2``);
+        ``disagreement_fraction``: the same as a fraction of ``extent``;
+        ``iou``: intersection over union of the two class-1 regions.
+    """
+    G = grid_points(extent, resolution)
+    learned = np.asarray(predict_labels(G)).ravel().astype(bool)
+    true = np.asarray(true_labels(G)).ravel().astype(bool)
+    total_area = (extent[1] - extent[0]) * (extent[3] - extent[2])
+    fraction = float(np.mean(learned != true))
+    union = np.count_nonzero(learned | true)
+    iou = np.count_nonzero(learned & true) / union if union else 1.0
+    return {
+        "disagreement_area": fraction * total_area,
+        "disagreement_fraction": fraction,
+        "iou": float(iou),
+    }

@@ -1,0 +1,257 @@
+"""Cross-checks against real Keras 3: same initial weights, same batches, same result.
+
+Each test builds a backprop_lab model, copies its initial weights into the
+equivalent Keras model, trains both on the same data in the same order
+(``shuffle=False``) and compares the final weights, the per-epoch history and
+``evaluate``/``predict``.  Both run in float32, so they can only agree to
+float32 rounding: the engines sum in different orders, and those last-bit
+differences are carried through thousands of steps.
+
+Tolerances
+----------
+Weights: ``rtol=1e-5, atol=1e-6``.  The float32 spacing near 1 is 1.2e-7, so
+1e-6 is about 8 ulps: enough for rounding differences accumulated over 6,250
+steps in weights that happen to end near zero (where a relative tolerance
+means nothing), and still a hundred times smaller than how far every weight
+vector moves during training (asserted, so the comparison cannot pass by
+both models standing still).
+History: ``rtol=1e-4`` on each epoch's loss and accuracy.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+
+from backprop_lab import SGD, Adagrad, Adam, Dense, RMSprop, Sequential
+from backprop_lab.regularizers import L1, L2
+
+WEIGHT_RTOL, WEIGHT_ATOL = 1e-5, 1e-6
+HISTORY_RTOL = 1e-4
+BATCH_SIZE = 32
+
+
+@pytest.fixture(scope="module")
+def keras():
+    # The backend must be chosen before keras is first imported.
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    return pytest.importorskip("keras")
+
+
+# ---------------------------------------------------------------------- data
+def circle_data(n_samples=4000, seed=0):
+    """The article's data: uniform on [-1, 1]^2, label 1 inside the circle of radius 0.5."""
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1.0, 1.0, size=(n_samples, 2)).astype(np.float32)
+    y = ((X**2).sum(axis=1) <= 0.25).astype(np.float32).reshape(-1, 1)
+    return X, y
+
+
+def rings_data(n_samples=3000, seed=1):
+    """Three classes by radius: r < 0.45, 0.45 <= r < 0.8, r >= 0.8 (integer labels).
+
+    3000 samples is 93 full batches of 32 and a last one of 24, so the
+    batch-size weighting of the logged epoch loss is exercised too.
+    """
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1.0, 1.0, size=(n_samples, 2)).astype(np.float32)
+    r = np.sqrt((X**2).sum(axis=1))
+    labels = np.digitize(r, [0.45, 0.8])
+    return X, labels
+
+
+# ---------------------------------------------------------------------- configurations
+@dataclass
+class Config:
+    hidden: list[tuple[int, str]]
+    output: tuple[int, str]
+    loss: str
+    optimizer: tuple[str, dict]  # class name shared by both libraries, keyword arguments
+    epochs: int = 20
+    regularizer: tuple[str, float] | None = None  # ("l1" | "l2", factor), on every kernel
+    data: str = "circle"
+    extra: dict = field(default_factory=dict)
+
+
+SGD_001 = ("SGD", {"learning_rate": 0.01})
+
+CONFIGS = {
+    "tanh_hidden": Config([(8, "tanh")], (1, "sigmoid"), "binary_crossentropy", SGD_001),
+    "sigmoid_hidden": Config([(8, "sigmoid")], (1, "sigmoid"), "binary_crossentropy", SGD_001),
+    "leaky_relu_hidden": Config(
+        [(8, "leaky_relu")], (1, "sigmoid"), "binary_crossentropy", SGD_001
+    ),
+    "two_hidden": Config(
+        [(8, "relu"), (8, "relu")], (1, "sigmoid"), "binary_crossentropy", SGD_001
+    ),
+    "sgd_momentum": Config(
+        [(8, "relu")],
+        (1, "sigmoid"),
+        "binary_crossentropy",
+        ("SGD", {"learning_rate": 0.01, "momentum": 0.9}),
+    ),
+    "sgd_nesterov": Config(
+        [(8, "relu")],
+        (1, "sigmoid"),
+        "binary_crossentropy",
+        ("SGD", {"learning_rate": 0.01, "momentum": 0.9, "nesterov": True}),
+    ),
+    "adam": Config([(8, "relu")], (1, "sigmoid"), "binary_crossentropy", ("Adam", {})),
+    "rmsprop": Config([(8, "relu")], (1, "sigmoid"), "binary_crossentropy", ("RMSprop", {})),
+    "rmsprop_momentum": Config(
+        [(8, "relu")],
+        (1, "sigmoid"),
+        "binary_crossentropy",
+        ("RMSprop", {"momentum": 0.9}),
+    ),
+    # Adagrad's default rate (0.001) barely moves the weights in 20 epochs.
+    "adagrad": Config(
+        [(8, "relu")], (1, "sigmoid"), "binary_crossentropy", ("Adagrad", {"learning_rate": 0.05})
+    ),
+    "l2_regularizer": Config(
+        [(8, "relu")], (1, "sigmoid"), "binary_crossentropy", SGD_001, regularizer=("l2", 0.01)
+    ),
+    "l1_regularizer": Config(
+        [(8, "relu")], (1, "sigmoid"), "binary_crossentropy", SGD_001, regularizer=("l1", 0.001)
+    ),
+    "sigmoid_mse": Config([(8, "tanh")], (1, "sigmoid"), "mse", ("SGD", {"learning_rate": 0.1})),
+    "softmax_categorical": Config(
+        [(16, "relu")],
+        (3, "softmax"),
+        "categorical_crossentropy",
+        ("SGD", {"learning_rate": 0.05}),
+        data="rings",
+    ),
+    "softmax_sparse": Config(
+        [(16, "relu")],
+        (3, "softmax"),
+        "sparse_categorical_crossentropy",
+        ("SGD", {"learning_rate": 0.05}),
+        data="rings",
+    ),
+}
+
+
+def make_data(config: Config):
+    if config.data == "circle":
+        return circle_data()
+    X, labels = rings_data()
+    if config.loss == "sparse_categorical_crossentropy":
+        return X, labels
+    return X, np.eye(3, dtype=np.float32)[labels]
+
+
+def build_pair(keras, config: Config, seed=0):
+    """Our model (compiled, built) and the same network in Keras with our initial weights."""
+    ours_reg = keras_reg = None
+    if config.regularizer is not None:
+        kind, factor = config.regularizer
+        ours_reg = {"l1": L1, "l2": L2}[kind](factor)
+        keras_reg = {"l1": keras.regularizers.L1, "l2": keras.regularizers.L2}[kind](factor)
+    units = [*config.hidden, config.output]
+    ours = Sequential(
+        [
+            Dense(n, act, kernel_regularizer=ours_reg, **({"input_shape": (2,)} if i == 0 else {}))
+            for i, (n, act) in enumerate(units)
+        ],
+        seed=seed,
+    )
+    theirs = keras.Sequential(
+        [keras.Input((2,))]
+        + [keras.layers.Dense(n, act, kernel_regularizer=keras_reg) for n, act in units]
+    )
+    name, kwargs = config.optimizer
+    ours_opt = {"SGD": SGD, "Adam": Adam, "RMSprop": RMSprop, "Adagrad": Adagrad}[name](**kwargs)
+    ours.compile(ours_opt, config.loss, metrics=["accuracy"])
+    theirs.compile(getattr(keras.optimizers, name)(**kwargs), config.loss, metrics=["accuracy"])
+    theirs.set_weights(ours.get_weights())
+    return ours, theirs
+
+
+def train_and_compare(keras, config: Config, validation=None):
+    X, y = make_data(config)
+    ours, theirs = build_pair(keras, config)
+    initial = ours.get_weights()
+    fit_kwargs = dict(
+        epochs=config.epochs,
+        batch_size=BATCH_SIZE,
+        shuffle=False,
+        verbose=0,
+        validation_data=validation,
+    )
+    history = ours.fit(X, y, **fit_kwargs)
+    keras_history = theirs.fit(X, y, **fit_kwargs)
+
+    final, keras_final = ours.get_weights(), theirs.get_weights()
+    for w0, w in zip(initial, keras_final):
+        # Training really moved every array far beyond the tolerance.
+        assert np.max(np.abs(w - w0)) > 100 * WEIGHT_ATOL
+    for i, (a, b) in enumerate(zip(final, keras_final)):
+        np.testing.assert_allclose(a, b, rtol=WEIGHT_RTOL, atol=WEIGHT_ATOL, err_msg=f"weight {i}")
+
+    keys = ["loss", "accuracy"] + (["val_loss", "val_accuracy"] if validation else [])
+    assert sorted(history.history) == sorted(keras_history.history)
+    for key in keys:
+        assert len(history.history[key]) == config.epochs
+        np.testing.assert_allclose(
+            history.history[key], keras_history.history[key], rtol=HISTORY_RTOL, err_msg=key
+        )
+
+    np.testing.assert_allclose(
+        ours.evaluate(X, y, verbose=0),
+        theirs.evaluate(X, y, batch_size=BATCH_SIZE, verbose=0),
+        rtol=HISTORY_RTOL,
+    )
+    np.testing.assert_allclose(
+        ours.predict(X, verbose=0),
+        theirs.predict(X, batch_size=BATCH_SIZE, verbose=0),
+        rtol=WEIGHT_RTOL,
+        atol=WEIGHT_ATOL,
+    )
+    return final, keras_final, history.history, keras_history.history
+
+
+# ---------------------------------------------------------------------- tests
+def test_article_network_matches_keras_after_50_epochs(keras):
+    """Dense(8, relu) -> Dense(1, sigmoid), SGD(0.01), binary cross-entropy, 50 epochs."""
+    config = Config([(8, "relu")], (1, "sigmoid"), "binary_crossentropy", SGD_001, epochs=50)
+    validation = circle_data(1000, seed=7)
+    train_and_compare(keras, config, validation=validation)
+
+
+@pytest.mark.parametrize("name", list(CONFIGS))
+def test_variant_matches_keras(keras, name):
+    train_and_compare(keras, CONFIGS[name])
+
+
+OPTIMIZER_CASES = [
+    ("SGD", {}),
+    ("SGD", {"learning_rate": 0.1, "momentum": 0.9}),
+    ("SGD", {"learning_rate": 0.1, "momentum": 0.9, "nesterov": True}),
+    ("Adam", {}),
+    ("Adam", {"learning_rate": 0.1, "beta_1": 0.5, "beta_2": 0.9, "epsilon": 1e-3}),
+    ("RMSprop", {}),
+    ("RMSprop", {"learning_rate": 0.1, "rho": 0.5, "momentum": 0.9, "epsilon": 1e-3}),
+    ("Adagrad", {}),
+    ("Adagrad", {"learning_rate": 0.1, "initial_accumulator_value": 0.5, "epsilon": 1e-3}),
+]
+
+
+@pytest.mark.parametrize(("name", "kwargs"), OPTIMIZER_CASES)
+def test_optimizer_steps_match_keras_optimizer(keras, name, kwargs):
+    """Ten steps on fixed gradients give the same variables as Keras's own optimizer."""
+    rng = np.random.default_rng(3)
+    shapes = [(3, 2), (2,)]
+    params = [rng.normal(size=s).astype(np.float32) for s in shapes]
+    gradients = [[rng.normal(size=s).astype(np.float32) for s in shapes] for _ in range(10)]
+    variables = [keras.Variable(p) for p in params]
+    ours = {"SGD": SGD, "Adam": Adam, "RMSprop": RMSprop, "Adagrad": Adagrad}[name](**kwargs)
+    theirs = getattr(keras.optimizers, name)(**kwargs)
+    for grads in gradients:
+        ours.step(params, grads)
+        theirs.apply_gradients(zip(grads, variables))
+    for p, v in zip(params, variables):
+        np.testing.assert_allclose(p, keras.ops.convert_to_numpy(v), rtol=1e-6, atol=1e-7)
