@@ -66,7 +66,7 @@ def _check_labels(y: Any, n_samples: int) -> np.ndarray:
     return y.astype(np.int64)
 
 
-def load_csv(path: PathLike) -> tuple[np.ndarray, np.ndarray]:
+def load_csv(path: PathLike, *, labelled: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
     """Read points and labels from a CSV file.
 
     The first non-blank line is a header if none of its fields is a number,
@@ -78,6 +78,9 @@ def load_csv(path: PathLike) -> tuple[np.ndarray, np.ndarray]:
     ----------
     path : str or os.PathLike
         File to read, UTF-8 (a byte-order mark is allowed).
+    labelled : bool
+        Whether the last column holds labels.  ``False`` reads every column as
+        a feature (points to predict) and returns ``y = None``.
 
     Returns
     -------
@@ -99,6 +102,9 @@ def load_csv(path: PathLike) -> tuple[np.ndarray, np.ndarray]:
     features: list[float] = []
     labels: list[int] = []
     n_columns = 0
+    n_rows = 0
+    min_columns = 2 if labelled else 1
+    n_features = None
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
             reader = csv.reader(f, strict=True)
@@ -110,27 +116,30 @@ def load_csv(path: PathLike) -> tuple[np.ndarray, np.ndarray]:
                     where = f"{name} line {reader.line_num}"
                     if n_columns == 0:
                         n_columns = len(row)
-                        if n_columns < 2:
+                        if n_columns < min_columns:
                             raise ValueError(
                                 f"{where}: expected at least 2 columns (features, then the "
                                 f"label), got {n_columns}"
                             )
+                        n_features = n_columns - 1 if labelled else n_columns
                         if not any(_is_number(cell) for cell in row):
                             continue  # header
                     if len(row) != n_columns:
                         raise ValueError(f"{where}: expected {n_columns} columns, got {len(row)}")
-                    features.extend(_parse_number(cell, where) for cell in row[:-1])
-                    labels.append(_parse_label(row[-1], where))
+                    features.extend(_parse_number(cell, where) for cell in row[:n_features])
+                    if labelled:
+                        labels.append(_parse_label(row[-1], where))
+                    n_rows += 1
             except csv.Error as error:
                 raise ValueError(f"{name} line {reader.line_num}: {error}") from None
     except UnicodeDecodeError as error:
         raise ValueError(f"{name}: not UTF-8 text ({error.reason} at byte {error.start})") from None
     if n_columns == 0:
         raise ValueError(f"{name}: file is empty")
-    if not labels:
+    if not n_rows:
         raise ValueError(f"{name}: file has no data rows, only a header")
-    X = np.array(features, dtype=np.float64).reshape(len(labels), n_columns - 1)
-    return X, np.array(labels, dtype=np.int64)
+    X = np.array(features, dtype=np.float64).reshape(n_rows, n_features)
+    return X, np.array(labels, dtype=np.int64) if labelled else None
 
 
 def save_csv(path: PathLike, X: Any, y: Any, *, overwrite: bool = False) -> None:

@@ -74,5 +74,7 @@ def check_gradients(model, X, Y, eps: float = 1e-5) -> list[dict]:
     for i, layer in enumerate(model.layers):
         kernel = relative_error(analytic[2 * i], numeric[2 * i])
         bias = relative_error(analytic[2 * i + 1], numeric[2 * i + 1])
-        rows.append({"layer": repr(layer), "kernel": kernel, "bias": bias, "max": max(kernel, bias)})
+        rows.append(
+            {"layer": repr(layer), "kernel": kernel, "bias": bias, "max": max(kernel, bias)}
+        )
     return rows

@@ -77,11 +77,11 @@ def load_data(settings: Settings) -> Data:
     return Data(X_tr, y_tr, X_te, y_te, true)
 
 
-def build_model(settings: Settings, n_features: int, n_classes: int) -> Sequential:
+def build_model(settings: Settings, n_features: int, n_classes: int, dtype=None) -> Sequential:
     """The network of ``settings``: hidden Dense layers, then the output the loss needs."""
     _, _, model_seed = seeds(settings.seed)
     reg = L2(settings.l2) if settings.l2 else None
-    model = Sequential(seed=model_seed)
+    model = Sequential(seed=model_seed, dtype=dtype)
     fan_in = {"input_shape": (n_features,)}
     for width, act in settings.hidden:
         model.add(Dense(width, act or settings.activation, kernel_regularizer=reg, **fan_in))

@@ -1,0 +1,325 @@
+"""The ``backprop-lab`` command: a thin layer over the Python API.
+
+Every refused input prints one line on stderr and exits with code 2, before
+anything is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__, activations, optimizers
+from .datasets import DATASETS
+from .model import ENGINES
+from .modelio import ModelFileError
+from .settings import RUN_LOSSES, Settings, load_toml
+
+EXIT_BAD_INPUT = 2
+EXIT_DIVERGED = 1
+EXIT_INTERRUPTED = 130
+
+
+class UsageError(Exception):
+    """Bad input from the command line, a config file or a run folder."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but errors are one line (no usage block) and exit code 2."""
+
+    def error(self, message):
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _train_options(p: argparse.ArgumentParser) -> None:
+    """Options shared by demo and train; None means "not given"."""
+    g = p.add_argument_group("data")
+    g.add_argument("--dataset", help=f"{'|'.join(DATASETS)}|csv:PATH (default circle)")
+    g.add_argument("--samples", type=int, help="number of points to generate (default 5000)")
+    g.add_argument("--noise", type=float, help="std of Gaussian jitter of the points")
+    g.add_argument("--test-size", type=float, help="fraction held out for testing (default 0.2)")
+    g = p.add_argument_group("network")
+    g.add_argument("--hidden", help="hidden widths, e.g. 8,8 or 8:tanh,8:relu (default 8)")
+    g.add_argument("--activation", help=f"hidden activation: {', '.join(activations.ACTIVATIONS)}")
+    g.add_argument("--loss", help=f"{', '.join(RUN_LOSSES)} (default binary_crossentropy)")
+    g = p.add_argument_group("training")
+    g.add_argument("--optimizer", help=f"{', '.join(optimizers.OPTIMIZERS)} (default sgd)")
+    g.add_argument("--lr", type=float, help="learning rate (default: the optimizer's, sgd 0.01)")
+    g.add_argument("--momentum", type=float, help="momentum for sgd or rmsprop (default 0)")
+    g.add_argument("--epochs", type=int, help="passes over the training data (default 50)")
+    g.add_argument("--batch-size", type=int, help="samples per gradient step (default 32)")
+    g.add_argument("--l2", type=float, help="L2 penalty on every kernel (default 0)")
+    g.add_argument("--engine", choices=ENGINES, help="training engine (default auto)")
+    g.add_argument("--seed", type=int, help="makes the run reproducible (default: random)")
+    g = p.add_argument_group("output")
+    g.add_argument("--out", help="parent folder of the run folder (default runs)")
+    g.add_argument("--name", help="suffix of the run folder's name")
+    g.add_argument("--config", help="TOML file with the same keys; options given here win")
+    g.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def _settings(args, defaults: Settings) -> Settings:
+    values = load_toml(args.config) if args.config else {}
+    given = {k: v for k, v in vars(args).items() if k in Settings.__dataclass_fields__}
+    values.update({k: v for k, v in given.items() if v is not None})
+    try:
+        return Settings(**{**defaults.to_dict(), **values}).validate()
+    except TypeError as e:
+        raise UsageError(str(e)) from None
+
+
+def _class_name(dataset: str, label: int) -> str:
+    if dataset == "circle":
+        return "inside" if label else "outside"
+    return f"class {label}"
+
+
+def _report(result, folder: Path, files: list[str], out=sys.stdout) -> None:
+    m, s = result.metrics, result.settings
+    majority = int(np.bincount(result.data.y_test).argmax())
+    print(
+        f"\nTest accuracy {m['test_accuracy']:.1%} — always answering "
+        f"'{_class_name(s.dataset, majority)}' would score {m['baseline_accuracy']:.1%}.",
+        file=out,
+    )
+    if "disagreement_area" in m:
+        print(
+            f"The learned region differs from the true one on {m['disagreement_fraction']:.1%} "
+            f"of the square (area {m['disagreement_area']:.3f}); IoU {m['iou']:.2f}.",
+            file=out,
+        )
+    print(f"Run folder: {folder}", file=out)
+    print("  " + "  ".join(files), file=out)
+
+
+def _explain_demo(result, out=sys.stdout) -> None:
+    m, s = result.metrics, result.settings
+    margin = m["test_accuracy"] - m["baseline_accuracy"]
+    steps = s.epochs * -(-m["n_train"] // s.batch_size)
+    lr = s.make_optimizer().learning_rate
+    if margin < 0.05:
+        text = (
+            f"That is barely better than the baseline: {steps:,} {s.optimizer} steps at a "
+            f"learning rate of {lr:g} are too few, too small steps for this network to carve "
+            "out the circle. It does learn it with a larger step (--lr 0.1), more data "
+            "(--samples 50000) or another optimizer (--optimizer adam)."
+        )
+    else:
+        text = (
+            f"The network beats the baseline by {margin:.1%} points: backpropagation and "
+            "gradient descent found a curved boundary from labelled points alone."
+        )
+    print("\n" + text, file=out)
+
+
+def cmd_train(args, *, demo: bool = False) -> int:
+    from .runner import load_data, train_run
+    from .runs import new_run_dir, write_run
+
+    settings = _settings(args, Settings(name="demo" if demo else "run"))
+    if settings.seed is None:
+        settings.seed = int(np.random.default_rng().integers(2**31))
+    data = load_data(settings)  # refuse bad data before creating anything
+    folder = new_run_dir(settings.out, settings.name)
+    result = train_run(settings, verbose=0 if args.quiet else 1, data=data)
+    files = write_run(folder, result)
+    if result.interrupted:
+        n = len(result.epoch_seconds)
+        print(f"\nInterrupted: kept the history and weights of {n} finished epoch(s).")
+    if result.diverged_epoch:
+        print(
+            f"\nTraining diverged in epoch {result.diverged_epoch} (the loss became "
+            "NaN or infinite); try a smaller learning rate (--lr). Saved the weights of "
+            "the last finite epoch.",
+            file=sys.stderr,
+        )
+    _report(result, folder, files)
+    if demo and not (result.interrupted or result.diverged_epoch):
+        _explain_demo(result)
+    if result.interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_DIVERGED if result.diverged_epoch else 0
+
+
+def _load_run(folder):
+    from .modelio import load_model
+    from .runs import read_run
+
+    folder, config = read_run(folder)
+    return folder, config, load_model(folder)
+
+
+def cmd_evaluate(args) -> int:
+    from .metrics import baseline_accuracy
+    from .runner import evaluate_run, load_data
+
+    folder, config, model = _load_run(args.run_dir)
+    base = {k: v for k, v in config["settings"].items() if k in Settings.__dataclass_fields__}
+    overrides = {
+        k: v
+        for k, v in (("dataset", args.dataset), ("samples", args.samples), ("noise", args.noise))
+        if v is not None
+    }
+    if args.seed is not None:
+        overrides["seed"] = args.seed
+    settings = Settings(**{**base, **overrides}).validate()
+    data = load_data(settings)
+    if data.X_test.shape[1] != model.n_features:
+        raise UsageError(
+            f"the model takes {model.n_features} features, the data has {data.X_test.shape[1]}"
+        )
+    m = evaluate_run(model, data)
+    what = "the run's own test split" if not overrides else "the data given"
+    print(f"Evaluated {folder} on {what} ({m['n_test']} points):")
+    print(
+        f"  loss {m['test_loss']:.4f}  accuracy {m['test_accuracy']:.1%}  "
+        f"baseline {baseline_accuracy(data.y_test):.1%}"
+    )
+    if "iou" in m:
+        print(f"  disagreement area {m['disagreement_area']:.3f}  IoU {m['iou']:.3f}")
+    return 0
+
+
+def cmd_predict(args) -> int:
+    from .csvio import load_csv
+
+    folder, _, model = _load_run(args.run_dir)
+    if args.csv:
+        try:
+            X, _ = load_csv(args.csv, labelled=False)
+        except FileNotFoundError:
+            raise UsageError(f"CSV file {args.csv} does not exist") from None
+    elif args.point:
+        X = np.array([args.point], dtype=float)
+    else:
+        raise UsageError("predict needs a point (X1 X2 ...) or --csv FILE")
+    if X.shape[1] != model.n_features:
+        raise UsageError(f"the model takes {model.n_features} features, got {X.shape[1]}")
+    if args.output and Path(args.output).exists():
+        raise UsageError(f"{args.output} exists; refusing to overwrite it")
+    P = model.predict(X, verbose=0)
+    labels = (P[:, 0] > 0.5).astype(int) if P.shape[1] == 1 else P.argmax(axis=1)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    names = [f"x{i + 1}" for i in range(X.shape[1])]
+    probs = ["probability"] if P.shape[1] == 1 else [f"p{k}" for k in range(P.shape[1])]
+    writer.writerow([*names, *probs, "label"])
+    for x, p, label in zip(X, P, labels):
+        writer.writerow([*(repr(float(v)) for v in x), *(f"{v:.6f}" for v in p), int(label)])
+    if args.output:
+        from .modelio import write_atomic
+
+        write_atomic(Path(args.output), buf.getvalue().encode())
+        print(f"Wrote {len(X)} predictions to {args.output}")
+    else:
+        sys.stdout.write(buf.getvalue())
+    return 0
+
+
+def cmd_gradcheck(args) -> int:
+    from .gradcheck import TOLERANCE, check_gradients
+    from .runner import build_model
+
+    settings = _settings(args, Settings(seed=0))
+    n_classes = 3 if settings.loss == "sparse_categorical_crossentropy" else 2
+    model = build_model(settings, 2, n_classes, dtype="float64")  # FD needs float64
+    rng = np.random.default_rng(settings.seed)
+    X = rng.uniform(-1, 1, (args.points, 2))
+    y = rng.integers(0, n_classes, args.points)
+    Y = model.loss.prepare_targets(y, model.layers[-1].units, np.float64)
+    rows = check_gradients(model, X, Y)
+    print(f"Gradient check of {model!r} with {settings.loss} on {args.points} random points")
+    print("(largest relative difference between backprop and central finite differences)")
+    for i, row in enumerate(rows):
+        print(f"  layer {i}: {row['layer']:<36} kernel {row['kernel']:.2e}  bias {row['bias']:.2e}")
+    worst = max(r["max"] for r in rows)
+    ok = worst < TOLERANCE
+    verdict = "PASS" if ok else "FAIL"
+    print(f"{verdict}: largest difference {worst:.2e} (tolerance {TOLERANCE:.0e})")
+    return 0 if ok else 1
+
+
+EXAMPLES = {
+    "demo": "examples:\n  backprop-lab demo\n  backprop-lab demo --seed 1 --lr 0.1",
+    "train": (
+        "examples:\n  backprop-lab train --dataset xor --hidden 8,8 --optimizer adam\n"
+        "  backprop-lab train --dataset csv:points.csv --epochs 100 --out results\n"
+        "  backprop-lab train --config run.toml --seed 3"
+    ),
+    "evaluate": (
+        "examples:\n  backprop-lab evaluate runs/20261128T120000Z-demo\n"
+        "  backprop-lab evaluate runs/20261128T120000Z-demo --samples 100000 --seed 9"
+    ),
+    "predict": (
+        "examples:\n  backprop-lab predict runs/20261128T120000Z-demo 0.1 0.2\n"
+        "  backprop-lab predict runs/20261128T120000Z-demo --csv points.csv --output p.csv"
+    ),
+    "gradcheck": (
+        "examples:\n  backprop-lab gradcheck\n"
+        "  backprop-lab gradcheck --hidden 8:tanh,4:relu --loss mse"
+    ),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    fmt = argparse.RawDescriptionHelpFormatter
+    parser = _Parser(
+        prog="backprop-lab",
+        description="Train, measure and look at small neural networks learning 2-D patterns.",
+        epilog="Run 'backprop-lab COMMAND --help' for a command's options and examples.",
+        formatter_class=fmt,
+    )
+    parser.add_argument("--version", action="version", version=f"backprop-lab {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    def add(name, help_text):
+        return sub.add_parser(
+            name, help=help_text, description=help_text, epilog=EXAMPLES[name], formatter_class=fmt
+        )
+
+    _train_options(add("demo", "The article's experiment: a circle learned by Dense(8)→Dense(1)."))
+    _train_options(add("train", "Train a network on a dataset and write a run folder."))
+    p = add("evaluate", "Evaluate a saved run on its test split or on new data.")
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("--dataset", help="another dataset (name or csv:PATH)")
+    p.add_argument("--samples", type=int, help="points to generate")
+    p.add_argument("--noise", type=float, help="point jitter")
+    p.add_argument("--seed", type=int, help="seed for the generated data")
+    p = add("predict", "Print the probabilities and labels a saved run gives.")
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("point", nargs="*", type=float, metavar="X", help="one point's coordinates")
+    p.add_argument("--csv", help="CSV of points (x1,x2 columns)")
+    p.add_argument("--output", help="write the predictions here as CSV")
+    p = add("gradcheck", "Compare backprop gradients with finite differences, per layer.")
+    _train_options(p)
+    p.add_argument("--points", type=int, default=16, help="random points (default 16)")
+    return parser
+
+
+COMMANDS = {
+    "demo": lambda a: cmd_train(a, demo=True),
+    "train": cmd_train,
+    "evaluate": cmd_evaluate,
+    "predict": cmd_predict,
+    "gradcheck": cmd_gradcheck,
+}
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        return COMMANDS[args.command](args)
+    except (UsageError, ValueError, TypeError, ModelFileError, NotImplementedError) as e:
+        print(f"backprop-lab: error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,525 @@
+"""Pictures of a trained classifier: decision regions and learning curves.
+
+Everything here draws on :class:`matplotlib.figure.Figure` objects with the Agg
+canvas attached, never on pyplot, so no window opens and no global figure list
+grows; the engine never imports this module (only the command line does).
+
+* :func:`plot_boundary` -- predicted probability over the plane, the learned
+  0.5 boundary, optionally the true boundary, training and test points.
+* :func:`plot_curves` -- loss and accuracy per epoch, training vs validation.
+* :func:`save_figure` -- write a PNG atomically.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import secrets
+from collections.abc import Callable, Mapping, Sequence
+from numbers import Real
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+import numpy as np
+from matplotlib import colors as mcolors
+from matplotlib import patheffects
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator, PercentFormatter
+
+__all__ = ["plot_boundary", "plot_curves", "save_figure"]
+
+# RdBu_r (ColorBrewer) is diverging with white at P = 0.5, so the eye finds the
+# uncertain band at once, and its red/blue ends stay distinct for the common
+# red-green colour blindnesses (they differ in the blue channel and in
+# lightness).  The heatmap uses only the middle 70% of the map, so the class
+# colours of the points (the map's dark ends) stand out against it.
+_PROBA_CMAP = mcolors.ListedColormap(
+    matplotlib.colormaps["RdBu_r"](np.linspace(0.15, 0.85, 256)), name="RdBu_r_light"
+)
+_BINARY_CLASS_COLORS = ("#2166ac", "#b2182b")  # RdBu's dark blue and dark red ends
+
+# Okabe & Ito's palette, designed to stay distinguishable under colour
+# blindness; black last since it would make a poor region colour.
+_OKABE_ITO = (
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#F0E442",
+    "#000000",
+)
+
+_MAX_TRAIN_POINTS = 1500
+_MAX_TEST_POINTS = 500
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _check_points(name: str, X: Any) -> np.ndarray:
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"{name} must have shape (n_samples, 2), got {X.shape}")
+    if not np.isfinite(X).all():
+        raise ValueError(f"{name} must contain only finite values, got NaN or infinity")
+    return X
+
+
+def _check_labels(name: str, y: Any, n: int) -> np.ndarray:
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] > 1:  # one-hot
+        y = y.argmax(axis=1)
+    y = y.reshape(-1) if y.ndim == 2 and y.shape[1] == 1 else y
+    if y.ndim != 1 or len(y) != n:
+        raise ValueError(f"{name} must have shape ({n},) to match the points, got {y.shape}")
+    if not np.all(np.isfinite(y.astype(np.float64))) or not np.all(y == np.round(y)):
+        raise ValueError(f"{name} must hold integer class labels")
+    return y.astype(np.int64)
+
+
+def _check_fraction(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{name} must be a number in [0, 1], got {value!r}")
+    if not (math.isfinite(value) and 0.0 <= value <= 1.0):
+        raise ValueError(f"{name} must be a fraction in [0, 1], got {value!r}")
+    return float(value)
+
+
+def _baseline_text(baseline: Any) -> tuple[str, float]:
+    """``0.804 -> ("majority baseline", 0.804)``; ``(label, 0.804)`` keeps the label."""
+    if isinstance(baseline, tuple) and len(baseline) == 2 and isinstance(baseline[0], str):
+        return baseline[0], _check_fraction("baseline", baseline[1])
+    return "majority baseline", _check_fraction("baseline", baseline)
+
+
+def _new_figure(figsize: tuple[float, float]) -> Figure:
+    fig = Figure(figsize=figsize, layout="constrained", facecolor="white")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+# --------------------------------------------------------------------------- boundary
+
+
+def _grid(X_all: np.ndarray, extent: Sequence[float], resolution: int):
+    """Grid covering ``extent`` and every point, padded by 5% of its span."""
+    ext = np.asarray(extent, dtype=np.float64)
+    if ext.shape != (4,) or not np.isfinite(ext).all() or ext[0] >= ext[1] or ext[2] >= ext[3]:
+        raise ValueError(f"extent must be finite (xmin, xmax, ymin, ymax), got {extent!r}")
+    lo, hi = ext[[0, 2]], ext[[1, 3]]
+    if len(X_all):
+        lo, hi = np.minimum(lo, X_all.min(axis=0)), np.maximum(hi, X_all.max(axis=0))
+    pad = 0.05 * (hi - lo)
+    lo, hi = lo - pad, hi + pad
+    xs = np.linspace(lo[0], hi[0], resolution)
+    ys = np.linspace(lo[1], hi[1], resolution)
+    gx, gy = np.meshgrid(xs, ys)
+    return gx, gy, (lo[0], hi[0], lo[1], hi[1])
+
+
+def _evaluate(predict_proba: Callable, grid: np.ndarray) -> np.ndarray:
+    """``(n, k)`` probabilities of the grid points, checked; k = 1 means binary."""
+    P = np.asarray(predict_proba(grid), dtype=np.float64)
+    if P.ndim == 1:
+        P = P[:, None]
+    if P.ndim != 2 or P.shape[0] != len(grid) or P.shape[1] < 1:
+        raise ValueError(
+            f"predict_proba must return shape ({len(grid)},), ({len(grid)}, 1) or "
+            f"({len(grid)}, k), got {P.shape}"
+        )
+    if not np.isfinite(P).all():
+        raise ValueError("predict_proba returned NaN or infinity")
+    if P.min() < -1e-6 or P.max() > 1 + 1e-6:
+        raise ValueError(
+            f"predict_proba must return probabilities in [0, 1], got {P.min():.3g}..{P.max():.3g}"
+        )
+    # Two softmax columns carry the same picture as P(class 1) alone.
+    return P[:, 1:] if P.shape[1] == 2 else P
+
+
+def _subsample(n: int, cap: int) -> np.ndarray:
+    if n <= cap:
+        return np.arange(n)
+    # A fixed seed: the same data give the same picture, and no global RNG is touched.
+    return np.sort(np.random.default_rng(0).choice(n, size=cap, replace=False))
+
+
+def _points_label(kind: str, shown: int, total: int) -> str:
+    return kind if shown == total else f"{kind} ({shown:,} of {total:,} shown)"
+
+
+def plot_boundary(
+    predict_proba: Callable[[np.ndarray], Any],
+    X_train: Any,
+    y_train: Any,
+    X_test: Any = None,
+    y_test: Any = None,
+    *,
+    true_labels: Callable[[np.ndarray], Any] | None = None,
+    accuracy: float | None = None,
+    baseline: float | tuple[str, float] | None = None,
+    title: str | None = None,
+    resolution: int = 300,
+    extent: Sequence[float] = (-1, 1, -1, 1),
+) -> Figure:
+    """Draw a classifier's predicted probability over the plane, with its data.
+
+    Binary models get a heatmap of ``P(class 1)`` with the learned ``P = 0.5``
+    boundary as a solid line; models with ``k > 2`` outputs get their arg-max
+    regions in a colour-blind-safe qualitative palette.  Boundaries are drawn
+    above the points so the data never hide them.
+
+    Parameters
+    ----------
+    predict_proba : callable
+        Maps an ndarray of shape (m, 2) to probabilities of shape (m,) or
+        (m, 1) (class 1, binary), (m, 2) (softmax, column 1 is used) or (m, k).
+    X_train : array-like of shape (n_train, 2)
+        Training points, drawn as small semi-transparent dots; at most 1,500
+        (a fixed random subset) are drawn, and the legend says so.
+    y_train : array-like of shape (n_train,) or (n_train, k)
+        Integer labels, or one-hot rows.
+    X_test, y_test : array-like of shape (n_test, 2) and (n_test,), optional
+        Test points, drawn as black-edged triangles (at most 500).  Give both or neither.
+    true_labels : callable, optional
+        Maps an ndarray of shape (m, 2) to the true labels of shape (m,); its
+        boundary is drawn dashed.
+    accuracy : float, optional
+        Accuracy in [0, 1] to show in the title ("test accuracy" if test
+        points are given).
+    baseline : float or (str, float), optional
+        Baseline accuracy in [0, 1] for the title, optionally with its name,
+        e.g. ``("always 'outside'", 0.804)``.
+    title : str, optional
+        First title line; the accuracies go on the line below.
+    resolution : int, default=300
+        Grid points per axis.
+    extent : (xmin, xmax, ymin, ymax), default=(-1, 1, -1, 1)
+        Region to draw, widened to hold every point and padded by 5%.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+        A 7 x 6 inch figure with the Agg canvas attached.
+    """
+    X_train = _check_points("X_train", X_train)
+    y_train = _check_labels("y_train", y_train, len(X_train))
+    if (X_test is None) != (y_test is None):
+        raise ValueError("give X_test and y_test together, or neither")
+    if X_test is not None:
+        X_test = _check_points("X_test", X_test)
+        y_test = _check_labels("y_test", y_test, len(X_test))
+    if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 2:
+        raise ValueError(f"resolution must be an integer >= 2, got {resolution!r}")
+    X_all = X_train if X_test is None else np.vstack([X_train, X_test])
+    gx, gy, box = _grid(X_all, extent, resolution)
+    grid = np.column_stack([gx.ravel(), gy.ravel()])
+    P = _evaluate(predict_proba, grid)
+    binary = P.shape[1] == 1
+
+    n_classes = 2 if binary else P.shape[1]
+    y_all = y_train if y_test is None else np.concatenate([y_train, y_test])
+    if len(y_all) and (y_all.min() < 0 or y_all.max() >= n_classes):
+        raise ValueError(f"labels must be in 0..{n_classes - 1} for this model")
+
+    fig = _new_figure((7.0, 6.0))
+    ax = fig.add_subplot()
+    ax.set_facecolor("white")
+    handles: list[Any] = []
+    image_kw = dict(origin="lower", extent=box, aspect="equal", zorder=0)
+
+    if binary:
+        class_colors = list(_BINARY_CLASS_COLORS)
+        field = P[:, 0].reshape(gx.shape)
+        image = ax.imshow(
+            field, cmap=_PROBA_CMAP, vmin=0.0, vmax=1.0, interpolation="bilinear", **image_kw
+        )
+        cbar = fig.colorbar(image, ax=ax, shrink=0.8, ticks=[0, 0.25, 0.5, 0.75, 1])
+        cbar.set_label("P(class 1)")
+        cbar.ax.axhline(0.5, color="black", linewidth=1.5)
+        learned_levels = [0.5]
+        learned_label = "learned boundary (P = 0.5)"
+    else:
+        palette = _OKABE_ITO if n_classes <= len(_OKABE_ITO) else _tab20()
+        class_colors = list(palette[:n_classes])
+        # Lightened region colours, so points in the full colours remain visible.
+        light = [_lighten(c, 0.6) for c in class_colors]
+        field = P.argmax(axis=1).reshape(gx.shape).astype(np.float64)
+        norm = mcolors.BoundaryNorm(np.arange(n_classes + 1) - 0.5, n_classes)
+        image = ax.imshow(
+            field,
+            cmap=mcolors.ListedColormap(light),
+            norm=norm,
+            interpolation="nearest",
+            **image_kw,
+        )
+        cbar = fig.colorbar(image, ax=ax, shrink=0.8, ticks=np.arange(n_classes))
+        cbar.set_label("predicted class")
+        learned_levels = list(np.arange(n_classes - 1) + 0.5)
+        learned_label = "learned boundary"
+
+    levels = _levels_inside(field, learned_levels)
+    if levels:
+        ax.contour(gx, gy, field, levels=levels, colors="black", linewidths=2.0, zorder=4)
+    else:
+        learned_label += " (none in view)"
+    handles.append(Line2D([], [], color="black", linewidth=2.0, label=learned_label))
+
+    if true_labels is not None:
+        truth = np.asarray(true_labels(grid), dtype=np.float64).reshape(-1)
+        if truth.shape != (len(grid),):
+            raise ValueError(f"true_labels must return shape ({len(grid)},), got {truth.shape}")
+        truth = truth.reshape(gx.shape)
+        # A white halo keeps the dashes visible where they lie on the learned line.
+        halo = [patheffects.withStroke(linewidth=4.0, foreground="white")]
+        style = dict(colors="black", linewidths=1.8, linestyles="dashed", zorder=5)
+        levels = _levels_inside(truth, learned_levels)
+        if levels:
+            cs = ax.contour(gx, gy, truth, levels=levels, **style)
+            cs.set_path_effects(halo)
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color="black",
+                linewidth=1.8,
+                linestyle="--",
+                path_effects=halo,
+                label="true boundary",
+            )
+        )
+
+    for k, color in enumerate(class_colors):
+        handles.append(Patch(facecolor=color, edgecolor="none", label=f"class {k}"))
+
+    shown = _subsample(len(X_train), _MAX_TRAIN_POINTS)
+    ax.scatter(
+        X_train[shown, 0],
+        X_train[shown, 1],
+        s=7,
+        c=[class_colors[k] for k in y_train[shown]],
+        alpha=0.6,
+        linewidths=0,
+        zorder=2,
+    )
+    handles.append(
+        Line2D(
+            [],
+            [],
+            linestyle="none",
+            marker="o",
+            markersize=4,
+            color="0.35",
+            alpha=0.8,
+            label=_points_label("train", len(shown), len(X_train)),
+        )
+    )
+    if X_test is not None:
+        shown = _subsample(len(X_test), _MAX_TEST_POINTS)
+        ax.scatter(
+            X_test[shown, 0],
+            X_test[shown, 1],
+            s=22,
+            marker="^",
+            c=[class_colors[k] for k in y_test[shown]],
+            edgecolors="black",
+            linewidths=0.6,
+            alpha=0.9,
+            zorder=3,
+        )
+        handles.append(
+            Line2D(
+                [],
+                [],
+                linestyle="none",
+                marker="^",
+                markersize=6,
+                color="0.6",
+                markeredgecolor="black",
+                markeredgewidth=0.6,
+                label=_points_label("test", len(shown), len(X_test)),
+            )
+        )
+
+    ax.set_xlim(box[0], box[1])
+    ax.set_ylim(box[2], box[3])
+    ax.set_xlabel("x1")
+    ax.set_ylabel("x2")
+
+    lines = [title] if title else []
+    scores = []
+    if accuracy is not None:
+        name = "test accuracy" if X_test is not None else "accuracy"
+        scores.append(f"{name} {100 * _check_fraction('accuracy', accuracy):.1f}%")
+    if baseline is not None:
+        name, value = _baseline_text(baseline)
+        scores.append(f"{name}: {100 * value:.1f}%")
+    if scores:
+        lines.append(" · ".join(scores))
+    if lines:
+        ax.set_title("\n".join(lines))
+
+    fig.legend(
+        handles=handles, loc="outside lower center", ncols=3, fontsize="small", frameon=False
+    )
+    return fig
+
+
+def _levels_inside(field: np.ndarray, levels: list[float]) -> list[float]:
+    """The contour levels the field actually crosses."""
+    return [lv for lv in levels if field.min() < lv < field.max()]
+
+
+def _lighten(color: Any, amount: float) -> tuple[float, float, float]:
+    """Mix ``color`` with white; ``amount`` = 0 keeps it, 1 gives white."""
+    rgb = np.asarray(mcolors.to_rgb(color))
+    return tuple(rgb + (1.0 - rgb) * amount)
+
+
+def _tab20() -> list[Any]:
+    # Beyond eight classes no palette stays colour-blind safe; tab20 at least stays distinct.
+    return list(matplotlib.colormaps["tab20"].colors)
+
+
+# --------------------------------------------------------------------------- curves
+
+
+def plot_curves(
+    history: Mapping[str, Sequence[float]],
+    *,
+    baseline: float | tuple[str, float] | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Draw loss and accuracy per epoch, training vs validation.
+
+    Parameters
+    ----------
+    history : mapping of str to sequence of float
+        ``History.history``: ``"loss"`` is required; ``"accuracy"`` (or
+        ``"acc"``) and the ``"val_"`` versions are drawn when present.
+        Accuracies are fractions in [0, 1].  Epochs are numbered from 1.
+    baseline : float or (str, float), optional
+        Baseline accuracy in [0, 1], drawn as a dashed horizontal line on the
+        accuracy panel, optionally with its name.
+    title : str, optional
+        Title over both panels.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+        A 10 x 4 inch figure with the Agg canvas attached.
+    """
+    if "loss" not in history:
+        raise ValueError(f"history must contain 'loss', got keys {sorted(history)}")
+    acc_key = next((k for k in ("accuracy", "acc") if k in history), None)
+
+    fig = _new_figure((10.0, 4.0))
+    ax_loss, ax_acc = fig.subplots(1, 2)
+    _draw_series(ax_loss, history, "loss")
+    ax_loss.set_title("loss")
+    ax_loss.set_ylabel("loss")
+
+    if acc_key is not None:
+        _draw_series(ax_acc, history, acc_key)
+    else:
+        ax_acc.text(
+            0.5,
+            0.5,
+            "no accuracy recorded",
+            ha="center",
+            va="center",
+            transform=ax_acc.transAxes,
+            color="0.4",
+        )
+    if baseline is not None:
+        name, value = _baseline_text(baseline)
+        ax_acc.axhline(
+            value, color="0.3", linestyle="--", linewidth=1.2, label=f"{name} ({100 * value:.1f}%)"
+        )
+    ax_acc.set_title("accuracy")
+    ax_acc.set_ylabel("accuracy")
+    ax_acc.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
+
+    for ax in (ax_loss, ax_acc):
+        ax.set_facecolor("white")
+        ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(True, alpha=0.3)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize="small")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def _draw_series(ax: Any, history: Mapping[str, Sequence[float]], key: str) -> None:
+    for name, label, color in (
+        (key, "training", "#0072B2"),
+        (f"val_{key}", "validation", "#D55E00"),
+    ):
+        if name not in history:
+            continue
+        values = np.asarray(history[name], dtype=np.float64).reshape(-1)
+        # A diverged run logs inf; leave a gap there rather than squash the axis.
+        values[~np.isfinite(values)] = np.nan
+        epochs = np.arange(1, len(values) + 1)
+        marker = "o" if len(values) <= 30 else None
+        ax.plot(
+            epochs, values, color=color, marker=marker, markersize=3, linewidth=1.6, label=label
+        )
+
+
+# --------------------------------------------------------------------------- saving
+
+
+def save_figure(fig: Figure, path: str | os.PathLike, *, dpi: float = 120) -> Path:
+    """Write ``fig`` as a PNG at ``path`` atomically.
+
+    The picture is written to a hidden temporary file in the same folder and
+    then renamed over ``path`` (``os.replace``), so a reader sees either the
+    old file or the complete new one, never half a picture.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        Figure to write.
+    path : str or os.PathLike
+        Destination; its folder must exist.
+    dpi : float, default=120
+        Resolution in dots per inch, > 0.
+
+    Returns
+    -------
+    path : pathlib.Path
+        The written file.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the destination folder does not exist (nothing is written).
+    """
+    if isinstance(dpi, bool) or not isinstance(dpi, Real) or not (math.isfinite(dpi) and dpi > 0):
+        raise ValueError(f"dpi must be a positive finite number, got {dpi!r}")
+    path = Path(path)
+    folder = path.parent
+    if not folder.is_dir():
+        raise FileNotFoundError(f"cannot write {path}: folder {folder} does not exist")
+    tmp = folder / f".{path.name}.{secrets.token_hex(6)}.tmp"
+    # os.open with mode 0o666 lets the umask decide the permissions, as for any new file.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            fig.savefig(f, format="png", dpi=dpi, facecolor="white")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path

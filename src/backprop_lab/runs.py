@@ -1,0 +1,143 @@
+"""Run folders: ``runs/<UTC timestamp>-<name>/`` with everything a run produced.
+
+A folder is created exclusively (an existing one is never reused or
+overwritten) and each file is written atomically.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .modelio import save_model, write_atomic
+
+HISTORY_COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds")
+
+
+def new_run_dir(out: str | Path, name: str) -> Path:
+    """Create and return ``out/<UTC timestamp>-<name>``, adding ``-2``, ``-3``... if taken."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + f"-{name}"
+    for i in range(1, 1000):
+        folder = out / (stem if i == 1 else f"{stem}-{i}")
+        try:
+            folder.mkdir()
+            return folder
+        except FileExistsError:
+            continue
+    raise OSError(f"could not create a new run folder under {out}")
+
+
+def write_json(path: Path, data: dict) -> None:
+    write_atomic(path, (json.dumps(data, indent=2) + "\n").encode())
+
+
+def history_rows(history: dict, seconds: list) -> list[dict]:
+    n = len(history.get("loss", []))
+    rows = []
+    for i in range(n):
+        row = {"epoch": i + 1, "seconds": seconds[i] if i < len(seconds) else ""}
+        row.update({k: history[k][i] for k in HISTORY_COLUMNS[1:5] if k in history})
+        rows.append(row)
+    return rows
+
+
+def write_history(path: Path, history: dict, seconds: list) -> None:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, HISTORY_COLUMNS, restval="", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(history_rows(history, seconds))
+    write_atomic(path, buf.getvalue().encode())
+
+
+def run_config(result) -> dict:
+    """Every setting, the seed, the engine used and the versions, for config.json."""
+    model = result.model
+    return {
+        "settings": result.settings.to_dict(),
+        "seed": result.settings.seed,
+        "engine_used": getattr(model, "engine_used", model.engine),
+        "model": model.get_config(),
+        "optimizer": model.optimizer.get_config(),
+        "versions": {
+            "backprop_lab": __version__,
+            "numpy": np.__version__,
+            "python": platform.python_version(),
+        },
+    }
+
+
+def write_run(folder: Path, result, *, pictures: bool = True) -> list[str]:
+    """Write the files of a finished (or stopped) run; returns their names."""
+    write_json(folder / "config.json", run_config(result))
+    write_history(folder / "history.csv", result.history, result.epoch_seconds)
+    metrics = dict(result.metrics)
+    metrics["epochs_completed"] = len(result.epoch_seconds)
+    metrics["train_seconds"] = result.train_seconds
+    metrics["diverged_epoch"] = result.diverged_epoch
+    metrics["interrupted"] = result.interrupted
+    write_json(folder / "metrics.json", metrics)
+    save_model(result.model, folder)
+    if pictures:
+        write_pictures(folder, result)
+    return sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
+
+
+def write_pictures(folder: Path, result) -> None:
+    """``boundary.png`` (for 2-D data) and ``curves.png``."""
+    from . import plotting  # matplotlib is loaded only when pictures are drawn
+
+    data, model, m = result.data, result.model, result.metrics
+
+    def proba(G):
+        P = model.predict(G, verbose=0)
+        return P[:, 0] if P.shape[1] == 1 else P
+
+    if data.X_train.shape[1] == 2:
+        fig = plotting.plot_boundary(
+            proba,
+            data.X_train,
+            data.y_train,
+            data.X_test,
+            data.y_test,
+            true_labels=data.true_labels,
+            accuracy=m.get("test_accuracy"),
+            baseline=m.get("baseline_accuracy"),
+            title=f"{result.settings.dataset}: {model!r}",
+        )
+        plotting.save_figure(fig, folder / "boundary.png")
+    fig = plotting.plot_curves(result.history, baseline=m.get("baseline_accuracy"))
+    plotting.save_figure(fig, folder / "curves.png")
+
+
+def read_run(folder: str | Path) -> tuple[Path, dict]:
+    """Check that ``folder`` is a run folder and return its config.json."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ValueError(f"run folder {folder} does not exist")
+    path = folder / "config.json"
+    try:
+        config = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ValueError(f"{folder} is not a run folder: config.json is missing") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ValueError(f"{path} is not valid JSON ({e})") from None
+    if not isinstance(config, dict) or not isinstance(config.get("settings"), dict):
+        raise ValueError(f"{path} has no 'settings' object; is {folder} a run folder?")
+    return folder, config
+
+
+def remove_quietly(folder: Path) -> None:
+    """Remove a run folder we just created and that holds nothing of value."""
+    for p in folder.iterdir():
+        p.unlink()
+    os.rmdir(folder)
