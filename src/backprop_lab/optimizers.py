@@ -64,6 +64,9 @@ class SGD(Optimizer):
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False):
         super().__init__(learning_rate)
         self.momentum = check_float_in("momentum", momentum, 0.0, 1.0)
+        # bool("False") is True: a flag read from text must not switch Nesterov on.
+        if not isinstance(nesterov, bool | np.bool_):
+            raise TypeError(f"nesterov must be True or False, got {nesterov!r}")
         self.nesterov = bool(nesterov)
 
     def build(self, params):

@@ -35,10 +35,11 @@ __all__ = ["plot_boundary", "plot_curves", "save_figure"]
 # RdBu_r (ColorBrewer) is diverging with white at P = 0.5, so the eye finds the
 # uncertain band at once, and its red/blue ends stay distinct for the common
 # red-green colour blindnesses (they differ in the blue channel and in
-# lightness).  The heatmap uses only the middle 70% of the map, so the class
-# colours of the points (the map's dark ends) stand out against it.
+# lightness).  The heatmap uses the middle 60% of the map mixed 35% with
+# white, so the class colours of the points (the map's dark ends) stand out.
 _PROBA_CMAP = mcolors.ListedColormap(
-    matplotlib.colormaps["RdBu_r"](np.linspace(0.15, 0.85, 256)), name="RdBu_r_light"
+    0.65 * matplotlib.colormaps["RdBu_r"](np.linspace(0.2, 0.8, 256))[:, :3] + 0.35,
+    name="RdBu_r_light",
 )
 _BINARY_CLASS_COLORS = ("#2166ac", "#b2182b")  # RdBu's dark blue and dark red ends
 
@@ -56,7 +57,7 @@ _OKABE_ITO = (
 )
 
 _MAX_TRAIN_POINTS = 1500
-_MAX_TEST_POINTS = 500
+_MAX_TEST_POINTS = 400
 
 
 # --------------------------------------------------------------------------- checks
@@ -186,7 +187,7 @@ def plot_boundary(
     y_train : array-like of shape (n_train,) or (n_train, k)
         Integer labels, or one-hot rows.
     X_test, y_test : array-like of shape (n_test, 2) and (n_test,), optional
-        Test points, drawn as black-edged triangles (at most 500).  Give both or neither.
+        Test points, drawn as black-edged triangles (at most 400).  Give both or neither.
     true_labels : callable, optional
         Maps an ndarray of shape (m, 2) to the true labels of shape (m,); its
         boundary is drawn dashed.
@@ -231,128 +232,28 @@ def plot_boundary(
     fig = _new_figure((7.0, 6.0))
     ax = fig.add_subplot()
     ax.set_facecolor("white")
-    handles: list[Any] = []
-    image_kw = dict(origin="lower", extent=box, aspect="equal", zorder=0)
-
-    if binary:
-        class_colors = list(_BINARY_CLASS_COLORS)
-        field = P[:, 0].reshape(gx.shape)
-        image = ax.imshow(
-            field, cmap=_PROBA_CMAP, vmin=0.0, vmax=1.0, interpolation="bilinear", **image_kw
-        )
-        cbar = fig.colorbar(image, ax=ax, shrink=0.8, ticks=[0, 0.25, 0.5, 0.75, 1])
-        cbar.set_label("P(class 1)")
-        cbar.ax.axhline(0.5, color="black", linewidth=1.5)
-        learned_levels = [0.5]
-        learned_label = "learned boundary (P = 0.5)"
-    else:
-        palette = _OKABE_ITO if n_classes <= len(_OKABE_ITO) else _tab20()
-        class_colors = list(palette[:n_classes])
-        # Lightened region colours, so points in the full colours remain visible.
-        light = [_lighten(c, 0.6) for c in class_colors]
-        field = P.argmax(axis=1).reshape(gx.shape).astype(np.float64)
-        norm = mcolors.BoundaryNorm(np.arange(n_classes + 1) - 0.5, n_classes)
-        image = ax.imshow(
-            field,
-            cmap=mcolors.ListedColormap(light),
-            norm=norm,
-            interpolation="nearest",
-            **image_kw,
-        )
-        cbar = fig.colorbar(image, ax=ax, shrink=0.8, ticks=np.arange(n_classes))
-        cbar.set_label("predicted class")
-        learned_levels = list(np.arange(n_classes - 1) + 0.5)
-        learned_label = "learned boundary"
-
-    levels = _levels_inside(field, learned_levels)
-    if levels:
-        ax.contour(gx, gy, field, levels=levels, colors="black", linewidths=2.0, zorder=4)
-    else:
-        learned_label += " (none in view)"
-    handles.append(Line2D([], [], color="black", linewidth=2.0, label=learned_label))
-
+    field, class_colors = _draw_regions(fig, ax, P, gx.shape, box)
+    # Binary: the P = 0.5 line; k classes: the edges of the arg-max label field.
+    levels = [0.5] if binary else list(np.arange(n_classes - 1) + 0.5)
+    boundary_handles = [_draw_boundary(ax, gx, gy, field, levels, binary)]
     if true_labels is not None:
         truth = np.asarray(true_labels(grid), dtype=np.float64).reshape(-1)
         if truth.shape != (len(grid),):
             raise ValueError(f"true_labels must return shape ({len(grid)},), got {truth.shape}")
-        truth = truth.reshape(gx.shape)
-        # A white halo keeps the dashes visible where they lie on the learned line.
-        halo = [patheffects.withStroke(linewidth=4.0, foreground="white")]
-        style = dict(colors="black", linewidths=1.8, linestyles="dashed", zorder=5)
-        levels = _levels_inside(truth, learned_levels)
-        if levels:
-            cs = ax.contour(gx, gy, truth, levels=levels, **style)
-            cs.set_path_effects(halo)
-        handles.append(
-            Line2D(
-                [],
-                [],
-                color="black",
-                linewidth=1.8,
-                linestyle="--",
-                path_effects=halo,
-                label="true boundary",
-            )
-        )
-
-    for k, color in enumerate(class_colors):
-        handles.append(Patch(facecolor=color, edgecolor="none", label=f"class {k}"))
-
-    shown = _subsample(len(X_train), _MAX_TRAIN_POINTS)
-    ax.scatter(
-        X_train[shown, 0],
-        X_train[shown, 1],
-        s=7,
-        c=[class_colors[k] for k in y_train[shown]],
-        alpha=0.6,
-        linewidths=0,
-        zorder=2,
-    )
-    handles.append(
-        Line2D(
-            [],
-            [],
-            linestyle="none",
-            marker="o",
-            markersize=4,
-            color="0.35",
-            alpha=0.8,
-            label=_points_label("train", len(shown), len(X_train)),
-        )
-    )
+        boundary_handles.append(_draw_true_boundary(ax, gx, gy, truth.reshape(gx.shape), levels))
+    class_handles = [
+        Patch(facecolor=color, edgecolor="none", label=f"class {k}")
+        for k, color in enumerate(class_colors)
+    ]
+    point_handles = [_draw_train(ax, X_train, y_train, class_colors)]
     if X_test is not None:
-        shown = _subsample(len(X_test), _MAX_TEST_POINTS)
-        ax.scatter(
-            X_test[shown, 0],
-            X_test[shown, 1],
-            s=22,
-            marker="^",
-            c=[class_colors[k] for k in y_test[shown]],
-            edgecolors="black",
-            linewidths=0.6,
-            alpha=0.9,
-            zorder=3,
-        )
-        handles.append(
-            Line2D(
-                [],
-                [],
-                linestyle="none",
-                marker="^",
-                markersize=6,
-                color="0.6",
-                markeredgecolor="black",
-                markeredgewidth=0.6,
-                label=_points_label("test", len(shown), len(X_test)),
-            )
-        )
+        point_handles.append(_draw_test(ax, X_test, y_test, class_colors))
 
     ax.set_xlim(box[0], box[1])
     ax.set_ylim(box[2], box[3])
     ax.set_xlabel("x1")
     ax.set_ylabel("x2")
-
-    lines = [title] if title else []
+    title_lines = [title] if title else []
     scores = []
     if accuracy is not None:
         name = "test accuracy" if X_test is not None else "accuracy"
@@ -361,14 +262,135 @@ def plot_boundary(
         name, value = _baseline_text(baseline)
         scores.append(f"{name}: {100 * value:.1f}%")
     if scores:
-        lines.append(" · ".join(scores))
-    if lines:
-        ax.set_title("\n".join(lines))
-
-    fig.legend(
-        handles=handles, loc="outside lower center", ncols=3, fontsize="small", frameon=False
-    )
+        title_lines.append(" · ".join(scores))
+    if title_lines:
+        ax.set_title("\n".join(title_lines))
+    _grouped_legend(fig, [boundary_handles, class_handles, point_handles])
     return fig
+
+
+def _draw_regions(fig: Figure, ax: Any, P: np.ndarray, shape: tuple[int, int], box: tuple):
+    """Heatmap (binary) or arg-max regions plus colour bar; returns the field and class colours."""
+    image_kw = dict(origin="lower", extent=box, aspect="equal", zorder=0)
+    if P.shape[1] == 1:
+        field = P[:, 0].reshape(shape)
+        image = ax.imshow(
+            field, cmap=_PROBA_CMAP, vmin=0.0, vmax=1.0, interpolation="bilinear", **image_kw
+        )
+        cbar = fig.colorbar(image, ax=ax, shrink=0.8, ticks=[0, 0.25, 0.5, 0.75, 1])
+        cbar.set_label("P(class 1)")
+        cbar.ax.axhline(0.5, color="black", linewidth=2.0)
+        return field, list(_BINARY_CLASS_COLORS)
+
+    k = P.shape[1]
+    class_colors = _class_palette(k)
+    # Lightened region colours, so points in the full colours remain visible.
+    cmap = mcolors.ListedColormap([_lighten(c, 0.6) for c in class_colors])
+    norm = mcolors.BoundaryNorm(np.arange(k + 1) - 0.5, k)
+    field = P.argmax(axis=1).reshape(shape).astype(np.float64)
+    image = ax.imshow(field, cmap=cmap, norm=norm, interpolation="nearest", **image_kw)
+    cbar = fig.colorbar(image, ax=ax, shrink=0.8, ticks=np.arange(k))
+    cbar.set_label("predicted class")
+    return field, class_colors
+
+
+def _draw_boundary(ax, gx, gy, field, levels, binary: bool) -> Line2D:
+    label = "learned boundary (P = 0.5)" if binary else "learned boundary"
+    levels = _levels_inside(field, levels)
+    if levels:
+        # Above the points (zorder), so no marker can hide it.
+        ax.contour(gx, gy, field, levels=levels, colors="black", linewidths=2.0, zorder=4)
+    else:
+        label += " (none in view)"
+    return Line2D([], [], color="black", linewidth=2.0, label=label)
+
+
+def _draw_true_boundary(ax, gx, gy, truth, levels) -> Line2D:
+    # A white halo keeps the dashes visible where they lie on the learned line.
+    halo = [patheffects.withStroke(linewidth=4.0, foreground="white")]
+    levels = _levels_inside(truth, levels)
+    label = "true boundary"
+    if levels:
+        cs = ax.contour(
+            gx,
+            gy,
+            truth,
+            levels=levels,
+            colors="black",
+            linewidths=1.8,
+            linestyles="dashed",
+            zorder=5,
+        )
+        cs.set_path_effects(halo)
+    else:
+        label += " (none in view)"
+    return Line2D(
+        [], [], color="black", linewidth=1.8, linestyle="--", path_effects=halo, label=label
+    )
+
+
+def _draw_train(ax, X, y, class_colors) -> Line2D:
+    shown = _subsample(len(X), _MAX_TRAIN_POINTS)
+    ax.scatter(
+        X[shown, 0],
+        X[shown, 1],
+        s=6,
+        c=[class_colors[k] for k in y[shown]],
+        alpha=0.7,
+        linewidths=0,
+        zorder=2,
+    )
+    label = _points_label("train", len(shown), len(X))
+    return Line2D([], [], linestyle="none", marker="o", markersize=4, color="0.35", label=label)
+
+
+def _draw_test(ax, X, y, class_colors) -> Line2D:
+    shown = _subsample(len(X), _MAX_TEST_POINTS)
+    ax.scatter(
+        X[shown, 0],
+        X[shown, 1],
+        s=16,
+        marker="^",
+        c=[class_colors[k] for k in y[shown]],
+        edgecolors="black",
+        linewidths=0.5,
+        alpha=0.9,
+        zorder=3,
+    )
+    label = _points_label("test", len(shown), len(X))
+    return Line2D(
+        [],
+        [],
+        linestyle="none",
+        marker="^",
+        markersize=5,
+        color="0.6",
+        markeredgecolor="black",
+        markeredgewidth=0.5,
+        label=label,
+    )
+
+
+def _grouped_legend(fig: Figure, groups: list[list[Any]]) -> None:
+    """One legend below the axes, each column holding one kind of entry.
+
+    Matplotlib fills legend columns top to bottom, so every group is cut into
+    columns of ``rows`` entries and padded with blank entries.  Two rows hold
+    the boundaries, train/test and up to eight classes in four columns.
+    """
+    rows = max(2, *(-(-len(group) // 4) for group in groups))
+    entries: list[Any] = []
+    for group in groups:
+        for i in range(0, len(group), rows):
+            column = group[i : i + rows]
+            entries += column + [Line2D([], [], linestyle="none", label=" ")] * (rows - len(column))
+    fig.legend(
+        handles=entries,
+        loc="outside lower center",
+        ncols=len(entries) // rows,
+        fontsize="small",
+        frameon=False,
+    )
 
 
 def _levels_inside(field: np.ndarray, levels: list[float]) -> list[float]:
@@ -382,9 +404,13 @@ def _lighten(color: Any, amount: float) -> tuple[float, float, float]:
     return tuple(rgb + (1.0 - rgb) * amount)
 
 
-def _tab20() -> list[Any]:
-    # Beyond eight classes no palette stays colour-blind safe; tab20 at least stays distinct.
-    return list(matplotlib.colormaps["tab20"].colors)
+def _class_palette(k: int) -> list[Any]:
+    """``k`` class colours: Okabe-Ito up to 8, then tab10 / tab20, repeating beyond 20."""
+    if k <= len(_OKABE_ITO):
+        return list(_OKABE_ITO[:k])
+    # Beyond eight classes no palette stays colour-blind safe; these at least stay distinct.
+    colors = matplotlib.colormaps["tab10" if k <= 10 else "tab20"].colors
+    return [colors[i % len(colors)] for i in range(k)]
 
 
 # --------------------------------------------------------------------------- curves
@@ -446,10 +472,14 @@ def plot_curves(
     ax_acc.set_ylabel("accuracy")
     ax_acc.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
 
+    drawn = [k for k in ("loss", acc_key) if k is not None]
+    n_epochs = max(len(history[k]) for k in drawn + [f"val_{k}" for k in drawn] if k in history)
     for ax in (ax_loss, ax_acc):
         ax.set_facecolor("white")
         ax.set_xlabel("epoch")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        # Epochs count from 1: no tick at a meaningless epoch 0.
+        ax.set_xlim(0.5, max(n_epochs, 1) + 0.5)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10], min_n_ticks=1))
         ax.grid(True, alpha=0.3)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize="small")

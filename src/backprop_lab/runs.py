@@ -92,6 +92,13 @@ def write_run(folder: Path, result, *, pictures: bool = True) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
 
 
+def describe(model) -> str:
+    """A compact architecture such as ``2 → 8 relu → 1 sigmoid``."""
+    parts = [str(model.n_features)]
+    parts += [f"{layer.units} {layer.activation.name}" for layer in model.layers]
+    return " → ".join(parts)
+
+
 def write_pictures(folder: Path, result) -> None:
     """``boundary.png`` (for 2-D data) and ``curves.png``."""
     from . import plotting  # matplotlib is loaded only when pictures are drawn
@@ -112,7 +119,7 @@ def write_pictures(folder: Path, result) -> None:
             true_labels=data.true_labels,
             accuracy=m.get("test_accuracy"),
             baseline=m.get("baseline_accuracy"),
-            title=f"{result.settings.dataset}: {model!r}",
+            title=f"{result.settings.dataset} · {describe(model)}",
         )
         plotting.save_figure(fig, folder / "boundary.png")
     fig = plotting.plot_curves(result.history, baseline=m.get("baseline_accuracy"))

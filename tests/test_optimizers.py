@@ -1,0 +1,360 @@
+"""Optimizer update rules, checked against numbers worked out by hand.
+
+The engine writes each rule as Keras does; the tests recompute it from the
+textbook form of each algorithm (PyTorch's and the papers' notation), which is
+algebraically equal but written differently, so a slip in either shows.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+import pytest
+
+from backprop_lab import SGD, Adagrad, Adam, Dense, RMSprop, Sequential
+from backprop_lab import optimizers as optimizers_module
+
+
+# ---------------------------------------------------------------------- whole-network steps
+def test_one_sgd_step_on_a_sigmoid_unit_by_hand():
+    """One input, one sigmoid unit, binary cross-entropy, two samples, SGD(0.1).
+
+    w = 0.5, b = -1, x = [2, -1], y = [1, 0]:
+
+        z = w x + b                = [0, -1.5]
+        p = sigmoid(z)             = [0.5, 0.18242552380635635]
+        loss = -(ln 0.5 + ln(1 - 0.18242552)) / 2
+             = (0.69314718 + 0.20141328) / 2 = 0.44728022927134886
+        dL/dz = (p - y) / 2        = [-0.25, 0.09121276190317817]
+        dL/dw = sum(x * dL/dz)     = 2 * -0.25 + -1 * 0.09121276 = -0.5912127619031782
+        dL/db = sum(dL/dz)         = -0.15878723809682183
+        w' = 0.5 - 0.1 * -0.59121276  = 0.5591212761903178
+        b' = -1 - 0.1 * -0.15878724   = -0.9841212761903179
+
+    The logged loss is the loss before the step.
+    """
+    model = Sequential([Dense(1, "sigmoid", input_shape=(1,))], dtype="float64")
+    model.set_weights([np.array([[0.5]]), np.array([-1.0])])
+    model.compile(SGD(learning_rate=0.1), "binary_crossentropy")
+    history = model.fit([[2.0], [-1.0]], [1, 0], epochs=1, batch_size=2, shuffle=False, verbose=0)
+
+    W, b = model.get_weights()
+    assert W[0, 0] == pytest.approx(0.5591212761903178, rel=1e-14)
+    assert b[0] == pytest.approx(-0.9841212761903179, rel=1e-14)
+    assert history.history["loss"] == [pytest.approx(0.44728022927134886, rel=1e-14)]
+
+
+def test_one_sgd_step_through_two_layers_by_hand():
+    """1 -> relu(1) -> linear(1), mean squared error, two samples, SGD(0.1).
+
+    w1 = 1, b1 = 0.5, w2 = 0.5, b2 = 0, x = [1, 2], y = [1, 0]:
+
+        z1 = a1 = [1.5, 2.5]           (both positive, so relu passes them)
+        p = 0.5 a1 = [0.75, 1.25]
+        loss = ((0.75 - 1)^2 + 1.25^2) / 2 = (0.0625 + 1.5625) / 2 = 0.8125
+        dL/dp = 2 (p - y) / 2          = [-0.25, 1.25]
+        dL/dw2 = sum(a1 dL/dp)         = -0.375 + 3.125 = 2.75
+        dL/db2 = sum(dL/dp)            = 1.0
+        dL/dz1 = w2 dL/dp              = [-0.125, 0.625]
+        dL/dw1 = sum(x dL/dz1)         = -0.125 + 1.25 = 1.125
+        dL/db1 = sum(dL/dz1)           = 0.5
+        w1' = 1 - 0.1125 = 0.8875, b1' = 0.5 - 0.05 = 0.45,
+        w2' = 0.5 - 0.275 = 0.225, b2' = 0 - 0.1 = -0.1
+    """
+    model = Sequential(
+        [Dense(1, "relu", input_shape=(1,)), Dense(1, "linear")], dtype="float64"
+    )
+    model.set_weights([[[1.0]], [0.5], [[0.5]], [0.0]])
+    model.compile(SGD(learning_rate=0.1), "mse")
+    history = model.fit([[1.0], [2.0]], [1.0, 0.0], batch_size=2, shuffle=False, verbose=0)
+
+    expected = [0.8875, 0.45, 0.225, -0.1]
+    np.testing.assert_allclose([w.item() for w in model.get_weights()], expected, rtol=1e-14)
+    assert history.history["loss"] == [pytest.approx(0.8125, rel=1e-14)]
+
+
+# ---------------------------------------------------------------------- rules on fixed gradients
+# Each textbook rule maps a sequence of scalar gradients to the parameter after
+# each step, starting from w0.
+def sgd_textbook(w, gs, lr):
+    out = []
+    for g in gs:
+        w = w - lr * g
+        out.append(w)
+    return out
+
+
+def momentum_textbook(w, gs, lr, mu, nesterov=False):
+    # PyTorch's form: a buffer of raw gradients, the rate applied outside it.
+    # Keras keeps v = -lr * buf instead; the iterates are the same.
+    buf, out = 0.0, []
+    for g in gs:
+        buf = mu * buf + g
+        w = w - lr * ((g + mu * buf) if nesterov else buf)
+        out.append(w)
+    return out
+
+
+def adam_textbook(w, gs, lr, beta_1, beta_2, eps):
+    # Kingma & Ba, Algorithm 1, with bias-corrected moments.  Keras's epsilon is
+    # the paper's "epsilon hat" (end of Section 2), i.e. eps / sqrt(1 - beta_2^t)
+    # in the form below.
+    m = v = 0.0
+    out = []
+    for t, g in enumerate(gs, start=1):
+        m = beta_1 * m + (1 - beta_1) * g
+        v = beta_2 * v + (1 - beta_2) * g * g
+        m_hat, v_hat = m / (1 - beta_1**t), v / (1 - beta_2**t)
+        w = w - lr * m_hat / (math.sqrt(v_hat) + eps / math.sqrt(1 - beta_2**t))
+        out.append(w)
+    return out
+
+
+def rmsprop_textbook(w, gs, lr, rho, eps, mu=0.0):
+    # Hinton's rule with epsilon inside the root (as Keras); momentum as in
+    # PyTorch, on the normalised gradient with the rate outside.
+    s = buf = 0.0
+    out = []
+    for g in gs:
+        s = rho * s + (1 - rho) * g * g
+        buf = mu * buf + g / math.sqrt(s + eps)
+        w = w - lr * buf
+        out.append(w)
+    return out
+
+
+def adagrad_textbook(w, gs, lr, initial, eps):
+    s, out = initial, []
+    for g in gs:
+        s = s + g * g
+        w = w - lr * g / math.sqrt(s + eps)
+        out.append(w)
+    return out
+
+
+# Two parameters of different shapes; every element gets its own gradient
+# sequence, so state that leaks between elements or parameters shows.
+W0 = [np.array([[1.0, -2.0], [0.5, 3.0]]), np.array([0.0, -0.25, 4.0])]
+GRADIENTS = [
+    [np.array([[0.5, -1.0], [2.0, 1e-3]]), np.array([0.3, -0.7, 5.0])],
+    [np.array([[-1.0, 0.2], [2.0, 1e-3]]), np.array([0.0, 0.4, -5.0])],
+    [np.array([[2.0, 0.7], [-0.1, 1e-3]]), np.array([-0.6, 0.1, 1.0])],
+]
+
+RULES = [
+    (lambda: SGD(0.1), lambda w, gs: sgd_textbook(w, gs, 0.1)),
+    (lambda: SGD(0.1, momentum=0.9), lambda w, gs: momentum_textbook(w, gs, 0.1, 0.9)),
+    (
+        lambda: SGD(0.1, momentum=0.9, nesterov=True),
+        lambda w, gs: momentum_textbook(w, gs, 0.1, 0.9, nesterov=True),
+    ),
+    (lambda: Adam(0.1), lambda w, gs: adam_textbook(w, gs, 0.1, 0.9, 0.999, 1e-7)),
+    (
+        lambda: Adam(0.05, beta_1=0.5, beta_2=0.8, epsilon=0.1),
+        lambda w, gs: adam_textbook(w, gs, 0.05, 0.5, 0.8, 0.1),
+    ),
+    (lambda: RMSprop(0.1), lambda w, gs: rmsprop_textbook(w, gs, 0.1, 0.9, 1e-7)),
+    (
+        lambda: RMSprop(0.1, rho=0.5, momentum=0.9, epsilon=0.01),
+        lambda w, gs: rmsprop_textbook(w, gs, 0.1, 0.5, 0.01, mu=0.9),
+    ),
+    (lambda: Adagrad(0.1), lambda w, gs: adagrad_textbook(w, gs, 0.1, 0.1, 1e-7)),
+    (
+        lambda: Adagrad(0.1, initial_accumulator_value=1.0, epsilon=0.5),
+        lambda w, gs: adagrad_textbook(w, gs, 0.1, 1.0, 0.5),
+    ),
+]
+RULE_IDS = [
+    "sgd",
+    "momentum",
+    "nesterov",
+    "adam",
+    "adam_custom",
+    "rmsprop",
+    "rmsprop_momentum",
+    "adagrad",
+    "adagrad_custom",
+]
+
+
+@pytest.mark.parametrize(("make", "textbook"), RULES, ids=RULE_IDS)
+def test_three_steps_match_the_textbook_rule(make, textbook):
+    optimizer = make()
+    params = [w.copy() for w in W0]
+    ids = [id(p) for p in params]
+    steps = []
+    for grads in GRADIENTS:
+        optimizer.step(params, grads)
+        steps.append([p.copy() for p in params])
+    assert [id(p) for p in params] == ids  # updated in place
+    assert optimizer.iterations == 3
+    for i, w0 in enumerate(W0):
+        for index in np.ndindex(w0.shape):
+            expected = textbook(w0[index], [g[i][index] for g in GRADIENTS])
+            actual = [step[i][index] for step in steps]
+            np.testing.assert_allclose(actual, expected, rtol=1e-12, atol=1e-15)
+
+
+def test_sgd_steps_in_numbers():
+    """w0 = 1, gradients 0.5, -1, 2, rate 0.1; momentum and Nesterov with 0.9.
+
+    plain:     1 - 0.05 = 0.95;  0.95 + 0.1 = 1.05;  1.05 - 0.2 = 0.85
+    momentum:  v = -0.05, w = 0.95;  v = 0.9 * -0.05 + 0.1 = 0.055, w = 1.005;
+               v = 0.0495 - 0.2 = -0.1505, w = 0.8545
+    nesterov:  w += 0.9 v - 0.1 g with the new v:
+               0.9 * -0.05 - 0.05 = -0.095, w = 0.905;
+               0.9 * 0.055 + 0.1 = 0.1495, w = 1.0545;
+               0.9 * -0.1505 - 0.2 = -0.33545, w = 0.71905
+    """
+    expected = {
+        (0.0, False): [0.95, 1.05, 0.85],
+        (0.9, False): [0.95, 1.005, 0.8545],
+        (0.9, True): [0.905, 1.0545, 0.71905],
+    }
+    for (momentum, nesterov), values in expected.items():
+        optimizer = SGD(0.1, momentum=momentum, nesterov=nesterov)
+        w = np.array([1.0])
+        actual = []
+        for g in (0.5, -1.0, 2.0):
+            optimizer.step([w], [np.array([g])])
+            actual.append(w[0])
+        np.testing.assert_allclose(actual, values, rtol=1e-13)
+
+
+def test_first_steps_in_numbers():
+    """First steps from w = 0 with gradient g = 0.5, rate 0.1.
+
+    Adam: m = 0.05, v = 0.00025, so m_hat = 0.5, v_hat = 0.25 and the step is
+          0.1 * 0.5 / (0.5 + 1e-7 / sqrt(0.001)) = 0.1 / (1 + 6.3245553e-6): about lr.
+    RMSprop: s = 0.1 * 0.25 = 0.025, step = 0.1 * 0.5 / sqrt(0.025 + 1e-7)
+          = 0.31622714..., i.e. lr / sqrt(1 - rho) for any g.
+    Adagrad: s = 0.1 + 0.25 = 0.35, step = 0.1 * 0.5 / sqrt(0.35 + 1e-7) = 0.08451540...
+    """
+    cases = [
+        (Adam(0.1), 0.1 / (1 + 1e-7 / math.sqrt(0.001) / 0.5)),
+        (RMSprop(0.1), 0.05 / math.sqrt(0.025 + 1e-7)),
+        (Adagrad(0.1), 0.05 / math.sqrt(0.35 + 1e-7)),
+    ]
+    for optimizer, step in cases:
+        w = np.zeros(1)
+        optimizer.step([w], [np.array([0.5])])
+        assert w[0] == pytest.approx(-step, rel=1e-13)
+    assert cases[1][1] == pytest.approx(0.1 / math.sqrt(0.1), rel=1e-5)
+    assert cases[2][1] == pytest.approx(0.0845154, rel=1e-6)
+
+
+@pytest.mark.parametrize(("make", "textbook"), RULES, ids=RULE_IDS)
+def test_float32_parameters_stay_float32(make, textbook):
+    optimizer = make()
+    params = [w.astype(np.float32) for w in W0]
+    for grads in GRADIENTS:
+        optimizer.step(params, [g.astype(np.float32) for g in grads])
+    assert all(p.dtype == np.float32 for p in params)
+    expected = W0[1][2]  # the last element of the bias, float64 recurrence
+    expected = textbook(expected, [g[1][2] for g in GRADIENTS])[-1]
+    assert params[1][2] == pytest.approx(expected, rel=1e-5)
+
+
+# ---------------------------------------------------------------------- defaults
+DEFAULTS = [
+    (SGD, {"learning_rate": 0.01, "momentum": 0.0, "nesterov": False}),
+    (Adam, {"learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7}),
+    (RMSprop, {"learning_rate": 0.001, "rho": 0.9, "momentum": 0.0, "epsilon": 1e-7}),
+    (
+        Adagrad,
+        {"learning_rate": 0.001, "initial_accumulator_value": 0.1, "epsilon": 1e-7},
+    ),
+]
+
+
+@pytest.mark.parametrize(("cls", "defaults"), DEFAULTS, ids=lambda v: getattr(v, "name", ""))
+def test_defaults_are_keras_defaults(cls, defaults):
+    optimizer = cls()
+    assert {k: getattr(optimizer, k) for k in defaults} == defaults
+    by_name = optimizers_module.get(cls.name)
+    assert type(by_name) is cls
+    assert {k: getattr(by_name, k) for k in defaults} == defaults
+
+
+@pytest.mark.parametrize(("cls", "defaults"), DEFAULTS, ids=lambda v: getattr(v, "name", ""))
+def test_defaults_equal_keras_objects(cls, defaults):
+    os.environ.setdefault("KERAS_BACKEND", "jax")  # before keras's first import
+    keras = pytest.importorskip("keras")
+    theirs = getattr(keras.optimizers, cls.__name__)()
+    for name, value in defaults.items():
+        if isinstance(value, bool):
+            assert getattr(theirs, name) is value, name
+        else:
+            # Keras stores the rate as a float32 variable.
+            keras_value = float(np.asarray(getattr(theirs, name)))
+            assert keras_value == pytest.approx(value, rel=1e-7), name
+
+
+def test_unknown_optimizer_name_lists_valid_names():
+    with pytest.raises(ValueError, match="unknown optimizer 'adamw'.*adagrad, adam, rmsprop, sgd"):
+        optimizers_module.get("adamw")
+
+
+# ---------------------------------------------------------------------- invalid hyper-parameters
+BAD_LEARNING_RATES = [
+    (0, ValueError),
+    (0.0, ValueError),
+    (-0.01, ValueError),
+    (float("nan"), ValueError),
+    (float("inf"), ValueError),
+    (True, TypeError),
+    ("0.01", TypeError),
+    (None, TypeError),
+]
+
+
+@pytest.mark.parametrize("cls", [SGD, Adam, RMSprop, Adagrad])
+@pytest.mark.parametrize(("value", "error"), BAD_LEARNING_RATES)
+def test_bad_learning_rate_is_refused(cls, value, error):
+    with pytest.raises(error, match="learning_rate"):
+        cls(learning_rate=value)
+
+
+BAD_HYPERPARAMETERS = [
+    (SGD, "momentum", -0.1, ValueError),
+    (SGD, "momentum", 1.0, ValueError),
+    (SGD, "momentum", float("nan"), ValueError),
+    (SGD, "momentum", "0.9", TypeError),
+    (SGD, "nesterov", "False", TypeError),
+    (SGD, "nesterov", 1, TypeError),
+    (Adam, "beta_1", 1.0, ValueError),
+    (Adam, "beta_1", -0.5, ValueError),
+    (Adam, "beta_2", 1.5, ValueError),
+    (Adam, "beta_2", True, TypeError),
+    (Adam, "epsilon", 0.0, ValueError),
+    (Adam, "epsilon", -1e-7, ValueError),
+    (Adam, "epsilon", float("inf"), ValueError),
+    (RMSprop, "rho", 1.0, ValueError),
+    (RMSprop, "rho", -0.1, ValueError),
+    (RMSprop, "momentum", 1.0, ValueError),
+    (RMSprop, "epsilon", 0.0, ValueError),
+    (Adagrad, "initial_accumulator_value", -0.1, ValueError),
+    (Adagrad, "initial_accumulator_value", float("inf"), ValueError),
+    (Adagrad, "initial_accumulator_value", "0.1", TypeError),
+    (Adagrad, "epsilon", float("nan"), ValueError),
+]
+
+
+@pytest.mark.parametrize(
+    ("cls", "name", "value", "error"),
+    BAD_HYPERPARAMETERS,
+    ids=[f"{c.name}-{n}={v!r}" for c, n, v, _ in BAD_HYPERPARAMETERS],
+)
+def test_bad_hyperparameter_is_refused(cls, name, value, error):
+    with pytest.raises(error, match=name):
+        cls(**{name: value})
+
+
+def test_compile_refuses_a_bad_optimizer():
+    model = Sequential([Dense(1, "sigmoid", input_shape=(2,))])
+    with pytest.raises(ValueError, match="unknown optimizer 'sdg'; valid names: .*sgd"):
+        model.compile("sdg", "binary_crossentropy")
+    with pytest.raises(TypeError, match="optimizer must be a name or an object"):
+        model.compile(0.01, "binary_crossentropy")
