@@ -234,13 +234,12 @@ def plot_boundary(
     ax.set_facecolor("white")
     field, class_colors = _draw_regions(fig, ax, P, gx.shape, box)
     # Binary: the P = 0.5 line; k classes: the edges of the arg-max label field.
-    levels = [0.5] if binary else list(np.arange(n_classes - 1) + 0.5)
-    boundary_handles = [_draw_boundary(ax, gx, gy, field, levels, binary)]
+    boundary_handles = [_draw_boundary(ax, gx, gy, field, binary)]
     if true_labels is not None:
         truth = np.asarray(true_labels(grid), dtype=np.float64).reshape(-1)
         if truth.shape != (len(grid),):
             raise ValueError(f"true_labels must return shape ({len(grid)},), got {truth.shape}")
-        boundary_handles.append(_draw_true_boundary(ax, gx, gy, truth.reshape(gx.shape), levels))
+        boundary_handles.append(_draw_true_boundary(ax, gx, gy, truth.reshape(gx.shape), binary))
     class_handles = [
         Patch(facecolor=color, edgecolor="none", label=f"class {k}")
         for k, color in enumerate(class_colors)
@@ -294,36 +293,38 @@ def _draw_regions(fig: Figure, ax: Any, P: np.ndarray, shape: tuple[int, int], b
     return field, class_colors
 
 
-def _draw_boundary(ax, gx, gy, field, levels, binary: bool) -> Line2D:
-    label = "learned boundary (P = 0.5)" if binary else "learned boundary"
-    levels = _levels_inside(field, levels)
-    if levels:
-        # Above the points (zorder), so no marker can hide it.
-        ax.contour(gx, gy, field, levels=levels, colors="black", linewidths=2.0, zorder=4)
+def _contour_edges(ax, gx, gy, field, binary: bool, **style) -> list[Any]:
+    """Contour the class edges of ``field``; an empty list if there are none in view.
+
+    Binary: the 0.5 level of the probability (or 0/1 label) field.  Several
+    classes: the 0.5 level of each class's indicator, so the edge between any
+    two classes is one line (contouring the label values themselves would stack
+    one line per label in between where, say, classes 0 and 7 meet).
+    """
+    if binary:
+        fields = [field] if field.min() < 0.5 < field.max() else []
     else:
+        labels = np.unique(field)
+        fields = [(field == c).astype(np.float64) for c in labels] if len(labels) > 1 else []
+    return [ax.contour(gx, gy, f, levels=[0.5], colors="black", **style) for f in fields]
+
+
+def _draw_boundary(ax, gx, gy, field, binary: bool) -> Line2D:
+    label = "learned boundary (P = 0.5)" if binary else "learned boundary"
+    # Above the points (zorder), so no marker can hide it.
+    if not _contour_edges(ax, gx, gy, field, binary, linewidths=2.0, zorder=4):
         label += " (none in view)"
     return Line2D([], [], color="black", linewidth=2.0, label=label)
 
 
-def _draw_true_boundary(ax, gx, gy, truth, levels) -> Line2D:
+def _draw_true_boundary(ax, gx, gy, truth, binary: bool) -> Line2D:
     # A white halo keeps the dashes visible where they lie on the learned line.
     halo = [patheffects.withStroke(linewidth=4.0, foreground="white")]
-    levels = _levels_inside(truth, levels)
-    label = "true boundary"
-    if levels:
-        cs = ax.contour(
-            gx,
-            gy,
-            truth,
-            levels=levels,
-            colors="black",
-            linewidths=1.8,
-            linestyles="dashed",
-            zorder=5,
-        )
+    style = dict(linewidths=1.8, linestyles="dashed", zorder=5)
+    contours = _contour_edges(ax, gx, gy, truth, binary, **style)
+    for cs in contours:
         cs.set_path_effects(halo)
-    else:
-        label += " (none in view)"
+    label = "true boundary" if contours else "true boundary (none in view)"
     return Line2D(
         [], [], color="black", linewidth=1.8, linestyle="--", path_effects=halo, label=label
     )
@@ -391,11 +392,6 @@ def _grouped_legend(fig: Figure, groups: list[list[Any]]) -> None:
         fontsize="small",
         frameon=False,
     )
-
-
-def _levels_inside(field: np.ndarray, levels: list[float]) -> list[float]:
-    """The contour levels the field actually crosses."""
-    return [lv for lv in levels if field.min() < lv < field.max()]
 
 
 def _lighten(color: Any, amount: float) -> tuple[float, float, float]:

@@ -96,7 +96,13 @@ def build_model(settings: Settings, n_features: int, n_classes: int, dtype=None)
 
 class RunRecorder(Callback):
     """Times each epoch, keeps the weights of the last finished epoch, and stops
-    at the first non-finite batch loss (divergence)."""
+    at the end of the first epoch whose loss, validation loss or weights are
+    not finite (divergence)."""
+
+    def __init__(self):
+        super().__init__()
+        self.seconds: list[float] = []
+        self.diverged_epoch: int | None = None
 
     def on_train_begin(self, logs=None):
         self.seconds: list[float] = []
@@ -110,8 +116,14 @@ class RunRecorder(Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self.seconds.append(time.perf_counter() - self._start)
-        if math.isfinite(logs["loss"]):
-            self.last_weights = self.model.get_weights()
+        weights = self.model.get_weights()
+        # The last batch's update can overflow the weights after the epoch's
+        # loss was measured, so the weights are checked too: the weights kept
+        # must be finite to be saved and loaded again.
+        if all(math.isfinite(v) for v in logs.values()) and all(
+            np.isfinite(w).all() for w in weights
+        ):
+            self.last_weights = weights
         else:
             self.diverged_epoch = epoch + 1
             self.model.stop_training = True
@@ -169,20 +181,24 @@ def train_run(settings: Settings, *, verbose: int = 0, callbacks=(), data: Data 
     start = time.perf_counter()
     interrupted = False
     try:
-        history = model.fit(
-            data.X_train,
-            data.y_train,
-            epochs=settings.epochs,
-            batch_size=settings.batch_size,
-            validation_data=(data.X_test, data.y_test),
-            verbose=verbose,
-            callbacks=[recorder, *callbacks],
-        ).history
+        # A diverging run overflows; RunRecorder detects and reports it, so
+        # NumPy's overflow warnings would only be noise (or, with warnings as
+        # errors, an exception that loses the run).
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            history = model.fit(
+                data.X_train,
+                data.y_train,
+                epochs=settings.epochs,
+                batch_size=settings.batch_size,
+                validation_data=(data.X_test, data.y_test),
+                verbose=verbose,
+                callbacks=[recorder, *callbacks],
+            ).history
     except KeyboardInterrupt:
         interrupted = True
-        history = model.history.history
+        history = model.history.history if model.history else {}
     seconds = time.perf_counter() - start
-    if recorder.diverged_epoch or interrupted:
+    if (recorder.diverged_epoch or interrupted) and hasattr(recorder, "last_weights"):
         model.set_weights(recorder.last_weights)  # the last finished, finite epoch
     result = RunResult(
         settings,
