@@ -26,7 +26,7 @@ import pytest
 from backprop_lab import Dense, Sequential
 from backprop_lab.activations import ACTIVATIONS
 from backprop_lab.losses import BinaryCrossentropy, CategoricalCrossentropy
-from backprop_lab.regularizers import L1, L2, L1L2
+from backprop_lab.regularizers import L1, L1L2, L2
 
 H = 1e-5
 FLOOR = 1e-4
@@ -222,6 +222,9 @@ def test_fused_gradient_is_p_minus_y_over_n():
     Y = np.array([[0.0], [1.0], [1.0], [0.0]])
     expected = np.array([[0.2], [-0.1], [-0.5], [0.7]]) / 4
     np.testing.assert_allclose(BinaryCrossentropy().backward_logits(Y, P), expected)
-    np.testing.assert_allclose(CategoricalCrossentropy().backward_logits(
-        np.hstack([Y, 1 - Y]), np.hstack([P, 1 - P])
-    )[:, 0], expected[:, 0])
+    np.testing.assert_allclose(
+        CategoricalCrossentropy().backward_logits(np.hstack([Y, 1 - Y]), np.hstack([P, 1 - P]))[
+            :, 0
+        ],
+        expected[:, 0],
+    )

@@ -63,9 +63,7 @@ def test_one_sgd_step_through_two_layers_by_hand():
         w1' = 1 - 0.1125 = 0.8875, b1' = 0.5 - 0.05 = 0.45,
         w2' = 0.5 - 0.275 = 0.225, b2' = 0 - 0.1 = -0.1
     """
-    model = Sequential(
-        [Dense(1, "relu", input_shape=(1,)), Dense(1, "linear")], dtype="float64"
-    )
+    model = Sequential([Dense(1, "relu", input_shape=(1,)), Dense(1, "linear")], dtype="float64")
     model.set_weights([[[1.0]], [0.5], [[0.5]], [0.0]])
     model.compile(SGD(learning_rate=0.1), "mse")
     history = model.fit([[1.0], [2.0]], [1.0, 0.0], batch_size=2, shuffle=False, verbose=0)

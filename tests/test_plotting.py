@@ -171,12 +171,22 @@ def test_multiclass_draws_argmax_regions(tmp_path):
     rng = np.random.default_rng(2)
     X, Xt = rng.uniform(-1, 1, (600, 2)), rng.uniform(-1, 1, (100, 2))
     y, yt = three_class_softmax(X).argmax(axis=1), np.eye(3)[three_class_softmax(Xt).argmax(1)]
-    fig = plot_boundary(three_class_softmax, X, y, Xt, yt, accuracy=1.0, resolution=40)
+    fig = plot_boundary(
+        three_class_softmax,
+        X,
+        y,
+        Xt,
+        yt,
+        true_labels=lambda G: three_class_softmax(G).argmax(axis=1),
+        accuracy=1.0,
+        resolution=40,
+    )
     ax, cbar_ax = fig.axes
     assert cbar_ax.get_ylabel() == "predicted class"
     assert [t.get_text() for t in cbar_ax.get_yticklabels()] == ["0", "1", "2"]
     assert legend_labels(fig) == [
         "learned boundary",
+        "true boundary",
         "class 0",
         "class 1",
         "class 2",
@@ -188,7 +198,8 @@ def test_multiclass_draws_argmax_regions(tmp_path):
     gx, gy = np.meshgrid(np.linspace(x0, x1, 40), np.linspace(y0, y1, 40))
     expected = three_class_softmax(np.column_stack([gx.ravel(), gy.ravel()])).argmax(axis=1)
     np.testing.assert_array_equal(ax.images[0].get_array(), expected.reshape(40, 40))
-    assert len(contour_sets(ax)) == 1
+    # One edge contour per class, for the learned and for the true regions.
+    assert len(contour_sets(ax)) == 6
 
     image = mpimg.imread(save_figure(fig, tmp_path / "multi.png"))
     assert image[..., :3].var() > MIN_PIXEL_VARIANCE

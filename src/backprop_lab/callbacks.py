@@ -144,7 +144,8 @@ class EarlyStopping(Callback):
         Whether smaller or larger is better; ``auto`` takes ``max`` for
         accuracies and ``min`` otherwise.
     restore_best_weights : bool
-        Put back the weights of the best epoch when stopping.
+        Put back the weights of the best epoch when training ends, stopped
+        early or not (as Keras 3 does).
     """
 
     def __init__(
@@ -156,7 +157,8 @@ class EarlyStopping(Callback):
         restore_best_weights=False,
     ):
         super().__init__()
-        lookup("mode", mode, {"auto": 0, "min": 0, "max": 0})
+        # lookup ignores case, so keep its canonical answer: "MIN" must act as "min".
+        mode = lookup("mode", mode, {"auto": "auto", "min": "min", "max": "max"})
         self.monitor = monitor
         self.min_delta = abs(float(min_delta))
         self.patience = int(patience)
@@ -195,8 +197,12 @@ class EarlyStopping(Callback):
         if self.wait >= self.patience and epoch > 0:
             self.stopped_epoch = epoch
             self.model.stop_training = True
-            if self.restore_best_weights and self.best_weights is not None:
-                self.model.set_weights(self.best_weights)
+
+    def on_train_end(self, logs=None):
+        # Keras 3 restores the best weights at the end of every run, whether or
+        # not it stopped early.
+        if self.restore_best_weights and self.best_weights is not None:
+            self.model.set_weights(self.best_weights)
 
 
 class TerminateOnNaN(Callback):

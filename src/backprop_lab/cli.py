@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__, activations, optimizers
+from ._checks import check_positive_int
 from .datasets import DATASETS
 from .model import ENGINES
 from .modelio import ModelFileError
@@ -103,8 +104,9 @@ def _explain_demo(result, out=sys.stdout) -> None:
     steps = s.epochs * -(-m["n_train"] // s.batch_size)
     lr = s.make_optimizer().learning_rate
     if margin < 0.05:
+        verdict = "no better than" if margin <= 0 else "barely better than"
         text = (
-            f"That is barely better than the baseline: {steps:,} {s.optimizer} steps at a "
+            f"That is {verdict} the baseline: {steps:,} {s.optimizer} steps at a "
             f"learning rate of {lr:g} are too few, too small steps for this network to carve "
             "out the circle. It does learn it with a larger step (--lr 0.1), more data "
             "(--samples 50000) or another optimizer (--optimizer adam)."
@@ -118,24 +120,31 @@ def _explain_demo(result, out=sys.stdout) -> None:
 
 
 def cmd_train(args, *, demo: bool = False) -> int:
-    from .runner import load_data, train_run
-    from .runs import new_run_dir, write_run
+    from .runner import OVERFLOW_IS_REPORTED, load_data, train_run
+    from .runs import new_run_dir, remove_quietly, write_run
 
     settings = _settings(args, Settings(name="demo" if demo else "run"))
     if settings.seed is None:
         settings.seed = int(np.random.default_rng().integers(2**31))
     data = load_data(settings)  # refuse bad data before creating anything
+    if Path(settings.out).exists() and not Path(settings.out).is_dir():
+        raise UsageError(f"--out {settings.out} is a file, not a folder")
     folder = new_run_dir(settings.out, settings.name)
-    result = train_run(settings, verbose=0 if args.quiet else 1, data=data)
-    files = write_run(folder, result)
+    try:
+        result = train_run(settings, verbose=0 if args.quiet else 1, data=data)
+    except BaseException:
+        remove_quietly(folder)  # still empty: a failed command leaves nothing behind
+        raise
+    with np.errstate(**OVERFLOW_IS_REPORTED):  # drawing a diverged run's huge weights
+        files = write_run(folder, result)
     if result.interrupted:
         n = len(result.epoch_seconds)
         print(f"\nInterrupted: kept the history and weights of {n} finished epoch(s).")
     if result.diverged_epoch:
         print(
-            f"\nTraining diverged in epoch {result.diverged_epoch} (the loss became "
-            "NaN or infinite); try a smaller learning rate (--lr). Saved the weights of "
-            "the last finite epoch.",
+            f"\nTraining diverged in epoch {result.diverged_epoch} (the loss or the weights "
+            "became NaN or infinite); try a smaller learning rate (--lr). Saved the weights "
+            "of the last finite epoch.",
             file=sys.stderr,
         )
     _report(result, folder, files)
@@ -202,6 +211,8 @@ def cmd_predict(args) -> int:
         raise UsageError(f"the model takes {model.n_features} features, got {X.shape[1]}")
     if args.output and Path(args.output).exists():
         raise UsageError(f"{args.output} exists; refusing to overwrite it")
+    if args.output and not Path(args.output).absolute().parent.is_dir():
+        raise UsageError(f"the folder of {args.output} does not exist")
     P = model.predict(X, verbose=0)
     labels = (P[:, 0] > 0.5).astype(int) if P.shape[1] == 1 else P.argmax(axis=1)
     buf = io.StringIO()
@@ -226,6 +237,7 @@ def cmd_gradcheck(args) -> int:
     from .runner import build_model
 
     settings = _settings(args, Settings(seed=0))
+    check_positive_int("points", args.points)
     n_classes = 3 if settings.loss == "sparse_categorical_crossentropy" else 2
     model = build_model(settings, 2, n_classes, dtype="float64")  # FD needs float64
     rng = np.random.default_rng(settings.seed)
@@ -244,6 +256,176 @@ def cmd_gradcheck(args) -> int:
     return 0 if ok else 1
 
 
+def _experiment_options(p: argparse.ArgumentParser, default_seeds: int) -> None:
+    g = p.add_argument_group("experiment")
+    g.add_argument(
+        "--seeds",
+        type=int,
+        default=default_seeds,
+        help=f"trainings per grid point (default {default_seeds})",
+    )
+    g.add_argument(
+        "--test-samples",
+        type=int,
+        default=100_000,
+        help="size of the shared, independent test set (default 100000)",
+    )
+    g.add_argument("--jobs", type=int, help="worker processes (default: all cores)")
+    g.add_argument("--scheduler", help="address of a Dask scheduler, e.g. tcp://host:8786")
+    g.add_argument("--dask-workers", type=int, help="start a local Dask cluster of N workers")
+    g.add_argument("--resume", metavar="RUN_DIR", help="finish an interrupted experiment")
+
+
+def _parse_sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise UsageError(f"--sizes must be comma-separated integers, got {text!r}") from None
+    if any(v < 1 for v in sizes):
+        raise UsageError(f"--sizes must be positive, got {text!r}")
+    return sizes
+
+
+def _run_experiment(args, kind: str, plan):
+    """Shared by scale and sweep: plan or resume, run, write the table and pictures."""
+    import os
+
+    from . import experiments as ex
+    from .progress import Progbar
+    from .runs import new_run_dir, read_run, write_json
+
+    if args.resume:
+        folder, config = read_run(args.resume)
+        if config.get("kind") != kind:
+            raise UsageError(f"{folder} is not a {kind} experiment (kind {config.get('kind')!r})")
+        settings = Settings(**config["settings"]).validate()
+    else:
+        settings = _settings(args, Settings(name=kind))
+        if settings.seed is None:
+            settings.seed = int(np.random.default_rng().integers(2**31))
+        config = {
+            "kind": kind,
+            "settings": settings.to_dict(),
+            "seed": settings.seed,
+            "test_samples": args.test_samples,
+            **plan_args(args),
+        }
+    jobs, base = plan(settings, config)
+    workers = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
+    if workers < 1:
+        raise UsageError(f"--jobs must be at least 1, got {workers}")
+    if args.dask_workers is not None and args.dask_workers < 1:
+        raise UsageError(f"--dask-workers must be at least 1, got {args.dask_workers}")
+    from ._checks import check_positive_int
+
+    check_positive_int("test_samples", config["test_samples"])
+    if not args.resume:
+        folder = new_run_dir(settings.out, settings.name)
+        write_json(folder / "config.json", config)
+    bar = None if args.quiet else Progbar(len(jobs), prefix="trainings")
+    print(f"{kind}: {len(jobs)} trainings, results in {folder}")
+    try:
+        rows = ex.run_experiment(
+            folder,
+            jobs,
+            base,
+            test_samples=config["test_samples"],
+            experiment_seed=config["seed"],
+            n_jobs=workers,
+            scheduler=args.scheduler,
+            dask_workers=args.dask_workers,
+            progress=None if bar is None else (lambda i, n: bar.update(i, finalize=i == n)),
+        )
+    except ConnectionError as e:
+        raise UsageError(str(e)) from None
+    refs = ex.reference_accuracies(settings, config["test_samples"], config["seed"])
+    return rows, refs, folder, config
+
+
+def plan_args(args) -> dict:
+    if hasattr(args, "vary"):
+        return {"vary": args.vary, "seeds": args.seeds}
+    return {
+        "sizes": args.sizes,
+        "seeds": args.seeds,
+        "protocol": args.protocol,
+        "steps": args.steps,
+    }
+
+
+def cmd_scale(args) -> int:
+    from . import experiment_plots as xp
+    from . import experiments as ex
+    from .plotting import save_figure
+
+    args.sizes = _parse_sizes(args.sizes) if args.sizes else ex.default_sizes()
+
+    def plan(settings, config):
+        return ex.plan_scale(
+            settings,
+            config["sizes"],
+            config["seeds"],
+            config["protocol"],
+            config["steps"],
+            config["seed"],
+        )
+
+    rows, refs, folder, config = _run_experiment(args, "scale", plan)
+    summary = ex.summarise(rows, ("protocol", "size"))
+    print(f"\n{'protocol':<14}{'size':>9}{'mean':>9}{'std':>8}{'min':>8}{'max':>8}{'diverged':>10}")
+    for r in summary:
+        print(
+            f"{r['protocol']:<14}{r['size']:>9}{r['mean']:>9.1%}{r['std']:>8.1%}"
+            f"{r['min']:>8.1%}{r['max']:>8.1%}{r['diverged']:>10}"
+        )
+    print(f"always the majority: {refs['baseline']:.1%}")
+    save_figure(
+        xp.plot_scaling(summary, baseline=refs["baseline"], best=refs["best"]),
+        folder / "scaling.png",
+    )
+    grids = []
+    for row in rows:
+        path = folder / "grids" / f"{row['index']}.npy"
+        if path.exists():
+            grids.append((f"{row['size']:,} points · {row['test_accuracy']:.1%}", np.load(path)))
+    if grids:
+        radius = 0.5 if config["settings"]["dataset"] == "circle" else None
+        save_figure(xp.plot_boundaries(grids, radius=radius), folder / "boundaries.png")
+    print(f"Wrote results.csv, scaling.png{', boundaries.png' if grids else ''} to {folder}")
+    return 0
+
+
+def cmd_sweep(args) -> int:
+    from . import experiment_plots as xp
+    from . import experiments as ex
+    from .plotting import save_figure
+
+    if not args.vary:
+        raise UsageError("sweep needs --vary NAME=V1,V2,... (once or twice)")
+    args.vary = list(args.vary)
+
+    def plan(settings, config):
+        return ex.plan_sweep(
+            settings, ex.parse_vary(config["vary"]), config["seeds"], config["seed"]
+        )
+
+    ex.parse_vary(args.vary)  # refuse a bad --vary before anything is created
+    rows, refs, folder, config = _run_experiment(args, "sweep", plan)
+    names = [name for name, _ in ex.parse_vary(config["vary"])]
+    summary = ex.summarise(rows, tuple(names))
+    header = "".join(f"{n:>12}" for n in names)
+    print(f"\n{header}{'mean':>9}{'std':>8}{'min':>8}{'max':>8}{'diverged':>10}")
+    for r in summary:
+        keys = "".join(f"{r[n]!s:>12}" for n in names)
+        print(
+            f"{keys}{r['mean']:>9.1%}{r['std']:>8.1%}{r['min']:>8.1%}{r['max']:>8.1%}"
+            f"{r['diverged']:>10}"
+        )
+    save_figure(xp.plot_sweep(summary, names, baseline=refs["baseline"]), folder / "sweep.png")
+    print(f"Wrote results.csv, sweep.png to {folder}")
+    return 0
+
+
 EXAMPLES = {
     "demo": "examples:\n  backprop-lab demo\n  backprop-lab demo --seed 1 --lr 0.1",
     "train": (
@@ -258,6 +440,17 @@ EXAMPLES = {
     "predict": (
         "examples:\n  backprop-lab predict runs/20261128T120000Z-demo 0.1 0.2\n"
         "  backprop-lab predict runs/20261128T120000Z-demo --csv points.csv --output p.csv"
+    ),
+    "scale": (
+        "examples:\n  backprop-lab scale\n"
+        "  backprop-lab scale --sizes 50,500,5000 --seeds 3 --lr 0.1\n"
+        "  backprop-lab scale --dask-workers 2\n"
+        "  backprop-lab scale --scheduler tcp://scheduler.example.org:8786\n"
+        "  backprop-lab scale --resume runs/20261128T120000Z-scale"
+    ),
+    "sweep": (
+        "examples:\n  backprop-lab sweep --vary lr=0.001,0.01,0.1,1\n"
+        "  backprop-lab sweep --vary lr=0.01,0.1 --vary hidden=2,4,8,16 --seeds 3"
     ),
     "gradcheck": (
         "examples:\n  backprop-lab gradcheck\n"
@@ -296,6 +489,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("point", nargs="*", type=float, metavar="X", help="one point's coordinates")
     p.add_argument("--csv", help="CSV of points (x1,x2 columns)")
     p.add_argument("--output", help="write the predictions here as CSV")
+    p = add("scale", "Accuracy against training-set size, fixed epochs vs fixed steps.")
+    _train_options(p)
+    _experiment_options(p, 5)
+    p.add_argument("--sizes", help="comma-separated training-set sizes (default: 50 … 500000)")
+    p.add_argument("--protocol", default="both", choices=("fixed-epochs", "fixed-steps", "both"))
+    p.add_argument(
+        "--steps",
+        type=int,
+        default=6250,
+        help="gradient steps per training under fixed-steps (default 6250)",
+    )
+    p = add("sweep", "Accuracy over one or two settings (--vary NAME=V1,V2,...).")
+    _train_options(p)
+    _experiment_options(p, 3)
+    p.add_argument(
+        "--vary",
+        action="append",
+        metavar="NAME=V1,V2",
+        help="a setting and its values; give once or twice",
+    )
     p = add("gradcheck", "Compare backprop gradients with finite differences, per layer.")
     _train_options(p)
     p.add_argument("--points", type=int, default=16, help="random points (default 16)")
@@ -308,6 +521,8 @@ COMMANDS = {
     "evaluate": cmd_evaluate,
     "predict": cmd_predict,
     "gradcheck": cmd_gradcheck,
+    "scale": cmd_scale,
+    "sweep": cmd_sweep,
 }
 
 
@@ -319,6 +534,13 @@ def main(argv=None) -> int:
     except (UsageError, ValueError, TypeError, ModelFileError, NotImplementedError) as e:
         print(f"backprop-lab: error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except OSError as e:  # an unreadable or unwritable path
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"backprop-lab: error: {where}{e.strerror or e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:  # outside training, which handles Ctrl-C itself
+        print("backprop-lab: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from .metrics import count_correct
 from .progress import Progbar
 from .random import check_random_state
 
-ENGINES = ("auto", "numpy")
+ENGINES = ("auto", "numpy", "compiled")
 _METRICS = {"accuracy": "accuracy", "acc": "accuracy"}
 
 
@@ -33,6 +33,15 @@ def as_inputs(x, n_features: int | None, dtype) -> np.ndarray:
     if not np.all(np.isfinite(X)):
         raise ValueError("x contains NaN or infinite values; all inputs must be finite")
     return X
+
+
+def _compiled_unsupported(model, *, training: bool = True) -> str | None:
+    """Why the compiled engine cannot run ``model`` (None if it can); imports numba lazily."""
+    try:
+        from . import compiled
+    except ImportError as exc:
+        return f"numba cannot be imported ({exc})"
+    return compiled.unsupported_reason(model, training=training)
 
 
 def _refuse(method: str, kwargs: dict) -> None:
@@ -72,6 +81,7 @@ class Sequential:
         self.compiled = False
         self.stop_training = False
         self.history = None
+        self.engine_used: str | None = None  # "compiled" or "numpy", set by fit
         self._input_shape = None
         for layer in layers or []:
             self.add(layer)
@@ -160,8 +170,12 @@ class Sequential:
             A name from ``losses.LOSSES`` or an object.
         metrics : list of str, optional
             Only ``["accuracy"]`` is supported.
-        engine : {"auto", "numpy"}
-            Which training engine runs ``fit``.
+        engine : {"auto", "numpy", "compiled"}
+            Which engine runs ``fit``, ``evaluate`` and ``predict``.  ``"compiled"``
+            runs numba kernels (see ``backprop_lab.compiled``) and raises a
+            ValueError for a model they do not support (a custom layer,
+            activation, loss or optimizer); ``"auto"`` uses them when it can and
+            NumPy otherwise.  ``engine_used`` tells which one the last ``fit`` ran.
         """
         _refuse("compile", unsupported)
         if loss is None:
@@ -171,6 +185,33 @@ class Sequential:
         self.metrics = [lookup("metric", m, _METRICS) for m in (metrics or [])]
         self.engine = lookup("engine", engine, {e: e for e in ENGINES})
         self.compiled = True
+        if self.engine == "compiled" and self.layers:
+            self._resolve_engine()  # fail now, not at fit
+
+    def _resolve_engine(self, *, training: bool = True) -> str:
+        """``"compiled"`` or ``"numpy"``: the engine ``self.engine`` selects for this model."""
+        engine = getattr(self, "engine", "auto")
+        if engine == "numpy":
+            return "numpy"
+        reason = _compiled_unsupported(self, training=training)
+        if reason is None:
+            return "compiled"
+        if engine == "compiled":
+            raise ValueError(
+                f"engine='compiled' cannot run this model: {reason}; "
+                "use engine='auto' or engine='numpy'"
+            )
+        return "numpy"
+
+    def _output(self, X: np.ndarray, chunk: int | None = None) -> np.ndarray:
+        """``forward(X)``, compiled when possible, else with NumPy ``chunk`` rows at a time."""
+        if self._resolve_engine(training=False) == "compiled":
+            from .compiled import predict
+
+            return predict(self, X)
+        if chunk is None:
+            return self.forward(X)
+        return np.concatenate([self.forward(X[i : i + chunk]) for i in range(0, len(X), chunk)])
 
     def _require_compiled(self, what: str) -> None:
         if not self.compiled:
@@ -269,6 +310,7 @@ class Sequential:
             validation = (Xv, self._targets(Xv, validation_data[1]))
         else:
             validation = None
+        self.engine_used = self._resolve_engine()
         callbacks = list(callbacks or [])
         if verbose:
             callbacks.append(ProgbarLogger(verbose))
@@ -278,7 +320,7 @@ class Sequential:
 
     def _evaluate_arrays(self, X, Y) -> dict:
         """Loss (with regularization) and accuracy of the whole arrays, no callbacks."""
-        P = self.forward(X)
+        P = self._output(X)
         logs = {"loss": self.loss(Y, P) + self.penalty()}
         if self.metrics:
             logs["accuracy"] = count_correct(Y, P) / len(X)
@@ -302,8 +344,7 @@ class Sequential:
         """Return the outputs, shape ``(n_samples, units)``: probabilities for a classifier."""
         _refuse("predict", unsupported)
         X = self._inputs(x)
-        chunk = batch_size or 65536  # bounded memory, whole blocks for speed
-        P = np.concatenate([self.forward(X[i : i + chunk]) for i in range(0, len(X), chunk)])
+        P = self._output(X, chunk=batch_size or 65536)  # bounded memory, whole blocks
         if verbose:
             n_batches = -(-len(X) // (batch_size or 32))
             Progbar(n_batches).update(n_batches, {}, finalize=True)
@@ -331,7 +372,15 @@ class Sequential:
         print_fn(f"dtype: {self.dtype.name}")
         if self.compiled:
             print_fn(f"Optimizer: {self.optimizer!r}  Loss: {self.loss.name}")
-            print_fn(f"Engine: {self.engine}")
+            used = self.engine_used or self._engine_preview()
+            print_fn(f"Engine: {self.engine} ({used})")
+
+    def _engine_preview(self) -> str:
+        """What ``fit`` would run, for display: never raises."""
+        try:
+            return self._resolve_engine() if self.layers else "not resolved yet"
+        except ValueError as exc:
+            return str(exc)
 
     def get_config(self) -> dict:
         return {

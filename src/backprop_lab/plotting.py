@@ -208,6 +208,12 @@ def plot_boundary(
     -------
     fig : matplotlib.figure.Figure
         A 7 x 6 inch figure with the Agg canvas attached.
+
+    Raises
+    ------
+    ValueError
+        On badly shaped or non-finite points, labels outside the model's
+        classes, or probabilities that are not finite numbers in [0, 1].
     """
     X_train = _check_points("X_train", X_train)
     y_train = _check_labels("y_train", y_train, len(X_train))

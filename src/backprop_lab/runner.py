@@ -23,6 +23,11 @@ from .settings import Settings
 
 EXTENT = (-1.0, 1.0, -1.0, 1.0)
 
+# A diverging run overflows: RunRecorder detects that and the run reports it,
+# so NumPy's overflow warnings would only be noise (and, with warnings as
+# errors, an exception that loses the run).
+OVERFLOW_IS_REPORTED = {"over": "ignore", "invalid": "ignore", "divide": "ignore"}
+
 
 @dataclass
 class Data:
@@ -105,9 +110,9 @@ class RunRecorder(Callback):
         self.diverged_epoch: int | None = None
 
     def on_train_begin(self, logs=None):
-        self.seconds: list[float] = []
+        self.seconds = []
         self.last_weights = self.model.get_weights()
-        self.diverged_epoch: int | None = None
+        self.diverged_epoch = None
         self._epoch = 0
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -181,10 +186,7 @@ def train_run(settings: Settings, *, verbose: int = 0, callbacks=(), data: Data 
     start = time.perf_counter()
     interrupted = False
     try:
-        # A diverging run overflows; RunRecorder detects and reports it, so
-        # NumPy's overflow warnings would only be noise (or, with warnings as
-        # errors, an exception that loses the run).
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        with np.errstate(**OVERFLOW_IS_REPORTED):
             history = model.fit(
                 data.X_train,
                 data.y_train,
@@ -210,5 +212,6 @@ def train_run(settings: Settings, *, verbose: int = 0, callbacks=(), data: Data 
         recorder.diverged_epoch,
         interrupted,
     )
-    result.metrics = evaluate_run(model, data)
+    with np.errstate(**OVERFLOW_IS_REPORTED):  # the last finite weights may still be huge
+        result.metrics = evaluate_run(model, data)
     return result

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,12 +28,15 @@ except ModuleNotFoundError:  # Python 3.10
 RUN_LOSSES = ("binary_crossentropy", "mse", "sparse_categorical_crossentropy")
 
 
-def parse_hidden(text: str | list) -> tuple[tuple[int, str | None], ...]:
-    """Parse ``"8,8"`` or ``"8:tanh,8:relu"`` (or a TOML list) into ``((8, "tanh"), ...)``.
+def parse_hidden(text: str | int | list) -> tuple[tuple[int, str | None], ...]:
+    """Parse ``"8,8"`` or ``"8:tanh,8:relu"`` (or a TOML list or integer) into
+    ``((8, "tanh"), ...)``.
 
     An empty string means no hidden layer (logistic regression).
     """
-    items = [str(v) for v in text] if isinstance(text, list) else str(text).split(",")
+    if isinstance(text, bool) or not isinstance(text, str | int | list | tuple):
+        raise TypeError(f"hidden must be widths like 8,8 or 8:tanh,8:relu, got {text!r}")
+    items = [str(v) for v in text] if isinstance(text, list | tuple) else str(text).split(",")
     if items == [""]:
         return ()
     layers = []
@@ -47,6 +51,13 @@ def parse_hidden(text: str | list) -> tuple[tuple[int, str | None], ...]:
             lookup("activation", act.strip(), activations.ACTIVATIONS)
         layers.append((int(width), act.strip().lower() or None))
     return tuple(layers)
+
+
+def _is_parsed(hidden) -> bool:
+    """Whether ``hidden`` is already ``((width, activation or None), ...)``."""
+    return isinstance(hidden, tuple) and all(
+        isinstance(h, tuple) and len(h) == 2 and isinstance(h[0], int) for h in hidden
+    )
 
 
 @dataclass
@@ -74,6 +85,12 @@ class Settings:
 
     def validate(self) -> Settings:
         """Check every field; raise ValueError/TypeError with a one-line message."""
+        for name in ("dataset", "activation", "loss", "optimizer", "engine", "name"):
+            if not isinstance(getattr(self, name), str):
+                raise TypeError(f"{name} must be text, got {getattr(self, name)!r}")
+        if not isinstance(self.out, str | os.PathLike):
+            raise TypeError(f"out must be a folder path, got {self.out!r}")
+        self.out = os.fspath(self.out)  # config.json stores it as text
         if not self.dataset.startswith("csv:"):
             lookup("dataset", self.dataset, {**DATASETS, "csv:PATH": None})
         elif not self.dataset[4:]:
@@ -81,8 +98,8 @@ class Settings:
         check_positive_int("samples", self.samples)
         check_float_in("noise", self.noise, 0.0, math.inf)
         check_float_in("test_size", self.test_size, 0.0, 1.0, closed_low=False)
-        if isinstance(self.hidden, str | list):
-            self.hidden = parse_hidden(self.hidden)
+        # Parsed widths are checked again too: Settings(hidden=((0, "foo"),)) is refused.
+        self.hidden = parse_hidden(self.hidden_text() if _is_parsed(self.hidden) else self.hidden)
         lookup("activation", self.activation, activations.ACTIVATIONS)
         if self.loss not in RUN_LOSSES:
             lookup("loss", self.loss, {k: k for k in RUN_LOSSES})

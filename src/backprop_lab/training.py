@@ -39,6 +39,10 @@ def train_epoch(model, X: np.ndarray, Y: np.ndarray, batch_size: int, callbacks)
             if with_accuracy:
                 logs["accuracy"] = correct / seen
             callbacks.on_train_batch_end(batch, logs)
+            # As in Keras, a callback that stops training (TerminateOnNaN) ends
+            # the epoch now, not after more steps on NaN weights.
+            if model.stop_training:
+                break
     logs = {"loss": loss_sum / seen}
     if with_accuracy:
         logs["accuracy"] = correct / seen
@@ -59,6 +63,9 @@ def fit_loop(model, X, Y, epochs, batch_size, validation, shuffle, callbacks) ->
     shuffle : bool
         Permute the samples each epoch with the model's generator.
     callbacks : list of Callback
+
+    When ``model.engine_used`` is ``"compiled"`` the epochs run through
+    ``compiled.CompiledTrainer`` (same batches, same math, numba kernels).
     """
     history = History()
     steps = -(-len(X) // batch_size)
@@ -66,15 +73,21 @@ def fit_loop(model, X, Y, epochs, batch_size, validation, shuffle, callbacks) ->
     callbacks = CallbackList([history, *callbacks], model, params)
     model.history = history
     model.stop_training = False
+    trainer = None
+    if getattr(model, "engine_used", None) == "compiled":
+        from .compiled import CompiledTrainer  # imports numba only when used
+
+        trainer = CompiledTrainer(model, X, Y, batch_size)
     callbacks.on_train_begin()
     for epoch in range(epochs):
         callbacks.on_epoch_begin(epoch)
-        if shuffle:
-            order = model._rng.permutation(len(X))
-            Xe, Ye = X[order], Y[order]
+        order = model._rng.permutation(len(X)) if shuffle else None
+        if trainer is not None:
+            logs = trainer.train_epoch(order, callbacks)  # gathers batches through order
+        elif shuffle:
+            logs = train_epoch(model, X[order], Y[order], batch_size, callbacks)
         else:
-            Xe, Ye = X, Y
-        logs = train_epoch(model, Xe, Ye, batch_size, callbacks)
+            logs = train_epoch(model, X, Y, batch_size, callbacks)
         if validation is not None:
             val_logs = model._evaluate_arrays(*validation)
             logs.update({f"val_{k}": v for k, v in val_logs.items()})
