@@ -28,6 +28,14 @@ def circle(n=200, seed=0):
     return X, y
 
 
+@pytest.fixture(params=["numpy", "compiled"])
+def engine(request):
+    """Behaviour that involves fit is checked on both training engines."""
+    if request.param == "compiled":
+        pytest.importorskip("numba")
+    return request.param
+
+
 def article_model(seed=0, lr=0.1, dtype=None, **compile_kwargs):
     model = Sequential(
         [Dense(8, "relu", input_shape=(2,)), Dense(1, "sigmoid")], seed=seed, dtype=dtype
@@ -83,10 +91,10 @@ def assert_weights_equal(a, b):
 
 
 # ---------------------------------------------------------------------- fit and History
-def test_fit_returns_history_with_one_value_per_epoch():
+def test_fit_returns_history_with_one_value_per_epoch(engine):
     X, y = circle()
     Xv, yv = circle(50, seed=1)
-    model = article_model()
+    model = article_model(engine=engine)
     history = model.fit(X, y, epochs=3, batch_size=16, validation_data=(Xv, yv), verbose=0)
     assert isinstance(history, History)
     assert model.history is history
@@ -102,10 +110,10 @@ def test_fit_returns_history_with_one_value_per_epoch():
     assert history.history["val_accuracy"][-1] == val_accuracy
 
 
-def test_epoch_loss_is_the_mean_of_batch_losses_before_each_step():
+def test_epoch_loss_is_the_mean_of_batch_losses_before_each_step(engine):
     """One full batch: the logged loss and accuracy are those of the initial weights."""
     X, y = circle(64)
-    model = article_model(dtype="float64")
+    model = article_model(dtype="float64", engine=engine)
     before_loss, before_accuracy = model.evaluate(X, y, verbose=0)
     history = model.fit(X, y, epochs=1, batch_size=64, verbose=0)
     assert history.history["loss"] == [pytest.approx(before_loss, rel=1e-12)]
@@ -113,23 +121,23 @@ def test_epoch_loss_is_the_mean_of_batch_losses_before_each_step():
     assert model.evaluate(X, y, verbose=0)[0] != pytest.approx(before_loss, rel=1e-6)
 
 
-def test_history_without_metrics_has_only_loss():
+def test_history_without_metrics_has_only_loss(engine):
     X, y = circle()
     model = Sequential([Dense(4, "tanh", input_shape=(2,)), Dense(1, "sigmoid")], seed=0)
-    model.compile("sgd", "binary_crossentropy")
+    model.compile("sgd", "binary_crossentropy", engine=engine)
     history = model.fit(X, y, epochs=2, verbose=0)
     assert list(history.history) == ["loss"]
     assert isinstance(model.evaluate(X, y, verbose=0), float)
 
 
-def test_logged_loss_includes_the_regularization_penalty():
+def test_logged_loss_includes_the_regularization_penalty(engine):
     X, y = circle(64)
     model = Sequential(
         [Dense(8, "relu", input_shape=(2,), kernel_regularizer=L2(0.1)), Dense(1, "sigmoid")],
         seed=0,
         dtype="float64",
     )
-    model.compile("sgd", "binary_crossentropy")
+    model.compile("sgd", "binary_crossentropy", engine=engine)
     penalty = 0.1 * float((model.layers[0].W ** 2).sum())
     expected = bce(y, model.predict(X, verbose=0)[:, 0]) + penalty
     assert model.evaluate(X, y, verbose=0) == pytest.approx(expected, rel=1e-12)
@@ -137,12 +145,12 @@ def test_logged_loss_includes_the_regularization_penalty():
     assert history.history["loss"] == [pytest.approx(expected, rel=1e-12)]
 
 
-def test_validation_split_holds_out_the_last_samples_before_shuffling():
+def test_validation_split_holds_out_the_last_samples_before_shuffling(engine):
     """10 samples, split 0.25: floor(10 * 0.75) = 7 train, the last 3 validate (as Keras)."""
     X, y = circle(10, seed=3)
-    model_a = article_model(seed=5)
+    model_a = article_model(seed=5, engine=engine)
     split = model_a.fit(X, y, epochs=4, batch_size=3, validation_split=0.25, verbose=0)
-    model_b = article_model(seed=5)
+    model_b = article_model(seed=5, engine=engine)
     explicit = model_b.fit(
         X[:7], y[:7], epochs=4, batch_size=3, validation_data=(X[7:], y[7:]), verbose=0
     )
@@ -150,7 +158,7 @@ def test_validation_split_holds_out_the_last_samples_before_shuffling():
     assert split.history == explicit.history
     assert_weights_equal(model_a.get_weights(), model_b.get_weights())
     # Holding out the first 3 instead would give a different validation loss.
-    model_c = article_model(seed=5)
+    model_c = article_model(seed=5, engine=engine)
     other = model_c.fit(
         X[3:], y[3:], epochs=4, batch_size=3, validation_data=(X[:3], y[:3]), verbose=0
     )
@@ -167,12 +175,12 @@ def test_validation_data_takes_precedence_over_validation_split():
     assert a.history == b.history
 
 
-def test_model_without_input_shape_builds_from_the_first_data():
+def test_model_without_input_shape_builds_from_the_first_data(engine):
     X, y = circle(30)
     X3 = np.hstack([X, X[:, :1] ** 2])
     model = Sequential([Dense(4, "relu"), Dense(1, "sigmoid")], seed=0)
     assert not model.built and model.get_weights() == []
-    model.compile("sgd", "binary_crossentropy")
+    model.compile("sgd", "binary_crossentropy", engine=engine)
     model.fit(X3, y, epochs=1, verbose=0)
     assert model.built
     assert [w.shape for w in model.get_weights()] == [(3, 4), (4,), (4, 1), (1,)]
@@ -218,52 +226,52 @@ def test_set_weights_errors():
 
 
 # ---------------------------------------------------------------------- determinism
-def train(seed, X, y):
-    model = article_model(seed=seed)
+def train(seed, X, y, engine):
+    model = article_model(seed=seed, engine=engine)
     history = model.fit(X, y, epochs=3, batch_size=16, shuffle=True, verbose=0)
     return model.get_weights(), history.history, model.predict(X, verbose=0)
 
 
-def test_same_seed_gives_bit_identical_runs():
+def test_same_seed_gives_bit_identical_runs(engine):
     X, y = circle()
-    w1, h1, p1 = train(7, X, y)
-    w2, h2, p2 = train(7, X, y)
+    w1, h1, p1 = train(7, X, y, engine)
+    w2, h2, p2 = train(7, X, y, engine)
     assert_weights_equal(w1, w2)
     assert h1 == h2
     np.testing.assert_array_equal(p1, p2)
 
 
-def test_different_seeds_give_different_runs():
+def test_different_seeds_give_different_runs(engine):
     X, y = circle()
-    w1, h1, _ = train(7, X, y)
-    w2, h2, _ = train(8, X, y)
+    w1, h1, _ = train(7, X, y, engine)
+    w2, h2, _ = train(8, X, y, engine)
     assert not np.array_equal(w1[0], w2[0])
     assert h1["loss"] != h2["loss"]
     # Same initial weights, different shuffling: still a different run.
-    a, b = article_model(seed=7), article_model(seed=8)
+    a, b = article_model(seed=7, engine=engine), article_model(seed=8, engine=engine)
     b.set_weights(a.get_weights())
     ha = a.fit(X, y, epochs=2, batch_size=16, verbose=0).history
     hb = b.fit(X, y, epochs=2, batch_size=16, verbose=0).history
     assert ha["loss"][1] != hb["loss"][1]
 
 
-def test_set_random_seed_makes_unseeded_models_reproducible():
+def test_set_random_seed_makes_unseeded_models_reproducible(engine):
     X, y = circle()
     runs = []
     for _ in range(2):
         set_random_seed(123)
         model = Sequential([Dense(8, "relu", input_shape=(2,)), Dense(1, "sigmoid")])
-        model.compile("sgd", "binary_crossentropy")
+        model.compile("sgd", "binary_crossentropy", engine=engine)
         runs.append((model.fit(X, y, epochs=2, verbose=0).history, model.get_weights()))
     assert runs[0][0] == runs[1][0]
     assert_weights_equal(runs[0][1], runs[1][1])
 
 
 # ---------------------------------------------------------------------- callbacks
-def test_callback_hooks_are_called_in_order():
+def test_callback_hooks_are_called_in_order(engine):
     X, y = circle(10)
     recorder = Recorder()
-    model = article_model()
+    model = article_model(engine=engine)
     model.fit(X, y, epochs=2, batch_size=4, verbose=0, callbacks=[recorder])
     names = [call[:2] for call in recorder.calls]  # drop the logs
     epoch = [
@@ -335,10 +343,10 @@ def test_early_stopping_min_delta():
     assert model.stop_training and stopper.best == 1.0
 
 
-def test_early_stopping_in_fit_restores_the_best_weights():
+def test_early_stopping_in_fit_restores_the_best_weights(engine):
     """mode="max" on a falling loss: epoch 0 is the best, then patience runs out."""
     X, y = circle()
-    model = article_model()
+    model = article_model(engine=engine)
     snapshots = WeightsAtEpochEnd()
     stopper = EarlyStopping(monitor="loss", mode="max", patience=2, restore_best_weights=True)
     history = model.fit(X, y, epochs=20, verbose=0, callbacks=[snapshots, stopper])
@@ -348,10 +356,10 @@ def test_early_stopping_in_fit_restores_the_best_weights():
     assert_weights_equal(model.get_weights(), snapshots.weights[0])
 
 
-def test_early_stopping_restores_the_best_weights_even_without_stopping():
+def test_early_stopping_restores_the_best_weights_even_without_stopping(engine):
     """Keras 3 restores at the end of training, also when patience never ran out."""
     X, y = circle()
-    model = article_model()
+    model = article_model(engine=engine)
     snapshots = WeightsAtEpochEnd()
     stopper = EarlyStopping(monitor="loss", mode="max", patience=50, restore_best_weights=True)
     history = model.fit(X, y, epochs=4, verbose=0, callbacks=[snapshots, stopper])
@@ -359,9 +367,9 @@ def test_early_stopping_restores_the_best_weights_even_without_stopping():
     assert_weights_equal(model.get_weights(), snapshots.weights[0])
 
 
-def test_early_stopping_without_restore_keeps_the_last_weights():
+def test_early_stopping_without_restore_keeps_the_last_weights(engine):
     X, y = circle()
-    model = article_model()
+    model = article_model(engine=engine)
     snapshots = WeightsAtEpochEnd()
     stopper = EarlyStopping(monitor="loss", mode="max", patience=1)
     model.fit(X, y, epochs=20, verbose=0, callbacks=[snapshots, stopper])
@@ -382,10 +390,10 @@ def test_early_stopping_errors():
     "ignore:overflow encountered:RuntimeWarning",
     "ignore:invalid value encountered:RuntimeWarning",
 )
-def test_terminate_on_nan_stops_at_the_first_bad_batch():
+def test_terminate_on_nan_stops_at_the_first_bad_batch(engine):
     X, y = circle()
     model = Sequential([Dense(8, "relu", input_shape=(2,)), Dense(1, "linear")], seed=0)
-    model.compile(SGD(1e3), "mse")
+    model.compile(SGD(1e3), "mse", engine=engine)
     recorder = Recorder()
     history = model.fit(
         X, y, epochs=50, batch_size=10, verbose=0, callbacks=[TerminateOnNaN(), recorder]
@@ -401,9 +409,9 @@ def test_terminate_on_nan_stops_at_the_first_bad_batch():
 
 
 # ---------------------------------------------------------------------- printing
-def test_verbose_0_prints_nothing(capsys):
+def test_verbose_0_prints_nothing(capsys, engine):
     X, y = circle(50)
-    model = article_model()
+    model = article_model(engine=engine)
     model.fit(X, y, epochs=3, validation_split=0.2, verbose=0)
     model.evaluate(X, y, verbose=0)
     model.predict(X, verbose=0)
@@ -411,10 +419,12 @@ def test_verbose_0_prints_nothing(capsys):
 
 
 @pytest.mark.parametrize("verbose", [1, 2])
-def test_verbose_prints_one_line_per_epoch(capsys, verbose):
+def test_verbose_prints_one_line_per_epoch(capsys, verbose, engine):
     """verbose=2 always, verbose=1 when the output is not a terminal (as here)."""
     X, y = circle(50)
-    article_model().fit(X, y, epochs=3, batch_size=10, validation_split=0.2, verbose=verbose)
+    article_model(engine=engine).fit(
+        X, y, epochs=3, batch_size=10, validation_split=0.2, verbose=verbose
+    )
     out, err = capsys.readouterr()
     lines = out.splitlines()
     assert err == "" and len(lines) == 3
@@ -445,9 +455,9 @@ def test_repr_and_summary_are_readable():
 
 
 # ---------------------------------------------------------------------- evaluate, predict, dtype
-def test_evaluate_returns_loss_and_accuracy_of_the_predictions():
+def test_evaluate_returns_loss_and_accuracy_of_the_predictions(engine):
     X, y = circle()
-    model = article_model(dtype="float64")
+    model = article_model(dtype="float64", engine=engine)
     model.fit(X, y, epochs=3, verbose=0)
     loss, accuracy = model.evaluate(X, y, verbose=0)
     p = model.predict(X, verbose=0)[:, 0]
@@ -456,18 +466,18 @@ def test_evaluate_returns_loss_and_accuracy_of_the_predictions():
     assert model.predict(X, verbose=0).shape == (200, 1)
 
 
-def test_float64_on_request():
+def test_float64_on_request(engine):
     X, y = circle()
-    model = article_model(dtype="float64")
+    model = article_model(dtype="float64", engine=engine)
     model.fit(X, y, epochs=2, verbose=0)
     assert model.dtype == np.float64
     assert all(w.dtype == np.float64 for w in model.get_weights())
     assert model.predict(X, verbose=0).dtype == np.float64
 
 
-def test_float32_by_default():
+def test_float32_by_default(engine):
     X, y = circle()
-    model = article_model()
+    model = article_model(engine=engine)
     model.fit(X, y, epochs=2, verbose=0)
     assert all(w.dtype == np.float32 for w in model.get_weights())
     assert model.predict(X, verbose=0).dtype == np.float32  # float64 input is cast

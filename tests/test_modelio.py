@@ -14,7 +14,9 @@ from backprop_lab.modelio import ModelFileError, load_model, save_model
 
 def trained_binary(dtype="float32"):
     X, y = make_circle(200, random_state=0)
-    model = Sequential([Dense(8, "relu", input_shape=(2,)), Dense(1, "sigmoid")], seed=1, dtype=dtype)
+    model = Sequential(
+        [Dense(8, "relu", input_shape=(2,)), Dense(1, "sigmoid")], seed=1, dtype=dtype
+    )
     model.compile(SGD(0.1, momentum=0.5), "binary_crossentropy", ["accuracy"])
     model.fit(X, y, epochs=2, batch_size=16, verbose=0)
     return model, X, y

@@ -319,6 +319,11 @@ def _run_experiment(args, kind: str, plan):
     from ._checks import check_positive_int
 
     check_positive_int("test_samples", config["test_samples"])
+    if args.scheduler:  # refuse an unreachable cluster before creating anything
+        try:
+            ex.connect(args.scheduler).close()
+        except ConnectionError as e:
+            raise UsageError(str(e)) from None
     if not args.resume:
         folder = new_run_dir(settings.out, settings.name)
         write_json(folder / "config.json", config)

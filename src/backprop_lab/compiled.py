@@ -668,9 +668,9 @@ class CompiledTrainer:
         with_accuracy = bool(self.model.metrics)
         hooks = callbacks.wants_batches
         exact = hooks and _exact_batch_hooks(callbacks)
-        loss_sum, correct, batch = 0.0, 0, 0
+        loss_sum, correct, batch, seen = 0.0, 0, 0, 0
 
-        def logs(seen):
+        def logs():
             out = {"loss": loss_sum / seen}
             if with_accuracy:
                 out["accuracy"] = correct / seen
@@ -687,15 +687,17 @@ class CompiledTrainer:
                 callbacks.on_train_batch_begin(batch)
             began = time.perf_counter()
             loss_sum, correct = self._run(order, batch, stop, loss_sum, correct)
-            if hooks and not exact:  # aim at chunk_seconds per call
+            seen = min(stop * self.batch_size, len(self.X))
+            batch = stop
+            if not hooks:
+                continue
+            if not exact:  # aim at chunk_seconds per call
                 elapsed = time.perf_counter() - began
                 if elapsed < self.chunk_seconds / 2:
                     self.chunk = min(2 * self.chunk, self.steps)
                 elif elapsed > 2 * self.chunk_seconds:
                     self.chunk = max(1, self.chunk // 2)
-            if hooks:
-                callbacks.on_train_batch_end(
-                    stop - 1, logs(min(stop * self.batch_size, len(self.X)))
-                )
-            batch = stop
-        return logs(len(self.X))
+            callbacks.on_train_batch_end(stop - 1, logs())
+            if self.model.stop_training:  # as the NumPy loop: end the epoch now
+                break
+        return logs()

@@ -262,17 +262,22 @@ def _executor(jobs_n: int, scheduler: str | None, dask_workers: int | None):
     return run_joblib
 
 
+def connect(scheduler: str, timeout: float = 5.0):
+    """A Dask client for ``scheduler``, or ConnectionError within ``timeout`` seconds."""
+    from distributed import Client
+
+    try:
+        return Client(scheduler, timeout=f"{timeout}s")
+    except (OSError, TimeoutError, ValueError) as e:
+        raise ConnectionError(f"could not reach the Dask scheduler at {scheduler}: {e}") from None
+
+
 def _run_dask(fn, todo, *, scheduler, workers):
     from distributed import Client, LocalCluster, as_completed
 
     cluster = None
     if scheduler:
-        try:
-            client = Client(scheduler, timeout="10s")
-        except (OSError, TimeoutError) as e:
-            raise ConnectionError(
-                f"could not reach the Dask scheduler at {scheduler}: {e}"
-            ) from None
+        client = connect(scheduler)
     else:
         cluster = LocalCluster(
             n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None

@@ -1,0 +1,189 @@
+"""Experiments: determinism across workers and backends, resume, protocols, bad input."""
+
+import csv
+
+import numpy as np
+import pytest
+
+from backprop_lab import experiments as ex
+from backprop_lab.cli import main
+from backprop_lab.settings import Settings
+
+SMALL = Settings(epochs=2, seed=0)
+TIMING = {"seconds"}  # the only column allowed to differ between runs
+
+
+def _rows(table):
+    rows = table.to_dict("records") if hasattr(table, "to_dict") else table
+    return [{k: v for k, v in row.items() if k not in TIMING} for row in rows]
+
+
+def _scale(tmp_path, name, **kwargs):
+    options = dict(sizes=[64, 128], seeds=2, steps=30, test_samples=2000, seed=7)
+    options.update(kwargs)
+    return ex.scale(SMALL, folder=tmp_path / name, **options)
+
+
+def _mkdirs(tmp_path, *names):
+    for name in names:
+        (tmp_path / name).mkdir()
+
+
+def test_scale_rows_cover_grid_and_protocols(tmp_path):
+    _mkdirs(tmp_path, "a")
+    rows = _rows(_scale(tmp_path, "a"))
+    assert len(rows) == 2 * 2 * 2  # sizes x seeds x protocols
+    assert {r["protocol"] for r in rows} == {"fixed-epochs", "fixed-steps"}
+    for r in rows:
+        assert r["status"] == "ok"
+        assert 0 <= r["test_accuracy"] <= 1
+        if r["protocol"] == "fixed-steps":
+            assert r["steps"] == 30  # exactly the same number of updates at every size
+        else:
+            assert r["steps"] == 2 * -(-r["size"] // 32)  # epochs x batches per epoch
+    # Both protocols at one grid position share data and initial weights (same seed).
+    by_position = {}
+    for r in rows:
+        by_position.setdefault((r["size"], r["seed"]), set()).add(r["protocol"])
+    assert all(len(p) == 2 for p in by_position.values())
+
+
+def test_table_is_identical_for_any_number_of_workers_and_dask(tmp_path):
+    _mkdirs(tmp_path, "one", "two", "dask")
+    serial = _rows(_scale(tmp_path, "one", n_jobs=1))
+    parallel = _rows(_scale(tmp_path, "two", n_jobs=2))
+    assert serial == parallel
+    # A real local Dask cluster of worker processes gives the same table.
+    on_dask = _rows(_scale(tmp_path, "dask", dask_workers=2))
+    assert serial == on_dask
+
+
+def test_resume_skips_finished_trainings_and_gives_the_same_table(tmp_path):
+    _mkdirs(tmp_path, "full", "cut")
+    full = _rows(_scale(tmp_path, "full"))
+    _scale(tmp_path, "cut")
+    # Simulate an interruption: keep the header and the first three finished rows.
+    path = tmp_path / "cut" / "results.csv"
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[:4]))
+    calls = []
+    resumed = _rows(_scale(tmp_path, "cut", progress=lambda i, n: calls.append(n)))
+    assert calls and calls[-1] == len(full) - 3  # only the missing trainings ran
+    assert resumed == full
+
+
+def test_seed_derivation_depends_on_position_only():
+    a = ex.scale_jobs([50, 500], 3, ex.PROTOCOLS, 100, experiment_seed=1)
+    b = ex.scale_jobs([50, 500], 3, ex.PROTOCOLS, 100, experiment_seed=1)
+    c = ex.scale_jobs([50, 500], 3, ex.PROTOCOLS, 100, experiment_seed=2)
+    assert [j.seed for j in a] == [j.seed for j in b]
+    assert [j.seed for j in a] != [j.seed for j in c]
+    assert len({j.seed for j in a}) == 6  # one per (size, replicate)
+
+
+def test_default_grid_is_log_spaced_from_50_to_500000():
+    sizes = ex.default_sizes()
+    assert sizes[0] == 50 and sizes[-1] == 500_000 and len(sizes) == 10
+    ratios = np.diff(np.log(sizes))
+    assert np.allclose(ratios, ratios[0], rtol=0.01)
+
+
+def test_diverged_training_is_recorded_not_dropped(tmp_path):
+    (tmp_path / "d").mkdir()
+    settings = Settings(epochs=2, seed=0, loss="mse", activation="linear", lr=1e30)
+    rows = _rows(
+        ex.sweep({"hidden": ["8"]}, settings, seeds=1, test_samples=500, folder=tmp_path / "d")
+    )
+    assert [r["status"] for r in rows] == ["diverged"]
+
+
+def test_sweep_over_two_parameters(tmp_path):
+    (tmp_path / "s").mkdir()
+    rows = _rows(
+        ex.sweep(
+            ["lr=0.01,0.1", "hidden=2,4"], SMALL, seeds=1, test_samples=500, folder=tmp_path / "s"
+        )
+    )
+    assert [(r["lr"], r["hidden"]) for r in rows] == [(0.01, 2), (0.01, 4), (0.1, 2), (0.1, 4)]
+
+
+@pytest.mark.parametrize(
+    "vary, message",
+    [
+        ([], "one or two --vary"),
+        (["lr="], "must look like"),
+        (["foo=1,2"], "unknown parameter 'foo'"),
+        (["lr=abc"], "'abc' is not a valid value"),
+        (["lr=0.1,,1"], "empty value"),
+        (["lr=1", "lr=2"], "given twice"),
+        (["lr=1", "hidden=2", "epochs=3"], "one or two --vary"),
+    ],
+)
+def test_bad_vary_is_refused(vary, message):
+    with pytest.raises(ValueError, match=message):
+        ex.parse_vary(vary)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["scale", "--sizes", "10,50"], "smaller than the batch size"),
+        (["scale", "--sizes", "a,b"], "comma-separated integers"),
+        (["scale", "--jobs", "0"], "--jobs must be at least 1"),
+        (["scale", "--seeds", "0"], "seeds must be a positive integer"),
+        (["sweep", "--vary", "bogus=1"], "unknown parameter"),
+        (["sweep"], "needs --vary"),
+        (["scale", "--resume", "no/such/run"], "does not exist"),
+    ],
+)
+def test_cli_bad_input_exits_2_and_writes_nothing(tmp_path, capsys, argv, message):
+    out = tmp_path / "runs"
+    assert main([*argv, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_cli_scale_writes_table_and_pictures(tmp_path, capsys):
+    code = main(
+        [
+            "scale",
+            "--sizes",
+            "64,128",
+            "--seeds",
+            "1",
+            "--steps",
+            "20",
+            "--epochs",
+            "2",
+            "--test-samples",
+            "1000",
+            "--jobs",
+            "1",
+            "--seed",
+            "3",
+            "--quiet",
+            "--out",
+            str(tmp_path),
+        ]
+    )
+    assert code == 0
+    (folder,) = tmp_path.iterdir()
+    with (folder / "results.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 4
+    assert {
+        "size",
+        "protocol",
+        "seed",
+        "steps",
+        "test_accuracy",
+        "test_loss",
+        "disagreement_area",
+        "seconds",
+    } <= set(rows[0])
+    for name in ("scaling.png", "boundaries.png"):
+        assert (folder / name).stat().st_size > 10_000
+    assert '"kind": "scale"' in (folder / "config.json").read_text()
+    assert "always the majority" in capsys.readouterr().out
