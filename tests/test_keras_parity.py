@@ -20,6 +20,7 @@ History: ``rtol=1e-4`` on each epoch's loss and accuracy.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from dataclasses import dataclass, field
 
@@ -32,6 +33,9 @@ from backprop_lab.regularizers import L1, L2
 WEIGHT_RTOL, WEIGHT_ATOL = 1e-5, 1e-6
 HISTORY_RTOL = 1e-4
 BATCH_SIZE = 32
+# Both training engines are held to Keras: the readable NumPy one and, when numba
+# is installed, the compiled one that "auto" picks.
+ENGINES = ["numpy"] + (["compiled"] if importlib.util.find_spec("numba") else [])
 
 
 @pytest.fixture(scope="module")
@@ -144,37 +148,53 @@ def make_data(config: Config):
     return X, np.eye(3, dtype=np.float32)[labels]
 
 
-def build_pair(keras, config: Config, seed=0):
-    """Our model (compiled, built) and the same network in Keras with our initial weights."""
-    ours_reg = keras_reg = None
+def build_ours(config: Config, engine: str, seed=0) -> Sequential:
+    """Our model, compiled and built; the same seed gives the same initial weights."""
+    regularizer = None
     if config.regularizer is not None:
         kind, factor = config.regularizer
-        ours_reg = {"l1": L1, "l2": L2}[kind](factor)
-        keras_reg = {"l1": keras.regularizers.L1, "l2": keras.regularizers.L2}[kind](factor)
+        regularizer = {"l1": L1, "l2": L2}[kind](factor)
     units = [*config.hidden, config.output]
-    ours = Sequential(
+    model = Sequential(
         [
-            Dense(n, act, kernel_regularizer=ours_reg, **({"input_shape": (2,)} if i == 0 else {}))
+            Dense(
+                n, act, kernel_regularizer=regularizer, **({"input_shape": (2,)} if i == 0 else {})
+            )
             for i, (n, act) in enumerate(units)
         ],
         seed=seed,
     )
-    theirs = keras.Sequential(
+    name, kwargs = config.optimizer
+    optimizer = {"SGD": SGD, "Adam": Adam, "RMSprop": RMSprop, "Adagrad": Adagrad}[name](**kwargs)
+    model.compile(optimizer, config.loss, metrics=["accuracy"], engine=engine)
+    return model
+
+
+def build_keras(keras, config: Config, weights):
+    """The same network in Keras, starting from ``weights``."""
+    regularizer = None
+    if config.regularizer is not None:
+        kind, factor = config.regularizer
+        regularizer = {"l1": keras.regularizers.L1, "l2": keras.regularizers.L2}[kind](factor)
+    model = keras.Sequential(
         [keras.Input((2,))]
-        + [keras.layers.Dense(n, act, kernel_regularizer=keras_reg) for n, act in units]
+        + [
+            keras.layers.Dense(n, act, kernel_regularizer=regularizer)
+            for n, act in [*config.hidden, config.output]
+        ]
     )
     name, kwargs = config.optimizer
-    ours_opt = {"SGD": SGD, "Adam": Adam, "RMSprop": RMSprop, "Adagrad": Adagrad}[name](**kwargs)
-    ours.compile(ours_opt, config.loss, metrics=["accuracy"])
-    theirs.compile(getattr(keras.optimizers, name)(**kwargs), config.loss, metrics=["accuracy"])
-    theirs.set_weights(ours.get_weights())
-    return ours, theirs
+    model.compile(getattr(keras.optimizers, name)(**kwargs), config.loss, metrics=["accuracy"])
+    model.set_weights(weights)
+    return model
 
 
-def train_and_compare(keras, config: Config, validation=None):
+def train_and_compare(keras, config: Config, validation=None) -> dict:
+    """Train Keras once and each of our engines from the same weights; compare everything.
+
+    Returns, per engine, the largest relative and absolute weight differences.
+    """
     X, y = make_data(config)
-    ours, theirs = build_pair(keras, config)
-    initial = ours.get_weights()
     fit_kwargs = dict(
         epochs=config.epochs,
         batch_size=BATCH_SIZE,
@@ -182,36 +202,50 @@ def train_and_compare(keras, config: Config, validation=None):
         verbose=0,
         validation_data=validation,
     )
-    history = ours.fit(X, y, **fit_kwargs)
-    keras_history = theirs.fit(X, y, **fit_kwargs)
-
-    final, keras_final = ours.get_weights(), theirs.get_weights()
+    initial = build_ours(config, "numpy").get_weights()
+    theirs = build_keras(keras, config, initial)
+    keras_history = theirs.fit(X, y, **fit_kwargs).history
+    keras_final = theirs.get_weights()
+    keras_evaluation = theirs.evaluate(X, y, batch_size=BATCH_SIZE, verbose=0)
+    keras_predictions = theirs.predict(X, batch_size=BATCH_SIZE, verbose=0)
     for w0, w in zip(initial, keras_final):
         # Training really moved every array far beyond the tolerance.
         assert np.max(np.abs(w - w0)) > 100 * WEIGHT_ATOL
-    for i, (a, b) in enumerate(zip(final, keras_final)):
-        np.testing.assert_allclose(a, b, rtol=WEIGHT_RTOL, atol=WEIGHT_ATOL, err_msg=f"weight {i}")
 
-    keys = ["loss", "accuracy"] + (["val_loss", "val_accuracy"] if validation else [])
-    assert sorted(history.history) == sorted(keras_history.history)
-    for key in keys:
-        assert len(history.history[key]) == config.epochs
+    discrepancies = {}
+    for engine in ENGINES:
+        ours = build_ours(config, engine)
+        for w0, w in zip(initial, ours.get_weights()):
+            np.testing.assert_array_equal(w0, w)
+        history = ours.fit(X, y, **fit_kwargs).history
+        final = ours.get_weights()
+        for i, (a, b) in enumerate(zip(final, keras_final)):
+            np.testing.assert_allclose(
+                a, b, rtol=WEIGHT_RTOL, atol=WEIGHT_ATOL, err_msg=f"{engine}: weight {i}"
+            )
+        assert sorted(history) == sorted(keras_history)
+        for key, values in history.items():
+            assert len(values) == config.epochs
+            np.testing.assert_allclose(
+                values, keras_history[key], rtol=HISTORY_RTOL, err_msg=f"{engine}: {key}"
+            )
         np.testing.assert_allclose(
-            history.history[key], keras_history.history[key], rtol=HISTORY_RTOL, err_msg=key
+            ours.evaluate(X, y, verbose=0), keras_evaluation, rtol=HISTORY_RTOL, err_msg=engine
         )
-
-    np.testing.assert_allclose(
-        ours.evaluate(X, y, verbose=0),
-        theirs.evaluate(X, y, batch_size=BATCH_SIZE, verbose=0),
-        rtol=HISTORY_RTOL,
-    )
-    np.testing.assert_allclose(
-        ours.predict(X, verbose=0),
-        theirs.predict(X, batch_size=BATCH_SIZE, verbose=0),
-        rtol=WEIGHT_RTOL,
-        atol=WEIGHT_ATOL,
-    )
-    return final, keras_final, history.history, keras_history.history
+        np.testing.assert_allclose(
+            ours.predict(X, verbose=0),
+            keras_predictions,
+            rtol=WEIGHT_RTOL,
+            atol=WEIGHT_ATOL,
+            err_msg=engine,
+        )
+        discrepancies[engine] = {
+            "relative": max(
+                float(np.max(np.abs(a - b) / np.abs(b))) for a, b in zip(final, keras_final)
+            ),
+            "absolute": max(float(np.max(np.abs(a - b))) for a, b in zip(final, keras_final)),
+        }
+    return discrepancies
 
 
 # ---------------------------------------------------------------------- tests
