@@ -34,7 +34,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but errors are one line (no usage block) and exit code 2."""
 
     def error(self, message):
-        raise UsageError(f"{self.prog}: {message}")
+        raise UsageError(message)
 
 
 def _train_options(p: argparse.ArgumentParser) -> None:
@@ -80,7 +80,8 @@ def _class_name(dataset: str, label: int) -> str:
     return f"class {label}"
 
 
-def _report(result, folder: Path, files: list[str], out=sys.stdout) -> None:
+def _report(result, folder: Path, files: list[str], out=None) -> None:
+    out = out or sys.stdout  # looked up now: a default would freeze the stream at import
     m, s = result.metrics, result.settings
     majority = int(np.bincount(result.data.y_test).argmax())
     print(
@@ -98,7 +99,8 @@ def _report(result, folder: Path, files: list[str], out=sys.stdout) -> None:
     print("  " + "  ".join(files), file=out)
 
 
-def _explain_demo(result, out=sys.stdout) -> None:
+def _explain_demo(result, out=None) -> None:
+    out = out or sys.stdout
     m, s = result.metrics, result.settings
     margin = m["test_accuracy"] - m["baseline_accuracy"]
     steps = s.epochs * -(-m["n_train"] // s.batch_size)
@@ -139,7 +141,10 @@ def cmd_train(args, *, demo: bool = False) -> int:
         files = write_run(folder, result)
     if result.interrupted:
         n = len(result.epoch_seconds)
-        print(f"\nInterrupted: kept the history and weights of {n} finished epoch(s).")
+        print(
+            f"\nInterrupted: kept the history and weights of {n} finished epoch(s).",
+            file=sys.stderr,
+        )
     if result.diverged_epoch:
         print(
             f"\nTraining diverged in epoch {result.diverged_epoch} (the loss or the weights "
@@ -165,7 +170,7 @@ def _load_run(folder):
 
 def cmd_evaluate(args) -> int:
     from .metrics import baseline_accuracy
-    from .runner import evaluate_run, load_data
+    from .runner import Data, evaluate_run, load_data
 
     folder, config, model = _load_run(args.run_dir)
     base = {k: v for k, v in config["settings"].items() if k in Settings.__dataclass_fields__}
@@ -178,6 +183,14 @@ def cmd_evaluate(args) -> int:
         overrides["seed"] = args.seed
     settings = Settings(**{**base, **overrides}).validate()
     data = load_data(settings)
+    if overrides:  # new data: score all of it, not just a split of it
+        data = Data(
+            data.X_train[:0],
+            data.y_train[:0],
+            np.concatenate([data.X_train, data.X_test]),
+            np.concatenate([data.y_train, data.y_test]),
+            data.true_labels,
+        )
     if data.X_test.shape[1] != model.n_features:
         raise UsageError(
             f"the model takes {model.n_features} features, the data has {data.X_test.shape[1]}"
@@ -207,6 +220,8 @@ def cmd_predict(args) -> int:
         X = np.array([args.point], dtype=float)
     else:
         raise UsageError("predict needs a point (X1 X2 ...) or --csv FILE")
+    if args.csv and X.shape[1] == model.n_features + 1:
+        X = X[:, :-1]  # a labelled file (x1,x2,label), as save_csv writes: ignore the labels
     if X.shape[1] != model.n_features:
         raise UsageError(f"the model takes {model.n_features} features, got {X.shape[1]}")
     if args.output and Path(args.output).exists():

@@ -70,6 +70,8 @@ def load_data(settings: Settings) -> Data:
     else:
         maker = datasets.DATASETS[settings.dataset]
         X, y = maker(settings.samples, noise=settings.noise, random_state=data_seed)
+        if not np.isfinite(X).all():  # refused here, before a run folder exists
+            raise ValueError(f"noise={settings.noise!r} makes points that are not finite")
         if settings.dataset in datasets.TRUE_LABELS:
             name = settings.dataset
 

@@ -41,7 +41,9 @@ def parse_hidden(text: str | int | list) -> tuple[tuple[int, str | None], ...]:
         return ()
     layers = []
     for item in items:
-        width, _, act = item.strip().partition(":")
+        width, colon, act = item.strip().partition(":")
+        if colon and not act.strip():
+            raise ValueError(f"hidden layer {item!r} names no activation after ':'")
         if not width.strip().isdigit() or int(width) < 1:
             raise ValueError(
                 f"hidden must be comma-separated positive widths like 8,8 or 8:tanh,8:relu, "
