@@ -23,8 +23,8 @@ demo: $(VENV)/.installed
 	$(BIN)/backprop-lab demo
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check src tests bench examples
-	$(BIN)/ruff format --check src tests bench examples
+	$(BIN)/ruff check $(wildcard src tests bench examples)
+	$(BIN)/ruff format --check $(wildcard src tests bench examples)
 
 test: lint
 	$(BIN)/python -m pytest -q
