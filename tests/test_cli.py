@@ -35,10 +35,14 @@ FILES = {
     "boundary.png",
     "config.json",
     "curves.png",
+    "gradients.csv",
+    "gradients.png",
     "history.csv",
     "metrics.json",
     "model.json",
     "model.safetensors",
+    "network.png",
+    "report.html",
 }
 COLUMNS = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds"]
 DEMO = ["demo", "--epochs", "3", "--samples", "400", "--seed", "3"]

@@ -129,11 +129,19 @@ def cmd_train(args, *, demo: bool = False) -> int:
     if settings.seed is None:
         settings.seed = int(np.random.default_rng().integers(2**31))
     data = load_data(settings)  # refuse bad data before creating anything
+    if args.animate and data.X_train.shape[1] != 2:
+        raise UsageError(f"--animate needs 2 input features, the data has {data.X_train.shape[1]}")
     if Path(settings.out).exists() and not Path(settings.out).is_dir():
         raise UsageError(f"--out {settings.out} is a file, not a folder")
     folder = new_run_dir(settings.out, settings.name)
     try:
-        result = train_run(settings, verbose=0 if args.quiet else 1, data=data)
+        result = train_run(
+            settings,
+            verbose=0 if args.quiet else 1,
+            data=data,
+            animate=args.animate,
+            landscape=args.landscape,
+        )
     except BaseException:
         remove_quietly(folder)  # still empty: a failed command leaves nothing behind
         raise
@@ -158,6 +166,23 @@ def cmd_train(args, *, demo: bool = False) -> int:
     if result.interrupted:
         return EXIT_INTERRUPTED
     return EXIT_DIVERGED if result.diverged_epoch else 0
+
+
+def cmd_report(args) -> int:
+    from .report import write_report
+
+    path = write_report(args.run_dir)
+    print(f"Wrote {path}")
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from .compare import compare_runs, format_table
+
+    folder, rows = compare_runs(args.run_dirs, args.out)
+    print(format_table(rows))
+    print(f"\nWrote {folder / 'compare.png'} and {folder / 'compare.csv'}")
+    return 0
 
 
 def _load_run(folder):
@@ -447,6 +472,11 @@ def cmd_sweep(args) -> int:
 
 
 EXAMPLES = {
+    "report": "examples:\n  backprop-lab report runs/20261128T120000Z-demo",
+    "compare": (
+        "examples:\n  backprop-lab compare runs/20261128T120000Z-demo runs/20261128T121500Z-run\n"
+        "  backprop-lab compare runs/*-sgd runs/*-adam --out comparisons"
+    ),
     "demo": "examples:\n  backprop-lab demo\n  backprop-lab demo --seed 1 --lr 0.1",
     "train": (
         "examples:\n  backprop-lab train --dataset xor --hidden 8,8 --optimizer adam\n"
@@ -496,8 +526,20 @@ def build_parser() -> argparse.ArgumentParser:
             name, help=help_text, description=help_text, epilog=EXAMPLES[name], formatter_class=fmt
         )
 
-    _train_options(add("demo", "The article's experiment: a circle learned by Dense(8)→Dense(1)."))
-    _train_options(add("train", "Train a network on a dataset and write a run folder."))
+    for name, text in (
+        ("demo", "The article's experiment: a circle learned by Dense(8)→Dense(1)."),
+        ("train", "Train a network on a dataset and write a run folder."),
+    ):
+        p = add(name, text)
+        _train_options(p)
+        g = p.add_argument_group("pictures (cost extra time)")
+        g.add_argument("--animate", action="store_true", help="learning.gif (and .mp4)")
+        g.add_argument("--landscape", action="store_true", help="landscape.png: the loss surface")
+    p = add("report", "Rebuild a run folder's report.html from its files.")
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p = add("compare", "Draw runs side by side and tabulate their metrics.")
+    p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
+    p.add_argument("--out", default="runs", help="parent of the new folder (default runs)")
     p = add("evaluate", "Evaluate a saved run on its test split or on new data.")
     p.add_argument("run_dir", metavar="RUN_DIR")
     p.add_argument("--dataset", help="another dataset (name or csv:PATH)")
@@ -536,6 +578,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 COMMANDS = {
+    "report": cmd_report,
+    "compare": cmd_compare,
     "demo": lambda a: cmd_train(a, demo=True),
     "train": cmd_train,
     "evaluate": cmd_evaluate,

@@ -127,102 +127,169 @@ def unsupported_reason(model, *, training: bool = True) -> str | None:
 
 
 # --------------------------------------------------------------------------- kernels
+# Buffers are feature-major: row c of A, Z, G is one unit's values for the whole
+# batch, so every inner loop runs over the batch, contiguous and vectorised.
 # Scalars are built with f = dtype.type so float32 models compute in float32,
 # as the NumPy engine does; loss sums are accumulated in float64 like Python's.
-# The helpers are compiled into the two cached kernels at the end (_Kernel), so
-# they need no cache of their own.
+# The helpers are inlined into the two cached kernels at the end (_Kernel); they
+# index arrays directly rather than slicing rows, which would cost a reference
+# count per slice.
+
+
+@njit(inline="always")
+def _weighted_sum(Out, o, b, In, c, m, theta, w, step, n):
+    """``Out[o, :n] = b + sum(In[c + i, :n] * theta[w + i * step] for i in range(m))``.
+
+    The terms are added in order of ``i``; up to four per pass over the batch.
+    """
+    i = 0
+    while i < m:
+        k = min(4, m - i)
+        w0 = theta[w + i * step]
+        w1 = theta[w + (i + 1) * step] if k > 1 else w0
+        w2 = theta[w + (i + 2) * step] if k > 2 else w0
+        w3 = theta[w + (i + 3) * step] if k > 3 else w0
+        first = i == 0
+        if k == 4:
+            for r in range(n):
+                Out[o, r] = (
+                    (b if first else Out[o, r])
+                    + In[c + i, r] * w0
+                    + In[c + i + 1, r] * w1
+                    + In[c + i + 2, r] * w2
+                    + In[c + i + 3, r] * w3
+                )
+        elif k == 3:
+            for r in range(n):
+                Out[o, r] = (
+                    (b if first else Out[o, r])
+                    + In[c + i, r] * w0
+                    + In[c + i + 1, r] * w1
+                    + In[c + i + 2, r] * w2
+                )
+        elif k == 2:
+            for r in range(n):
+                Out[o, r] = (b if first else Out[o, r]) + In[c + i, r] * w0 + In[c + i + 1, r] * w1
+        else:
+            for r in range(n):
+                Out[o, r] = (b if first else Out[o, r]) + In[c + i, r] * w0
+        i += k
+
+
+@njit(inline="always")
+def _tanh(z, single):
+    """``np.tanh(z)``; in float32 through float64 ``exp``, rounded once by the caller.
+
+    That is as accurate as the C library's ``tanhf`` (both agree with NumPy's
+    float32 ``tanh`` to the last bit equally often) and twice as fast.
+    """
+    if not single:
+        return np.tanh(z)
+    x = np.float64(z)
+    if abs(x) < 4e-4:  # exp would cancel; this series is exact to float32 here
+        return x - x * x * x / 3
+    e = np.exp(-2 * abs(x))
+    t = (1 - e) / (1 + e)
+    return -t if x < 0 else t
 
 
 @njit
-def _activate_row(act, slope, Z, A, r, c, u):
-    """``A[r, c:c+u] = activation(Z[r, c:c+u])``."""
+def _activate(act, slope, Z, A, c, u, S, n):
+    """``A[c:c+u, :n] = activation(Z[c:c+u, :n])``; ``S`` is a (2, batch) scratch."""
     f = Z.dtype.type
-    if act == LINEAR:
-        for j in range(c, c + u):
-            A[r, j] = Z[r, j]
-    elif act == RELU:
-        for j in range(c, c + u):
-            z = Z[r, j]
-            A[r, j] = f(0) if z < 0 else z  # NaN passes through, as np.maximum
-    elif act == LEAKY_RELU:
-        s = f(slope)
-        for j in range(c, c + u):
-            z = Z[r, j]
-            A[r, j] = z if z > 0 else z * s
-    elif act == TANH:
-        for j in range(c, c + u):
-            A[r, j] = np.tanh(Z[r, j])
-    elif act == SIGMOID:
-        for j in range(c, c + u):  # 1 / (1 + exp(-z)) through tanh, no overflow
-            A[r, j] = f(0.5) * (f(1) + np.tanh(f(0.5) * Z[r, j]))
-    else:  # SOFTMAX over the row
-        m = Z[r, c]
+    single = Z.itemsize == 4
+    if act == SOFTMAX:  # over the units of each sample, shifted by the max
+        for r in range(n):
+            S[0, r] = Z[c, r]
+            S[1, r] = f(0)
         for j in range(c + 1, c + u):
-            if Z[r, j] > m or Z[r, j] != Z[r, j]:
-                m = Z[r, j]
-        total = f(0)
+            for r in range(n):
+                z = Z[j, r]
+                if z > S[0, r] or z != z:  # NaN wins, as in np.max
+                    S[0, r] = z
         for j in range(c, c + u):
-            e = np.exp(Z[r, j] - m)
-            A[r, j] = e
-            total += e
+            for r in range(n):
+                e = np.exp(Z[j, r] - S[0, r])
+                A[j, r] = e
+                S[1, r] += e
         for j in range(c, c + u):
-            A[r, j] = A[r, j] / total
+            for r in range(n):
+                A[j, r] = A[j, r] / S[1, r]
+        return
+    s = f(slope)
+    for j in range(c, c + u):
+        if act == LINEAR:
+            for r in range(n):
+                A[j, r] = Z[j, r]
+        elif act == RELU:
+            for r in range(n):
+                z = Z[j, r]
+                A[j, r] = f(0) if z < 0 else z  # NaN passes through, as np.maximum
+        elif act == LEAKY_RELU:
+            for r in range(n):
+                z = Z[j, r]
+                A[j, r] = z if z > 0 else z * s
+        elif act == TANH:
+            for r in range(n):
+                A[j, r] = _tanh(Z[j, r], single)
+        else:  # SIGMOID as 1 / (1 + exp(-z)) written through tanh: no overflow
+            for r in range(n):
+                A[j, r] = f(0.5) * (f(1) + f(_tanh(f(0.5) * Z[j, r], single)))
 
 
 @njit
-def _activation_backward_row(act, slope, Z, A, G, r, c, u):
-    """``G[r, c:c+u]``: ``dL/dA`` in, ``dL/dZ`` out (the rules of activations.py)."""
+def _activation_backward(act, slope, Z, A, G, c, u, S, n):
+    """``G[c:c+u, :n]``: ``dL/dA`` in, ``dL/dZ`` out (the rules of activations.py)."""
     f = Z.dtype.type
-    if act == RELU:
+    if act == SOFTMAX:  # Jacobian-vector product: A_i * (dA_i - sum_j dA_j A_j)
+        for r in range(n):
+            S[0, r] = f(0)
         for j in range(c, c + u):
-            if not Z[r, j] > 0:
-                G[r, j] = G[r, j] * f(0)  # dA * (Z > 0), NaN-faithful
-    elif act == LEAKY_RELU:
-        s = f(slope)
+            for r in range(n):
+                S[0, r] += G[j, r] * A[j, r]
         for j in range(c, c + u):
-            if not Z[r, j] > 0:
-                G[r, j] = G[r, j] * s
-    elif act == TANH:
-        for j in range(c, c + u):
-            G[r, j] = G[r, j] * (f(1) - A[r, j] * A[r, j])
-    elif act == SIGMOID:
-        for j in range(c, c + u):
-            G[r, j] = G[r, j] * A[r, j] * (f(1) - A[r, j])
-    elif act == SOFTMAX:  # Jacobian-vector product: A_i * (dA_i - sum_j dA_j A_j)
-        s = f(0)
-        for j in range(c, c + u):
-            s += G[r, j] * A[r, j]
-        for j in range(c, c + u):
-            G[r, j] = A[r, j] * (G[r, j] - s)
+            for r in range(n):
+                G[j, r] = A[j, r] * (G[j, r] - S[0, r])
+        return
+    s = f(slope)
+    for j in range(c, c + u):
+        if act == RELU:  # dA * (Z > 0), NaN-faithful
+            for r in range(n):
+                G[j, r] = G[j, r] if Z[j, r] > 0 else G[j, r] * f(0)
+        elif act == LEAKY_RELU:
+            for r in range(n):
+                G[j, r] = G[j, r] if Z[j, r] > 0 else G[j, r] * s
+        elif act == TANH:
+            for r in range(n):
+                G[j, r] = G[j, r] * (f(1) - A[j, r] * A[j, r])
+        elif act == SIGMOID:
+            for r in range(n):
+                G[j, r] = G[j, r] * A[j, r] * (f(1) - A[j, r])
 
 
-@njit
-def _forward(spec, lconst, theta, A, Z, n):
-    """Rows ``0..n`` of ``A[:, :n_features]`` through every layer (``Z = X @ W + b``)."""
-    f = theta.dtype.type
+@njit(inline="always")
+def _forward(spec, lconst, theta, A, Z, S, n):
+    """Samples ``0..n`` of ``A[:n_features]`` through every layer: ``Z = X @ W + b``."""
     for layer in range(spec.shape[0]):
         fan_in, u = spec[layer, FAN_IN], spec[layer, UNITS]
         wo, bo = spec[layer, W_OFF], spec[layer, B_OFF]
         ci, co = spec[layer, COL_IN], spec[layer, COL_OUT]
-        for r in range(n):
-            for j in range(u):
-                s = f(0)
-                for k in range(fan_in):
-                    s += A[r, ci + k] * theta[wo + k * u + j]
-                Z[r, co + j] = s + theta[bo + j]
-            _activate_row(spec[layer, ACT], lconst[layer, SLOPE], Z, A, r, co, u)
+        for j in range(u):
+            _weighted_sum(Z, co + j, theta[bo + j], A, ci, fan_in, theta, wo + j, u, n)
+        _activate(spec[layer, ACT], lconst[layer, SLOPE], Z, A, co, u, S, n)
 
 
-@njit
+@njit(inline="always")
 def _clip(p, lo, hi):
     return lo if p < lo else (hi if p > hi else p)  # NaN stays NaN, as np.clip
 
 
-@njit
-def _loss_and_output_grad(loss, fused, act, slope, Z, A, G, Y, order, start, n, c, m):
-    """Batch loss (float64) and correct count; writes ``dL/dZ`` of the output layer to ``G``.
+@njit(inline="always")
+def _loss_and_output_grad(loss, fused, act, slope, Z, A, G, T, c, m, S, n):
+    """Batch loss (float64); writes ``dL/dZ`` of the output layer to ``G[c:c+m]``.
 
-    Fused rules (see losses.py), valid only for sigmoid + BCE and softmax + CCE:
+    ``T`` holds the batch's targets, one row per output.  Fused rules (see
+    losses.py), valid only for sigmoid + BCE and softmax + CCE:
     ``dZ = (P - Y) * inside / size`` and ``dZ = (P * sum(Ym) - Ym) / n``.
     Otherwise ``G = dL/dP`` and the activation's own backward rule follows.
     """
@@ -230,96 +297,92 @@ def _loss_and_output_grad(loss, fused, act, slope, Z, A, G, Y, order, start, n, 
     eps = f(losses.EPSILON)
     hi = f(1) - eps
     size, rows = f(n * m), f(n)
-    total, correct = 0.0, 0
-    for r in range(n):
-        i = order[start + r]
-        if loss == BCE:
-            for j in range(m):
-                p, y = A[r, c + j], Y[i, j]
+    total = 0.0
+    if loss == BCE:
+        for j in range(m):
+            for r in range(n):
+                p, y = A[c + j, r], T[j, r]
                 pc = _clip(p, eps, hi)
-                # y * log(pc) + (1 - y) * log(1 - pc); a 0/1 label zeroes one term exactly.
-                if y == 1:
-                    total += np.log(pc)
-                elif y == 0:
-                    total += np.log(f(1) - pc)
+                # y log(pc) + (1 - y) log(1 - pc): a 0/1 label leaves one term, exactly.
+                S[0, r] = pc if y == 1 else f(1) - pc
+                g = p - y if fused else -(y / pc) + (f(1) - y) / (f(1) - pc)
+                G[c + j, r] = (g if p >= eps and p <= hi else g * f(0)) / size
+            for r in range(n):
+                y = T[j, r]
+                if y == 1 or y == 0:
+                    total += np.log(S[0, r])
                 else:
+                    pc = _clip(A[c + j, r], eps, hi)
                     total += y * np.log(pc) + (f(1) - y) * np.log(f(1) - pc)
-                inside = p >= eps and p <= hi
-                if fused:
-                    g = p - y
-                else:
-                    g = -(y / pc) + (f(1) - y) / (f(1) - pc)
-                G[r, c + j] = (g if inside else g * f(0)) / size
-        elif loss == CCE:
-            psum = f(0)
-            for j in range(m):
-                psum += A[r, c + j]
-            ysum, gq = f(0), f(0)
-            for j in range(m):
-                y = Y[i, j]
-                q = A[r, c + j] / psum  # Keras renormalises the probabilities
+        total = -total / (n * m)
+    elif loss == CCE:
+        for r in range(n):  # S[0] = sum(P) per sample (Keras renormalises), S[1] = sum(Ym)
+            S[0, r] = f(0)
+            S[1, r] = f(0)
+        for j in range(m):
+            for r in range(n):
+                S[0, r] += A[c + j, r]
+        for j in range(m):
+            for r in range(n):
+                y = T[j, r]
+                q = A[c + j, r] / S[0, r]
                 qc = _clip(q, eps, hi)
                 if y != 0:
                     total += y * np.log(qc)
                 ym = y if q >= eps and q <= hi else y * f(0)
                 if fused:
-                    ysum += ym
-                    G[r, c + j] = ym
-                else:
-                    g = -(ym / qc) / rows  # dL/dQ
-                    gq += g * q
-                    G[r, c + j] = g
-            for j in range(m):
+                    S[1, r] += ym
+                    G[c + j, r] = ym
+                else:  # dL/dQ, then back through Q = P / sum(P)
+                    g = -(ym / qc) / rows
+                    S[1, r] += g * q
+                    G[c + j, r] = g
+        for j in range(m):
+            for r in range(n):
                 if fused:
-                    G[r, c + j] = (A[r, c + j] * ysum - G[r, c + j]) / rows
-                else:  # back through Q = P / sum(P)
-                    G[r, c + j] = (G[r, c + j] - gq) / psum
-        else:  # MSE
-            for j in range(m):
-                d = A[r, c + j] - Y[i, j]
+                    G[c + j, r] = (A[c + j, r] * S[1, r] - G[c + j, r]) / rows
+                else:
+                    G[c + j, r] = (G[c + j, r] - S[1, r]) / S[0, r]
+        total = -total / n
+    else:  # MSE
+        for j in range(m):
+            for r in range(n):
+                d = A[c + j, r] - T[j, r]
                 total += d * d
-                G[r, c + j] = f(2) * d / size
-        if not fused:
-            _activation_backward_row(act, slope, Z, A, G, r, c, m)
-        correct += _is_correct(A, Y, r, i, c, m)
-    if loss == CCE:
-        return -total / n, correct
-    return (-total if loss == BCE else total) / (n * m), correct
+                G[c + j, r] = f(2) * d / size
+        total = total / (n * m)
+    if not fused:
+        _activation_backward(act, slope, Z, A, G, c, m, S, n)
+    return total
 
 
-@njit
-def _is_correct(A, Y, r, i, c, m):
-    """metrics.count_correct for one row: threshold 0.5, or arg-max for several outputs."""
-    if m == 1:
-        return int((A[r, c] > 0.5) == (Y[i, 0] > 0.5))
-    best_p, best_y = 0, 0
-    for j in range(1, m):
-        if A[r, c + j] > A[r, c + best_p]:
-            best_p = j
-        if Y[i, j] > Y[i, best_y]:
-            best_y = j
-    return int(best_p == best_y)
+@njit(inline="always")
+def _count_correct(A, T, c, m, n):
+    """metrics.count_correct: threshold 0.5 for one output, else arg-max against arg-max."""
+    correct = 0
+    for r in range(n):
+        if m == 1:
+            correct += (A[c, r] > 0.5) == (T[0, r] > 0.5)
+            continue
+        best_p, best_y = 0, 0
+        for j in range(1, m):
+            if A[c + j, r] > A[c + best_p, r]:
+                best_p = j
+            if T[j, r] > T[best_y, r]:
+                best_y = j
+        correct += best_p == best_y
+    return correct
 
 
-@njit
-def _backward(spec, lconst, theta, grad, A, Z, G, n):
+@njit(inline="always")
+def _backward(spec, lconst, theta, grad, A, Z, G, S, n):
     """From ``G`` = dL/dZ of the last layer, fill ``grad`` (with regularization)."""
     f = theta.dtype.type
     for layer in range(spec.shape[0] - 1, -1, -1):
         fan_in, u = spec[layer, FAN_IN], spec[layer, UNITS]
         wo, bo = spec[layer, W_OFF], spec[layer, B_OFF]
         ci, co = spec[layer, COL_IN], spec[layer, COL_OUT]
-        for k in range(fan_in):  # dW = X.T @ dZ
-            for j in range(u):
-                s = f(0)
-                for r in range(n):
-                    s += A[r, ci + k] * G[r, co + j]
-                grad[wo + k * u + j] = s
-        for j in range(u):  # db = dZ summed over the batch
-            s = f(0)
-            for r in range(n):
-                s += G[r, co + j]
-            grad[bo + j] = s
+        _layer_grads(A, ci, fan_in, G, co, grad, wo, u, bo, n)
         l1, l2 = lconst[layer, L1], lconst[layer, L2]
         if l1 != 0 or l2 != 0:  # dW += 2 * l2 * W + l1 * sign(W)
             two_l2, f_l1 = f(2) * f(l2), f(l1)
@@ -331,18 +394,63 @@ def _backward(spec, lconst, theta, grad, A, Z, G, n):
                 grad[p] += reg
         if layer == 0:
             break
-        for r in range(n):  # dX = dZ @ W.T, then back through the previous activation
-            for k in range(fan_in):
-                s = f(0)
-                for j in range(u):
-                    s += G[r, co + j] * theta[wo + k * u + j]
-                G[r, ci + k] = s
-            _activation_backward_row(
-                spec[layer - 1, ACT], lconst[layer - 1, SLOPE], Z, A, G, r, ci, fan_in
-            )
+        for k in range(fan_in):  # dX = dZ @ W.T, then back through the previous activation
+            _weighted_sum(G, ci + k, f(0), G, co, u, theta, wo + k * u, 1, n)
+        _activation_backward(
+            spec[layer - 1, ACT], lconst[layer - 1, SLOPE], Z, A, G, ci, fan_in, S, n
+        )
 
 
-@njit
+@njit(fastmath={"reassoc"})
+def _layer_grads(A, ci, fan_in, G, co, grad, wo, u, bo, n):
+    """``db = dZ.sum(axis=0)`` and ``dW = X.T @ dZ`` of one layer.
+
+    Sums over the batch, which the compiler may reassociate (``fastmath``
+    ``reassoc`` only) to vectorise them, as BLAS does; nothing else is relaxed.
+    """
+    for j in range(u):
+        _unit_grads(A, ci, fan_in, G, co + j, grad, wo + j, u, bo + j, n)
+
+
+@njit(fastmath={"reassoc"}, inline="always")
+def _unit_grads(A, ci, fan_in, G, o, grad, w, u, b, n):
+    """db and the column of dW for one unit: sums over the batch, up to four inputs per pass."""
+    f = G.dtype.type
+    sb = f(0)
+    for r in range(n):
+        sb += G[o, r]
+    grad[b] = sb
+    k = 0
+    while k < fan_in:
+        m = min(4, fan_in - k)
+        c = ci + k
+        s0, s1, s2, s3 = f(0), f(0), f(0), f(0)
+        if m == 4:
+            for r in range(n):
+                g = G[o, r]
+                s0 += A[c, r] * g
+                s1 += A[c + 1, r] * g
+                s2 += A[c + 2, r] * g
+                s3 += A[c + 3, r] * g
+        elif m >= 2:
+            m = 2
+            for r in range(n):
+                g = G[o, r]
+                s0 += A[c, r] * g
+                s1 += A[c + 1, r] * g
+        else:
+            for r in range(n):
+                s0 += A[c, r] * G[o, r]
+        grad[w + k * u] = s0
+        if m > 1:
+            grad[w + (k + 1) * u] = s1
+        if m > 2:
+            grad[w + (k + 2) * u] = s2
+            grad[w + (k + 3) * u] = s3
+        k += m
+
+
+@njit(inline="always")
 def _penalty(spec, lconst, theta):
     """Sum of ``l1 * sum(|W|) + l2 * sum(W**2)`` over the layers."""
     total = 0.0
@@ -357,7 +465,7 @@ def _penalty(spec, lconst, theta):
     return total
 
 
-@njit
+@njit(inline="always")
 def _update(opt, hp, theta, grad, slot_a, slot_b, t):
     """One optimizer step on every parameter; the rules of optimizers.py, in order."""
     f = theta.dtype.type
@@ -424,7 +532,7 @@ def _train_steps(
 ):
     """Train batches ``first..stop`` of the epoch whose sample order is ``order``.
 
-    Batch ``b`` is the rows ``order[b * batch_size : (b + 1) * batch_size]``.
+    Batch ``b`` is the samples ``order[b * batch_size : (b + 1) * batch_size]``.
     ``loss_sum`` and ``correct`` come in as the epoch's running totals (loss
     times batch size, before each update, as Keras logs) and go out updated.
     """
@@ -432,62 +540,54 @@ def _train_steps(
     last = spec.shape[0] - 1
     n_out, c_out = spec[last, UNITS], spec[last, COL_OUT]
     rows = min(batch_size, n_samples)
-    width = c_out + n_out
-    A = np.empty((rows, width), X.dtype)  # [x | a1 | a2 | ...]
-    Z = np.empty((rows, width), X.dtype)
-    G = np.empty((rows, width), X.dtype)
+    A = np.empty((c_out + n_out, rows), X.dtype)  # rows: [x | a1 | a2 | ...]
+    Z = np.empty_like(A)
+    G = np.empty_like(A)
+    T = np.empty((n_out, rows), X.dtype)  # the batch's targets
+    S = np.empty((2, rows), X.dtype)  # per-sample scratch (softmax, CCE)
     regularized = np.any(lconst[:, L1] != 0) or np.any(lconst[:, L2] != 0)
     for b in range(first, stop):
         start = b * batch_size
         n = min(batch_size, n_samples - start)
-        for r in range(n):  # gather the batch, so no shuffled copy of X is made
-            i = order[start + r]
-            for k in range(n_features):
-                A[r, k] = X[i, k]
-        _forward(spec, lconst, theta, A, Z, n)
-        batch_loss, hits = _loss_and_output_grad(
-            loss,
-            fused,
-            spec[last, ACT],
-            lconst[last, SLOPE],
-            Z,
-            A,
-            G,
-            Y,
-            order,
-            start,
-            n,
-            c_out,
-            n_out,
+        for k in range(n_features):  # gather the batch, so no shuffled copy of X is made
+            for r in range(n):
+                A[k, r] = X[order[start + r], k]
+        for j in range(n_out):
+            for r in range(n):
+                T[j, r] = Y[order[start + r], j]
+        _forward(spec, lconst, theta, A, Z, S, n)
+        batch_loss = _loss_and_output_grad(
+            loss, fused, spec[last, ACT], lconst[last, SLOPE], Z, A, G, T, c_out, n_out, S, n
         )
         if regularized:
             batch_loss += _penalty(spec, lconst, theta)
         loss_sum += batch_loss * n
-        correct += hits
-        _backward(spec, lconst, theta, grad, A, Z, G, n)
+        correct += _count_correct(A, T, c_out, n_out, n)
+        _backward(spec, lconst, theta, grad, A, Z, G, S, n)
         iterations += 1
         _update(opt, hp, theta, grad, slot_a, slot_b, iterations)
     return loss_sum, correct
 
 
 def _forward_rows(X, spec, lconst, theta):
-    """``model.forward(X)`` for all rows, a block of rows at a time."""
+    """``model.forward(X)`` for all samples, a block of samples at a time."""
     n_samples, n_features = X.shape
     last = spec.shape[0] - 1
     n_out, c_out = spec[last, UNITS], spec[last, COL_OUT]
     block = min(256, n_samples)
-    A = np.empty((block, c_out + n_out), X.dtype)
-    Z = np.empty((block, c_out + n_out), X.dtype)
+    A = np.empty((c_out + n_out, block), X.dtype)
+    Z = np.empty_like(A)
+    S = np.empty((2, block), X.dtype)
     P = np.empty((n_samples, n_out), X.dtype)
     for start in range(0, n_samples, block):
         n = min(block, n_samples - start)
         for r in range(n):
             for k in range(n_features):
-                A[r, k] = X[start + r, k]
-        _forward(spec, lconst, theta, A, Z, n)
+                A[k, r] = X[start + r, k]
+        _forward(spec, lconst, theta, A, Z, S, n)
         for r in range(n):
             for j in range(n_out):
-                P[start + r, j] = A[r, c_out + j]
+                P[start + r, j] = A[c_out + j, r]
     return P
 
 
@@ -598,9 +698,10 @@ class CompiledTrainer:
         params = model.params
         self.theta = np.concatenate(params, axis=None)
         self.grad = np.zeros_like(self.theta)
-        self.slots = [np.zeros_like(self.theta) for _ in range(2)]
+        self.slot_a, self.slot_b = np.zeros_like(self.theta), np.zeros_like(self.theta)
         bounds = np.cumsum([0] + [p.size for p in params])
-        self.views = [(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:])]
+        self._bounds = list(zip(bounds[:-1], bounds[1:]))
+        self._slot_lists = None  # the optimizer's state lists the copy plan was made for
         self.chunk = 16
         self._natural_order = None
 
@@ -616,22 +717,32 @@ class CompiledTrainer:
         hp[RHO] = getattr(opt, "rho", 0.0)
         return hp
 
-    def _state(self):
-        """(buffer, arrays) pairs: what is packed before a call and unpacked after it."""
-        model, opt = self.model, self.model.optimizer
-        pairs = [(self.theta, model.params), (self.grad, model.grads)]
-        for buffer, name in zip(self.slots, self.slot_names):
-            pairs.append((buffer, getattr(opt, name)))
-        return pairs
+    def _views(self, arrays, buffer):
+        return [(a, buffer[lo:hi].reshape(a.shape)) for a, (lo, hi) in zip(arrays, self._bounds)]
 
-    def _run(self, order, first, stop, loss_sum, correct):
-        """Steps ``first..stop`` with the model's and optimizer's state packed around them."""
+    def _plan_copies(self) -> None:
+        """(model array, view of a flat buffer) pairs to copy in before a call and out after."""
         model, opt = self.model, self.model.optimizer
         if opt.iterations == 0:
             opt.build(model.params)  # as Optimizer.step does on its first step
-        state = self._state()
-        for buffer, arrays in state:
-            np.concatenate(arrays, axis=None, out=buffer)
+        slot_lists = [getattr(opt, name) for name in self.slot_names]
+        if self._slot_lists is not None and all(
+            a is b for a, b in zip(slot_lists, self._slot_lists)
+        ):
+            return
+        self._slot_lists = slot_lists
+        self._copy_in = self._views(model.params, self.theta)
+        for arrays, buffer in zip(slot_lists, (self.slot_a, self.slot_b)):
+            self._copy_in += self._views(arrays, buffer)
+        # Every gradient is overwritten by each step: copied out only.
+        self._copy_out = self._copy_in + self._views(model.grads, self.grad)
+
+    def _run(self, order, first, stop, loss_sum, correct):
+        """Steps ``first..stop``, with the model's and optimizer's state copied around them."""
+        self._plan_copies()
+        for array, view in self._copy_in:
+            np.copyto(view, array)
+        opt = self.model.optimizer
         loss_sum, correct = train_steps(
             self.X,
             self.Y,
@@ -643,8 +754,8 @@ class CompiledTrainer:
             self.lconst,
             self.theta,
             self.grad,
-            self.slots[0],
-            self.slots[1],
+            self.slot_a,
+            self.slot_b,
             self.loss_code,
             self.fused,
             self.opt_code,
@@ -654,9 +765,8 @@ class CompiledTrainer:
             correct,
         )
         opt.iterations += stop - first
-        for buffer, arrays in state:
-            for array, (lo, hi) in zip(arrays, self.views):
-                array[...] = buffer[lo:hi].reshape(array.shape)
+        for array, view in self._copy_out:
+            np.copyto(array, view)
         return loss_sum, correct
 
     def train_epoch(self, order: np.ndarray | None, callbacks) -> dict:

@@ -262,9 +262,19 @@ def _executor(jobs_n: int, scheduler: str | None, dask_workers: int | None):
     return run_joblib
 
 
+def _distributed():
+    try:
+        import distributed
+    except ImportError:
+        raise ValueError(
+            "running on Dask needs dask.distributed: pip install 'backprop-lab[dask]'"
+        ) from None
+    return distributed
+
+
 def connect(scheduler: str, timeout: float = 5.0):
     """A Dask client for ``scheduler``, or ConnectionError within ``timeout`` seconds."""
-    from distributed import Client
+    Client = _distributed().Client
 
     try:
         return Client(scheduler, timeout=f"{timeout}s")
@@ -273,7 +283,8 @@ def connect(scheduler: str, timeout: float = 5.0):
 
 
 def _run_dask(fn, todo, *, scheduler, workers):
-    from distributed import Client, LocalCluster, as_completed
+    distributed = _distributed()
+    Client, LocalCluster = distributed.Client, distributed.LocalCluster
 
     cluster = None
     if scheduler:
@@ -285,7 +296,7 @@ def _run_dask(fn, todo, *, scheduler, workers):
         client = Client(cluster)
     try:
         futures = [client.submit(fn, job, pure=False) for job in todo]
-        for future in as_completed(futures):
+        for future in distributed.as_completed(futures):
             yield future.result()
     finally:
         client.close()

@@ -18,6 +18,7 @@ from .csvio import load_csv
 from .layers import Dense
 from .metrics import baseline_accuracy, confusion_matrix, region_agreement
 from .model import Sequential
+from .recording import make_recorders
 from .regularizers import L2
 from .settings import Settings
 
@@ -147,6 +148,7 @@ class RunResult:
     diverged_epoch: int | None = None
     interrupted: bool = False
     metrics: dict = field(default_factory=dict)
+    recording: object = None  # recording.Recording: what the pictures of learning need
 
 
 def evaluate_run(model: Sequential, data: Data, resolution: int = 1000) -> dict:
@@ -173,17 +175,37 @@ def evaluate_run(model: Sequential, data: Data, resolution: int = 1000) -> dict:
     return metrics
 
 
-def train_run(settings: Settings, *, verbose: int = 0, callbacks=(), data: Data | None = None):
+def train_run(
+    settings: Settings,
+    *,
+    verbose: int = 0,
+    callbacks=(),
+    data: Data | None = None,
+    animate: bool = False,
+    landscape: bool = False,
+):
     """Train the network of ``settings`` and measure it.
 
     Returns a ``RunResult``.  A diverging run stops at the end of the epoch in
     which the loss became non-finite and keeps the last finite weights;
     Ctrl-C stops it the same way, with ``interrupted=True``.
+
+    ``result.recording`` always holds each layer's gradient norm per epoch;
+    ``animate`` adds frames of the output over the plane (2-D data only) and
+    ``landscape`` the trajectory of the weights (see ``recording``).
     """
     if settings.seed is None:
         settings.seed = int(np.random.default_rng().integers(2**31))
     data = data or load_data(settings)
     model = build_model(settings, data.X_train.shape[1], data.n_classes)
+    recorders, recording = make_recorders(
+        data.X_train,
+        data.y_train,
+        frames=animate,
+        trajectory=landscape,
+        epochs=settings.epochs,
+        batch_size=settings.batch_size,
+    )
     recorder = RunRecorder()
     start = time.perf_counter()
     interrupted = False
@@ -196,7 +218,9 @@ def train_run(settings: Settings, *, verbose: int = 0, callbacks=(), data: Data 
                 batch_size=settings.batch_size,
                 validation_data=(data.X_test, data.y_test),
                 verbose=verbose,
-                callbacks=[recorder, *callbacks],
+                # Recorders last: their final snapshot sees what other callbacks
+                # leave at the end (EarlyStopping's restored weights).
+                callbacks=[recorder, *callbacks, *recorders],
             ).history
     except KeyboardInterrupt:
         interrupted = True
@@ -213,6 +237,7 @@ def train_run(settings: Settings, *, verbose: int = 0, callbacks=(), data: Data 
         seconds,
         recorder.diverged_epoch,
         interrupted,
+        recording=recording,
     )
     with np.errstate(**OVERFLOW_IS_REPORTED):  # the last finite weights may still be huge
         result.metrics = evaluate_run(model, data)

@@ -77,7 +77,11 @@ def run_config(result) -> dict:
 
 
 def write_run(folder: Path, result, *, pictures: bool = True) -> list[str]:
-    """Write the files of a finished (or stopped) run; returns their names."""
+    """Write the files of a finished (or stopped) run; returns their names.
+
+    With ``pictures``, also the pictures (see ``write_pictures`` and
+    ``learning_pictures``) and, last, ``report.html``.
+    """
     write_json(folder / "config.json", run_config(result))
     write_history(folder / "history.csv", result.history, result.epoch_seconds)
     metrics = dict(result.metrics)
@@ -88,7 +92,12 @@ def write_run(folder: Path, result, *, pictures: bool = True) -> list[str]:
     write_json(folder / "metrics.json", metrics)
     save_model(result.model, folder)
     if pictures:
+        from .learning_pictures import write_learning_pictures
+        from .report import write_report
+
         write_pictures(folder, result)
+        write_learning_pictures(folder, result, getattr(result, "recording", None))
+        write_report(folder)  # last: it embeds every picture
     return sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
 
 

@@ -1,0 +1,267 @@
+"""Training speed of the article's run: backprop-lab's engines against other libraries.
+
+The article's configuration: 4,000 points of the circle data set (2 features),
+Dense(8, relu) -> Dense(1, sigmoid), SGD with learning rate 0.01, binary
+cross-entropy, 50 epochs of batches of 32 (6,250 steps, 200,000 sample-steps).
+
+Run ``python bench/bench_train.py`` (``--quick`` skips PyTorch and Keras and the
+10-million-point epoch).  Each contender is timed on a fresh model per repeat;
+the table gives the median.  The compiled engine is warmed up once first, so
+its numba cache is loaded; the cost of a cold process is measured separately.
+Add a contender by appending to ``contenders()``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import textwrap
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from backprop_lab import SGD, Dense, Sequential
+from backprop_lab.datasets import make_circle, train_test_split
+
+N_SAMPLES = 5000  # the article's data set; 80% is trained on
+EPOCHS, BATCH_SIZE, LEARNING_RATE, HIDDEN = 50, 32, 0.01, 8
+
+
+@dataclass
+class Contender:
+    name: str
+    train: Callable[[np.ndarray, np.ndarray], object]  # fits a fresh model on (X, y)
+    repeats: int
+
+
+def article_data() -> tuple[np.ndarray, np.ndarray]:
+    X, y = make_circle(N_SAMPLES, random_state=0)
+    X_train, _, y_train, _ = train_test_split(X, y, test_size=0.2, random_state=0)
+    return X_train.astype(np.float32), y_train.astype(np.float32)
+
+
+# ---------------------------------------------------------------------- contenders
+def backprop_lab_fit(engine: str, epochs: int = EPOCHS, seed: int = 0):
+    def train(X, y):
+        model = Sequential(
+            [Dense(HIDDEN, "relu", input_shape=(2,)), Dense(1, "sigmoid")], seed=seed
+        )
+        model.compile(
+            SGD(LEARNING_RATE), "binary_crossentropy", metrics=["accuracy"], engine=engine
+        )
+        model.fit(X, y, epochs=epochs, batch_size=BATCH_SIZE, verbose=0)
+        return model
+
+    return train
+
+
+def sklearn_fit(X, y):
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    model = MLPClassifier(
+        hidden_layer_sizes=(HIDDEN,), activation="relu", solver="sgd",
+        learning_rate_init=LEARNING_RATE, batch_size=BATCH_SIZE, max_iter=EPOCHS, momentum=0,
+        nesterovs_momentum=False, shuffle=True, tol=0, n_iter_no_change=EPOCHS, alpha=0,
+        random_state=0,
+    )  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # max_iter reached, as intended
+        return model.fit(X, y)
+
+
+def torch_fit(X, y):
+    import torch
+
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(
+        torch.nn.Linear(2, HIDDEN), torch.nn.ReLU(), torch.nn.Linear(HIDDEN, 1), torch.nn.Sigmoid()
+    )
+    optimizer = torch.optim.SGD(net.parameters(), lr=LEARNING_RATE)
+    loss_fn = torch.nn.BCELoss()
+    Xt, yt = torch.from_numpy(X), torch.from_numpy(y).reshape(-1, 1)
+    generator = torch.Generator().manual_seed(0)
+    for _ in range(EPOCHS):
+        order = torch.randperm(len(Xt), generator=generator)
+        for start in range(0, len(Xt), BATCH_SIZE):
+            batch = order[start : start + BATCH_SIZE]
+            optimizer.zero_grad()
+            loss = loss_fn(net(Xt[batch]), yt[batch])
+            loss.backward()
+            optimizer.step()
+    return net
+
+
+def keras_fit(X, y):
+    import keras
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential(
+        [keras.Input((2,)), keras.layers.Dense(HIDDEN, "relu"), keras.layers.Dense(1, "sigmoid")]
+    )
+    model.compile(keras.optimizers.SGD(LEARNING_RATE), "binary_crossentropy", ["accuracy"])
+    model.fit(X, y, epochs=EPOCHS, batch_size=BATCH_SIZE, verbose=0)
+    return model
+
+
+def importable(module: str) -> bool:
+    try:
+        __import__(module)
+    except ImportError:
+        return False
+    return True
+
+
+def contenders(args) -> list[Contender]:
+    r = args.repeats
+    found = [
+        Contender("backprop-lab, compiled engine", backprop_lab_fit("compiled"), r),
+        Contender("backprop-lab, NumPy engine", backprop_lab_fit("numpy"), max(3, r // 3)),
+        Contender("scikit-learn MLPClassifier (sgd)", sklearn_fit, max(3, r // 3)),
+    ]
+    if not args.quick:
+        if importable("torch"):
+            found.append(Contender("PyTorch (1 thread, eager loop)", torch_fit, max(2, r // 5)))
+        else:
+            print("PyTorch is not installed: skipped")
+        os.environ.setdefault("KERAS_BACKEND", "jax")
+        if importable("keras"):
+            backend = os.environ["KERAS_BACKEND"]
+            found.append(
+                Contender(f"Keras 3 ({backend}), fit verbose=0", keras_fit, args.keras_repeats)
+            )
+        else:
+            print("Keras is not installed: skipped")
+    return found
+
+
+# ---------------------------------------------------------------------- measuring
+def median_seconds(train, X, y, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        train(X, y)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+FRESH_PROCESS = textwrap.dedent(
+    """
+    import time
+    start = time.perf_counter()
+    import numpy as np
+    from backprop_lab import SGD, Dense, Sequential
+    from backprop_lab.datasets import make_circle
+    X, y = make_circle(4000, random_state=0)
+    model = Sequential([Dense(8, "relu", input_shape=(2,)), Dense(1, "sigmoid")], seed=0)
+    model.compile(SGD(0.01), "binary_crossentropy", metrics=["accuracy"], engine="compiled")
+    model.fit(X, y, epochs=50, batch_size=32, verbose=0)
+    print(time.perf_counter() - start)
+    """
+)
+
+
+def fresh_process_seconds(repeats: int) -> tuple[float, float]:
+    """(wall time of the whole process, time inside it from the first import), medians."""
+    outside, inside = [], []
+    for _ in range(repeats + 1):  # the first run may compile and fill the cache
+        start = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-c", FRESH_PROCESS], capture_output=True, text=True, check=True
+        )
+        outside.append(time.perf_counter() - start)
+        inside.append(float(done.stdout.split()[-1]))
+    return statistics.median(outside[1:]), statistics.median(inside[1:])
+
+
+def one_epoch_seconds(n: int, repeats: int) -> float:
+    X, y = make_circle(n, random_state=0)
+    X, y = X.astype(np.float32), y.astype(np.float32)
+    return median_seconds(backprop_lab_fit("compiled", epochs=1), X, y, repeats)
+
+
+# ---------------------------------------------------------------------- report
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    import numba
+
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
+    return (
+        f"{datetime.date.today().isoformat()}; {platform.platform()}; {cpu}; "
+        f"{os.cpu_count()} logical CPUs; load average {load}; Python {platform.python_version()}, "
+        f"NumPy {np.__version__}, numba {numba.__version__}"
+    )
+
+
+def table(headers: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
+    line = lambda cells: "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths)) + " |"  # noqa: E731
+    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    return "\n".join([line(headers), rule, *map(line, rows)])
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="skip PyTorch, Keras and 10^7 points")
+    parser.add_argument("--repeats", type=int, default=15, help="repeats of the fastest runs")
+    parser.add_argument("--keras-repeats", type=int, default=2)
+    args = parser.parse_args(argv)
+
+    print(machine())
+    X, y = article_data()
+    sample_steps = len(X) * EPOCHS
+    print(
+        f"\nThe article's run: {len(X)} points, Dense({HIDDEN}, relu) -> Dense(1, sigmoid), "
+        f"SGD {LEARNING_RATE}, {EPOCHS} epochs of batches of {BATCH_SIZE} "
+        f"({-(-len(X) // BATCH_SIZE) * EPOCHS} steps, {sample_steps:,} sample-steps)\n"
+    )
+    backprop_lab_fit("compiled")(X, y)  # warm-up: compile or load the numba cache
+    results = []
+    for contender in contenders(args):
+        seconds = median_seconds(contender.train, X, y, contender.repeats)
+        results.append((contender, seconds))
+        print(f"  {contender.name}: {seconds:.4f} s (median of {contender.repeats})", flush=True)
+    compiled_s, numpy_s = results[0][1], results[1][1]
+    rows = [
+        [
+            c.name, f"{s:.4f}", f"{sample_steps / s / 1e6:.2f} M", f"{s / compiled_s:.1f}x",
+            f"{s / numpy_s:.2f}x", str(c.repeats),
+        ]
+        for c, s in results
+    ]  # fmt: skip
+    headers = ["", "median s", "sample-steps/s", "vs compiled", "vs NumPy", "runs"]
+    print("\n" + table(headers, rows))
+
+    outside, inside = fresh_process_seconds(repeats=3)
+    print(
+        f"\nFresh process, warm numba cache, compiled engine, the article's run: "
+        f"{outside:.2f} s wall for the whole process, {inside:.2f} s from the first import"
+    )
+
+    sizes = [10**4, 10**5, 10**6] + ([] if args.quick else [10**7])
+    rows = []
+    for n in sizes:
+        seconds = one_epoch_seconds(n, repeats=3 if n < 10**7 else 1)
+        rows.append(
+            [f"{n:,}", f"{seconds:.4f}", f"{n / seconds / 1e6:.1f} M", f"{seconds / n * 1e9:.0f}"]
+        )
+    print("\nOne epoch, compiled engine, batch 32 (includes the permutation and input checks):\n")
+    print(table(["points", "seconds", "sample-steps/s", "ns per sample"], rows))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,366 @@
+"""``learning.gif`` (and ``learning.mp4``): the decision boundary taking shape.
+
+Each frame is one snapshot that ``recording.StepRecorder`` took during
+training: the model's output over the plane with its 0.5 boundary, next to
+the training loss up to that moment, with the epoch and the accuracy in the
+frame.  One figure is drawn once and its artists updated per frame, so a
+hundred frames take a few seconds.
+
+Timing: at most 12 frames per second, and never less than 6 s of motion, so
+a run of any length plays in 6 to 10 s, plus 1.5 s on the final frame.
+The MP4 needs an ``ffmpeg`` (``imageio-ffmpeg`` ships one); without it only
+the GIF is written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+from matplotlib import colors as mcolors
+from matplotlib.lines import Line2D
+
+from . import plotting
+from .metrics import grid_points
+from .recording import Recording
+
+__all__ = [
+    "FrameDrawer",
+    "Mp4Writer",
+    "frame_durations",
+    "render_frames",
+    "write_animation",
+    "write_gif",
+]
+
+MAX_FPS = 12
+MIN_SECONDS = 6.0
+HOLD_LAST_MS = 1500
+FIGSIZE = (9.0, 4.0)  # inches; at DPI 96 this is 864 x 384 pixels, both multiples of 16 for H.264
+DPI = 96
+MP4_FPS = 24
+TRUTH_RESOLUTION = 300  # grid points per side for the (static) true boundary
+PALETTE_SIZE = 192
+LOSS_COLOR, DOT_COLOR = "#0072B2", "#D55E00"  # Okabe-Ito blue and vermillion
+_KEY_COLORS = (LOSS_COLOR, DOT_COLOR, "black", "white", "0.6")
+
+
+def frame_durations(n_frames: int) -> list[int]:
+    """Display time of each frame in milliseconds (multiples of 10, as GIF stores them)."""
+    if n_frames < 1:
+        raise ValueError("an animation needs at least one frame")
+    fps = min(MAX_FPS, n_frames / MIN_SECONDS)
+    each = max(10, int(round(100.0 / fps)) * 10)
+    durations = [each] * n_frames
+    durations[-1] += HOLD_LAST_MS
+    return durations
+
+
+def _check(recording: Recording) -> None:
+    if recording.n_frames < 1:
+        raise ValueError(
+            "no animation frames were recorded; train with --animate "
+            "(recording.make_recorders(..., frames=True))"
+        )
+
+
+class FrameDrawer:
+    """One figure for all frames; ``draw(i)`` returns frame ``i`` as RGB of shape (384, 864, 3).
+
+    Parameters
+    ----------
+    recording : Recording
+        With ``frames``, ``frame_steps``, ``frame_loss`` and ``frame_accuracy``.
+    X_train : ndarray of shape (n, 2)
+    y_train : ndarray of shape (n,)
+        Drawn as points (at most 1,500).
+    true_labels : callable, optional
+        Maps points of shape (m, 2) to 0/1 labels; its boundary is drawn dashed.
+    title : str, optional
+        First line of the title.
+    epochs : int, optional
+        The planned number of epochs, for the loss axis and "epoch 3.2 of 50".
+    """
+
+    _LEARNED = "learned boundary"
+
+    def __init__(
+        self,
+        recording: Recording,
+        X_train: np.ndarray,
+        y_train: np.ndarray,
+        *,
+        true_labels: Callable | None = None,
+        title: str | None = None,
+        epochs: int | None = None,
+    ):
+        _check(recording)
+        self.rec, self.epochs = recording, epochs
+        res = self.res = recording.frames[0].shape[0]
+        first = recording.frames[0]
+        self.k = 1 if first.ndim == 2 else first.shape[2]
+        self.binary = self.k == 1
+        self.gx, self.gy = (a.reshape(res, res) for a in grid_points(recording.extent, res).T)
+
+        fig = self.fig = plotting._new_figure(FIGSIZE)
+        fig.set_dpi(DPI)
+        ax, ax_loss = fig.subplots(1, 2, width_ratios=[1.15, 1])
+        fig.get_layout_engine().set(wspace=0.08)
+        P0 = first.reshape(res * res, self.k).astype(np.float64)
+        _, colors = plotting._draw_regions(fig, ax, np.nan_to_num(P0), (res, res), recording.extent)
+        self.image = ax.images[0]
+        # A diverged frame shows grey, not a misleading colour.
+        self.image.set_cmap(self.image.cmap.with_extremes(bad="0.6"))
+        handles = [Line2D([], [], color="black", linewidth=2.0, label=self._LEARNED)]
+        if true_labels is not None:
+            # Drawn once, so on a finer grid than the frames: a smooth line.
+            fine = grid_points(recording.extent, TRUTH_RESOLUTION)
+            tx, ty = (a.reshape(TRUTH_RESOLUTION, TRUTH_RESOLUTION) for a in fine.T)
+            truth = np.asarray(true_labels(fine), dtype=np.float64).reshape(tx.shape)
+            handles.append(plotting._draw_true_boundary(ax, tx, ty, truth, self.binary))
+        plotting._draw_train(ax, np.asarray(X_train), np.asarray(y_train), colors)
+        ax.set_xlim(recording.extent[0], recording.extent[1])
+        ax.set_ylim(recording.extent[2], recording.extent[3])
+        ax.set_xlabel("x1")
+        ax.set_ylabel("x2")
+        legend = ax.legend(handles=handles, loc="upper right", fontsize="x-small", framealpha=0.85)
+        self.learned_label = legend.get_texts()[0]
+        self.ax = ax
+
+        self.x = recording.frame_epochs()
+        loss = np.asarray(recording.frame_loss, dtype=np.float64)
+        loss[~np.isfinite(loss)] = np.nan  # a gap, not a squashed axis
+        self.loss = loss
+        ax_loss.set_xlim(0, 1.03 * max(epochs or 0, self.x[-1], 1e-9))  # room for the dot
+        top = np.nanmax(loss) if np.isfinite(loss).any() else 1.0
+        ax_loss.set_ylim(0, 1.08 * top)
+        ax_loss.set_xlabel("epoch")
+        ax_loss.set_ylabel("training loss")
+        ax_loss.set_title("training loss so far")
+        ax_loss.grid(True, alpha=0.3)
+        (self.line,) = ax_loss.plot([], [], color=LOSS_COLOR, linewidth=1.8)
+        (self.dot,) = ax_loss.plot([], [], "o", color=DOT_COLOR, markersize=6, clip_on=False)
+        self.dot.set_in_layout(False)  # unclipped, so it would count in the layout
+        if title:
+            fig.suptitle(title)
+        self.status = ax_loss.set_title("\n")
+        self.contours: list = []
+        # Blitting: axes, ticks, labels and colour bar are drawn once as the
+        # background; a frame redraws only the artists marked animated.
+        self.layers = [self.image, *ax.collections]  # regions under points and true boundary
+        self.overlays = [legend, *ax.spines.values(), self.line, self.dot, self.status]
+        for artist in (*self.layers, *self.overlays):
+            artist.set_animated(True)
+        fig.canvas.draw()
+        fig.set_layout_engine("none")  # the geometry is fixed from here on
+        self.background = fig.canvas.copy_from_bbox(fig.bbox)
+
+    def __len__(self) -> int:
+        return self.rec.n_frames
+
+    def draw(self, i: int) -> np.ndarray:
+        rec, res = self.rec, self.res
+        P = rec.frames[i].reshape(res * res, self.k).astype(np.float64)
+        if self.binary:
+            field = P[:, 0].reshape(res, res)
+        else:
+            field = np.where(np.isfinite(P).all(axis=1), P.argmax(axis=1), np.nan)
+            field = field.reshape(res, res)
+        self.image.set_data(np.ma.masked_invalid(field))
+        for cs in self.contours:
+            cs.remove()
+        finite = np.nan_to_num(field, nan=0.5 if self.binary else -1.0)
+        self.contours = plotting._contour_edges(
+            self.ax, self.gx, self.gy, finite, self.binary, linewidths=2.0, zorder=4
+        )
+        self.learned_label.set_text(self._LEARNED + ("" if self.contours else " (none in view)"))
+        self.line.set_data(self.x[: i + 1], self.loss[: i + 1])
+        self.dot.set_data(self.x[i : i + 1], self.loss[i : i + 1])
+        of = f" of {self.epochs}" if self.epochs else ""
+        self.status.set_text(
+            f"epoch {self.x[i]:.1f}{of} · step {rec.frame_steps[i]:,}\n"
+            f"loss {self.loss[i]:.3f} · train accuracy {100 * rec.frame_accuracy[i]:.1f}%"
+        )
+        canvas = self.fig.canvas
+        canvas.restore_region(self.background)
+        for artist in sorted([*self.layers, *self.contours], key=lambda a: a.get_zorder()):
+            self.fig.draw_artist(artist)
+        for artist in self.overlays:
+            self.fig.draw_artist(artist)
+        return np.asarray(self.fig.canvas.buffer_rgba())[..., :3].copy()
+
+
+def render_frames(recording: Recording, X_train, y_train, **options) -> Iterator[np.ndarray]:
+    """Yield every frame as RGB (see ``FrameDrawer`` for the options)."""
+    drawer = FrameDrawer(recording, X_train, y_train, **options)
+    for i in range(len(drawer)):
+        yield drawer.draw(i)
+
+
+def _atomic_target(path: Path) -> Path:
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"cannot write {path}: folder {path.parent} does not exist")
+    return path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+
+
+class _Quantizer:
+    """Maps RGB frames to one fixed palette, each colour to its exact nearest entry.
+
+    The palette comes from sample frames by median cut; the entry nearest to
+    each key colour is then set to that colour exactly (median cut averages
+    its boxes, which would turn the white background off-white and merge the
+    few pixels of the loss line into a neighbouring shade).  One palette for
+    every frame means no flicker; no dithering keeps flat areas small in LZW.
+    Pillow's own palette mapping works on truncated colours, so the mapping is
+    done here, through a lookup table filled as new colours appear.
+    """
+
+    def __init__(self, samples: list[np.ndarray]):
+        from PIL import Image
+
+        image = Image.fromarray(np.vstack(samples))
+        image = image.quantize(PALETTE_SIZE, method=Image.Quantize.MEDIANCUT)
+        entries = np.array(image.getpalette(), dtype=np.int64).reshape(-1, 3)[:PALETTE_SIZE]
+        for color in _KEY_COLORS:
+            rgb = np.round(np.array(mcolors.to_rgb(color)) * 255).astype(np.int64)
+            entries[np.abs(entries - rgb).sum(axis=1).argmin()] = rgb
+        self.entries = entries
+        self.lut = np.full(1 << 24, 255, dtype=np.uint8)  # 255: not looked up yet
+
+    def __call__(self, frame: np.ndarray):
+        from PIL import Image
+
+        rgb = frame.astype(np.int64)
+        packed = (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
+        index = self.lut[packed]
+        new = np.unique(packed[index == 255])
+        if len(new):
+            colors = np.stack([new >> 16, (new >> 8) & 255, new & 255], axis=1)
+            dist = ((colors[:, None, :] - self.entries[None, :, :]) ** 2).sum(axis=2)
+            self.lut[new] = dist.argmin(axis=1)
+            index = self.lut[packed]
+        image = Image.fromarray(index)  # mode "L"; putpalette makes it "P"
+        image.putpalette(self.entries.astype(np.uint8).ravel().tolist())
+        return image
+
+
+def write_gif(path: str | os.PathLike, images: list, durations: list[int]) -> Path:
+    """Write palette images (``PIL.Image``, mode "P") as a looping GIF, atomically."""
+    if not images:
+        raise ValueError("a GIF needs at least one frame")
+    path = Path(path)
+    tmp = _atomic_target(path)
+    try:
+        images[0].save(
+            tmp,
+            format="GIF",
+            save_all=True,
+            append_images=images[1:],
+            duration=durations,
+            loop=0,
+        )
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def ffmpeg_exe() -> str | None:
+    """Path of an ffmpeg binary (imageio-ffmpeg's, else one on PATH), or None."""
+    try:
+        import imageio_ffmpeg
+
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except (ImportError, RuntimeError):
+        import shutil
+
+        return shutil.which("ffmpeg")
+
+
+class Mp4Writer:
+    """Pipes RGB frames into ffmpeg (H.264, 24 fps); each frame is repeated to last
+    its duration.  Use as a context manager; the file appears only on success."""
+
+    def __init__(self, path: str | os.PathLike, width: int, height: int):
+        exe = ffmpeg_exe()
+        if exe is None:
+            raise RuntimeError("no ffmpeg found; install imageio-ffmpeg to write MP4")
+        self.path = Path(path)
+        self.tmp = _atomic_target(self.path).with_suffix(".mp4")
+        cmd = [exe, "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24"]
+        cmd += ["-s", f"{width}x{height}", "-r", str(MP4_FPS), "-i", "-", "-an"]
+        cmd += ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-movflags", "+faststart", str(self.tmp)]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.ms, self.written = 0, 0
+
+    def add(self, frame: np.ndarray, ms: int) -> None:
+        # Repeats from the running total, so rounding never adds up: the video
+        # lasts as long as the GIF.
+        self.ms += ms
+        due = max(self.written + 1, round(self.ms * MP4_FPS / 1000))
+        data = np.ascontiguousarray(frame, dtype=np.uint8).tobytes()
+        for _ in range(due - self.written):
+            self.proc.stdin.write(data)
+        self.written = due
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None:
+            self.proc.kill()
+            self.proc.communicate()
+            self.tmp.unlink(missing_ok=True)
+            return False
+        _, err = self.proc.communicate()
+        if self.proc.returncode != 0:
+            self.tmp.unlink(missing_ok=True)
+            raise RuntimeError(f"ffmpeg failed: {err.decode(errors='replace').strip()}")
+        os.replace(self.tmp, self.path)
+        return False
+
+
+def write_animation(
+    folder: str | os.PathLike,
+    recording: Recording,
+    X_train: np.ndarray,
+    y_train: np.ndarray,
+    *,
+    true_labels: Callable | None = None,
+    title: str | None = None,
+    epochs: int | None = None,
+    mp4: bool = True,
+) -> list[str]:
+    """Write ``learning.gif`` and, if ``mp4`` and an ffmpeg is found, ``learning.mp4``.
+
+    Frames are drawn one at a time and kept only as palette images (one byte
+    per pixel) for the GIF.  Returns the names of the files written.
+    """
+    folder = Path(folder)
+    drawer = FrameDrawer(
+        recording, X_train, y_train, true_labels=true_labels, title=title, epochs=epochs
+    )
+    n = len(drawer)
+    durations = frame_durations(n)
+    to_palette = _Quantizer([drawer.draw(0), drawer.draw(n - 1)])
+    h, w = drawer.draw(0).shape[:2]
+    written = ["learning.gif"]
+    with contextlib.ExitStack() as stack:
+        video = None
+        if mp4 and ffmpeg_exe() is not None:
+            video = stack.enter_context(Mp4Writer(folder / "learning.mp4", w, h))
+            written.append("learning.mp4")
+        images = []
+        for i in range(n):
+            frame = drawer.draw(i)
+            images.append(to_palette(frame))
+            if video is not None:
+                video.add(frame, durations[i])
+    write_gif(folder / "learning.gif", images, durations)
+    return written

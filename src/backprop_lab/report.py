@@ -1,0 +1,219 @@
+"""``report.html``: one self-contained page per run.
+
+The page shows the configuration, the metrics next to the majority baseline
+and every picture in the run folder, embedded as ``data:`` URIs so it opens
+anywhere, offline, as a single file.  ``backprop-lab report RUN_DIR`` (or
+:func:`write_report`) rebuilds it from the folder alone.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import os
+from pathlib import Path
+
+from .modelio import write_atomic
+from .runs import read_run
+
+__all__ = ["PICTURES", "build_report", "write_report"]
+
+# Known pictures, in reading order, with what to look for in each.
+PICTURES = {
+    "boundary.png": "What the network learned: its probability over the plane and its "
+    "0.5 boundary (solid) against the true one (dashed).",
+    "curves.png": "Loss and accuracy per epoch on the training and the test data.",
+    "learning.gif": "The boundary taking shape during training, with the loss so far.",
+    "network.png": "Every neuron as a map of its activation over the plane; lines are the "
+    "weights (thickness ∝ |w|, blue positive, orange negative).",
+    "gradients.png": "The size of each layer's gradient per epoch (log scale): vanishing "
+    "gradients fall away, exploding ones shoot up.",
+    "landscape.png": "The loss around the trained weights on two planes through them, "
+    "with the path gradient descent took: walking down the hill.",
+}
+_MIME = {".png": "image/png", ".gif": "image/gif", ".jpg": "image/jpeg", ".svg": "image/svg+xml"}
+
+_CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; background: #fff;
+       color: #1a1a1a; max-width: 1100px; margin: 2em auto; padding: 0 1em; line-height: 1.45; }
+h1 { font-size: 1.6em; margin-bottom: 0.2em; }
+h2 { font-size: 1.25em; margin-top: 1.8em; border-bottom: 1px solid #ddd; }
+table { border-collapse: collapse; margin: 0.5em 0; }
+th, td { text-align: left; padding: 0.25em 0.9em 0.25em 0; border-bottom: 1px solid #eee; }
+th { font-weight: 600; color: #444; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+figure { margin: 1.2em 0; }
+figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figcaption { color: #444; font-size: 0.95em; }
+.verdict { font-size: 1.1em; }
+.muted { color: #666; }
+.grid { display: flex; flex-wrap: wrap; gap: 2.5em; }
+"""
+
+
+def _read_json(path: Path, what: str) -> dict:
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ValueError(
+            f"{path.parent} has no {path.name}, which the report needs for {what}"
+        ) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ValueError(f"{path} is not valid JSON ({e})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} must hold a JSON object")
+    return data
+
+
+def _table(rows: list[tuple[str, object]]) -> str:
+    cells = []
+    for key, value in rows:
+        num = isinstance(value, int | float) and not isinstance(value, bool)
+        cls = ' class="num"' if num else ""
+        cells.append(f"<tr><th>{html.escape(key)}</th><td{cls}>{html.escape(str(value))}</td></tr>")
+    return "<table>" + "".join(cells) + "</table>"
+
+
+def _pct(v) -> str:
+    return f"{100 * v:.1f}%" if isinstance(v, int | float) else "—"
+
+
+def _architecture(config: dict) -> str:
+    model = config.get("model") or {}
+    layers = model.get("layers") or []
+    parts = [str(model.get("n_features", "?"))]
+    parts += [f"{layer.get('units')} {layer.get('activation')}" for layer in layers]
+    return " → ".join(parts)
+
+
+def _metrics_section(m: dict) -> str:
+    acc, base = m.get("test_accuracy"), m.get("baseline_accuracy")
+    verdict = ""
+    if isinstance(acc, int | float) and isinstance(base, int | float):
+        margin = acc - base
+        word = "above" if margin > 0 else "below" if margin < 0 else "equal to"
+        verdict = (
+            f'<p class="verdict">Test accuracy <b>{_pct(acc)}</b>, {abs(100 * margin):.1f} '
+            f"points {word} the majority baseline of {_pct(base)} (always answering the most "
+            "common class).</p>"
+        )
+    rows = [
+        ("test accuracy", _pct(acc)),
+        ("majority baseline", _pct(base)),
+        ("test loss", f"{m['test_loss']:.4f}" if "test_loss" in m else "—"),
+    ]
+    if "iou" in m:
+        rows.append(("IoU of learned and true region", f"{m['iou']:.3f}"))
+        rows.append(("area where they disagree", f"{m['disagreement_area']:.3f}"))
+    for key, label in (
+        ("n_train", "training points"),
+        ("n_test", "test points"),
+        ("epochs_completed", "epochs completed"),
+    ):
+        if key in m:
+            rows.append((label, m[key]))
+    if isinstance(m.get("train_seconds"), int | float):
+        rows.append(("training time", f"{m['train_seconds']:.2f} s"))
+    if m.get("diverged_epoch"):
+        rows.append(("diverged in epoch", m["diverged_epoch"]))
+    if m.get("interrupted"):
+        rows.append(("interrupted", "yes (Ctrl-C)"))
+    out = verdict + _table(rows)
+    cm = m.get("confusion_matrix")
+    if isinstance(cm, list) and cm and all(isinstance(r, list) for r in cm):
+        head = "".join(f"<th>predicted {j}</th>" for j in range(len(cm[0])))
+        body = "".join(
+            f"<tr><th>true {i}</th>" + "".join(f'<td class="num">{v}</td>' for v in row) + "</tr>"
+            for i, row in enumerate(cm)
+        )
+        out += f"<h3>Confusion matrix (test)</h3><table><tr><th></th>{head}</tr>{body}</table>"
+    return out
+
+
+def _pictures(folder: Path) -> list[Path]:
+    known = [folder / name for name in PICTURES if (folder / name).is_file()]
+    others = sorted(
+        p
+        for p in folder.iterdir()
+        if p.suffix.lower() in _MIME and p.name not in PICTURES and not p.name.startswith(".")
+    )
+    return known + others
+
+
+def _figure(path: Path) -> str:
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    caption = PICTURES.get(path.name, "")
+    name = html.escape(path.name)
+    text = f"<b>{name}</b>" + (f" — {html.escape(caption)}" if caption else "")
+    return (
+        f'<figure><img alt="{name}" src="data:{_MIME[path.suffix.lower()]};base64,{data}">'
+        f"<figcaption>{text}</figcaption></figure>"
+    )
+
+
+def _listed(p: Path) -> bool:
+    return p.is_file() and not p.name.startswith(".") and p.name != "report.html"
+
+
+def build_report(folder: str | os.PathLike) -> str:
+    """The HTML of the report of the run in ``folder``.
+
+    Raises
+    ------
+    ValueError
+        If the folder is not a run folder or lacks ``metrics.json``.
+    """
+    folder, config = read_run(folder)
+    metrics = _read_json(folder / "metrics.json", "the metrics")
+    settings = config.get("settings", {})
+    name = html.escape(folder.name)
+    config_rows = [
+        ("architecture", _architecture(config)),
+        ("engine used", config.get("engine_used", "—")),
+        *((k, "—" if v is None else v) for k, v in settings.items()),
+    ]
+    default_lr = (config.get("optimizer") or {}).get("learning_rate")
+    if settings.get("lr") is None and default_lr is not None:
+        config_rows = [
+            (k, f"{default_lr:g} (the optimizer's default)" if k == "lr" else v)
+            for k, v in config_rows
+        ]
+    versions = config.get("versions") or {}
+    pictures = _pictures(folder)
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>backprop-lab run {name}</title><style>{_CSS}</style></head><body>",
+        f"<h1>Run {name}</h1>",
+        f'<p class="muted">{html.escape(str(settings.get("dataset", "")))} · '
+        f"{html.escape(_architecture(config))} · seed {html.escape(str(config.get('seed')))}</p>",
+        "<h2>Metrics</h2>",
+        _metrics_section(metrics),
+        "<h2>Pictures</h2>",
+        "".join(_figure(p) for p in pictures) or '<p class="muted">No pictures in this folder.</p>',
+    ]
+    if (folder / "learning.mp4").is_file():
+        parts.append(
+            '<p>The animation is also in the folder as a video: <a href="learning.mp4">'
+            "learning.mp4</a>.</p>"
+        )
+    parts += [
+        "<h2>Configuration</h2>",
+        _table(config_rows),
+        '<p class="muted">'
+        + html.escape(" · ".join(f"{k} {v}" for k, v in versions.items()))
+        + "</p>",
+        "<h2>Files</h2><p>",
+        html.escape("  ".join(sorted(p.name for p in folder.iterdir() if _listed(p)))),
+        "</p></body></html>",
+    ]
+    return "\n".join(parts)
+
+
+def write_report(folder: str | os.PathLike) -> Path:
+    """Write (or rebuild) ``report.html`` in the run folder ``folder``; returns its path."""
+    text = build_report(folder)
+    path = Path(folder) / "report.html"
+    write_atomic(path, text.encode("utf-8"))
+    return path
