@@ -108,7 +108,7 @@ def keras_fit(X, y):
     model = keras.Sequential(
         [keras.Input((2,)), keras.layers.Dense(HIDDEN, "relu"), keras.layers.Dense(1, "sigmoid")]
     )
-    model.compile(keras.optimizers.SGD(LEARNING_RATE), "binary_crossentropy", ["accuracy"])
+    model.compile(keras.optimizers.SGD(LEARNING_RATE), "binary_crossentropy", metrics=["accuracy"])
     model.fit(X, y, epochs=EPOCHS, batch_size=BATCH_SIZE, verbose=0)
     return model
 

@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
 
 from .plotting import _OKABE_ITO, _PROBA_CMAP, _new_figure
 
@@ -56,7 +57,7 @@ def plot_scaling(
     ax.set_xscale("log")
     ax.set_xlabel("training-set size (points)")
     ax.set_ylabel("test accuracy (mean ± 1 std over seeds)")
-    ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1))
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(loc="lower right", fontsize=9)
     ax.set_title(title or "How accuracy grows with data")
@@ -121,7 +122,7 @@ def plot_sweep(summary: list[dict], names: list[str], *, baseline: float | None 
         ax.set_xticks(x, labels)
         ax.set_xlabel(name)
         ax.set_ylabel("test accuracy")
-        ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+        ax.yaxis.set_major_formatter(PercentFormatter(xmax=1))
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=9)
         ax.set_title(f"Test accuracy against {name}")
