@@ -243,7 +243,7 @@ def main(argv=None) -> None:
         ]
         for c, s in results
     ]  # fmt: skip
-    headers = ["", "median s", "sample-steps/s", "vs compiled", "vs NumPy", "runs"]
+    headers = ["", "median s", "sample-steps/s", "time / compiled", "time / NumPy", "runs"]
     print("\n" + table(headers, rows))
 
     outside, inside = fresh_process_seconds(repeats=3)

@@ -426,6 +426,6 @@ def test_a_corrupted_numba_cache_is_recompiled_not_fatal(tmp_path):
     second = run_in_fresh_process(tmp_path)
     assert second["P"] == first["P"]
     assert len(second["warnings"]) == 1
-    assert "numba cache for _forward_rows is unusable" in second["warnings"][0]
+    assert "numba cache for forward_rows is unusable" in second["warnings"][0]
     healed = run_in_fresh_process(tmp_path)  # the emptied index was rewritten
     assert healed == first

@@ -73,12 +73,12 @@ def fit_loop(model, X, Y, epochs, batch_size, validation, shuffle, callbacks) ->
     callbacks = CallbackList([history, *callbacks], model, params)
     model.history = history
     model.stop_training = False
+    callbacks.on_train_begin()
     trainer = None
     if getattr(model, "engine_used", None) == "compiled":
         from .compiled import CompiledTrainer  # imports numba only when used
 
         trainer = CompiledTrainer(model, X, Y, batch_size)
-    callbacks.on_train_begin()
     for epoch in range(epochs):
         callbacks.on_epoch_begin(epoch)
         order = model._rng.permutation(len(X)) if shuffle else None
