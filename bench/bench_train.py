@@ -14,6 +14,7 @@ Add a contender by appending to ``contenders()``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import os
 import platform
@@ -42,22 +43,42 @@ class Contender:
     repeats: int
 
 
-def article_data() -> tuple[np.ndarray, np.ndarray]:
+def article_split() -> list[np.ndarray]:
+    """``X_train, X_test, y_train, y_test`` of the article's data, in float32."""
     X, y = make_circle(N_SAMPLES, random_state=0)
-    X_train, _, y_train, _ = train_test_split(X, y, test_size=0.2, random_state=0)
-    return X_train.astype(np.float32), y_train.astype(np.float32)
+    return [a.astype(np.float32) for a in train_test_split(X, y, test_size=0.2, random_state=0)]
+
+
+def article_data() -> tuple[np.ndarray, np.ndarray]:
+    X_train, _, y_train, _ = article_split()
+    return X_train, y_train
+
+
+def as_in_the_article(fit):
+    """Call ``fit`` as the article's script does: validation on the test points
+    after every epoch, and the progress display on (sent to /dev/null)."""
+
+    def train(X, y):
+        _, X_test, _, y_test = article_split()
+        with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+            return fit(X, y, validation_data=(X_test, y_test), verbose=1)
+
+    return train
 
 
 # ---------------------------------------------------------------------- contenders
 def backprop_lab_fit(engine: str, epochs: int = EPOCHS, seed: int = 0):
-    def train(X, y):
+    def train(X, y, validation_data=None, verbose=0):
         model = Sequential(
             [Dense(HIDDEN, "relu", input_shape=(2,)), Dense(1, "sigmoid")], seed=seed
         )
         model.compile(
             SGD(LEARNING_RATE), "binary_crossentropy", metrics=["accuracy"], engine=engine
         )
-        model.fit(X, y, epochs=epochs, batch_size=BATCH_SIZE, verbose=0)
+        model.fit(
+            X, y, epochs=epochs, batch_size=BATCH_SIZE, validation_data=validation_data,
+            verbose=verbose,
+        )  # fmt: skip
         return model
 
     return train
@@ -101,7 +122,7 @@ def torch_fit(X, y):
     return net
 
 
-def keras_fit(X, y):
+def keras_fit(X, y, validation_data=None, verbose=0):
     import keras
 
     keras.utils.set_random_seed(0)
@@ -109,7 +130,10 @@ def keras_fit(X, y):
         [keras.Input((2,)), keras.layers.Dense(HIDDEN, "relu"), keras.layers.Dense(1, "sigmoid")]
     )
     model.compile(keras.optimizers.SGD(LEARNING_RATE), "binary_crossentropy", metrics=["accuracy"])
-    model.fit(X, y, epochs=EPOCHS, batch_size=BATCH_SIZE, verbose=0)
+    model.fit(
+        X, y, epochs=EPOCHS, batch_size=BATCH_SIZE, validation_data=validation_data,
+        verbose=verbose,
+    )  # fmt: skip
     return model
 
 
@@ -126,6 +150,11 @@ def contenders(args) -> list[Contender]:
     found = [
         Contender("backprop-lab, compiled engine", backprop_lab_fit("compiled"), r),
         Contender("backprop-lab, NumPy engine", backprop_lab_fit("numpy"), max(3, r // 3)),
+        Contender(
+            "backprop-lab, compiled, the article's fit",
+            as_in_the_article(backprop_lab_fit("compiled")),
+            max(3, r // 3),
+        ),
         Contender("scikit-learn MLPClassifier (sgd)", sklearn_fit, max(3, r // 3)),
     ]
     if not args.quick:
@@ -138,6 +167,13 @@ def contenders(args) -> list[Contender]:
             backend = os.environ["KERAS_BACKEND"]
             found.append(
                 Contender(f"Keras 3 ({backend}), fit verbose=0", keras_fit, args.keras_repeats)
+            )
+            found.append(
+                Contender(
+                    f"Keras 3 ({backend}), the article's fit",
+                    as_in_the_article(keras_fit),
+                    args.keras_repeats,
+                )
             )
         else:
             print("Keras is not installed: skipped")

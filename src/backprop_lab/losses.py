@@ -86,12 +86,13 @@ class BinaryCrossentropy(Loss):
         return Y
 
     def _clip(self, P):
-        eps = P.dtype.type(EPSILON)
-        return np.clip(P, eps, 1 - eps), (P >= eps) & (P <= 1 - eps)
+        """``P`` clipped to ``[eps, 1 - eps]``, and the mask of entries the clip left alone."""
+        Pc = np.minimum(np.maximum(P, EPSILON), 1 - EPSILON)
+        return Pc, Pc == P
 
     def __call__(self, Y, P):
         Pc, _ = self._clip(P)
-        return float(-np.mean(Y * np.log(Pc) + (1 - Y) * np.log(1 - Pc)))
+        return -float((Y * np.log(Pc) + (1 - Y) * np.log(1 - Pc)).sum()) / P.size
 
     def backward(self, Y, P):
         Pc, inside = self._clip(P)

@@ -73,15 +73,14 @@ class SGD(Optimizer):
         self._velocities = self._slots(params)
 
     def _update(self, params, grads):
-        for i, (w, g) in enumerate(zip(params, grads)):
-            lr = w.dtype.type(self.learning_rate)
-            if self.momentum == 0:
+        # Python floats combine with float32 arrays in float32, as Keras casts them.
+        lr, mu = self.learning_rate, self.momentum
+        for w, g, v in zip(params, grads, self._velocities):
+            if mu == 0:
                 w -= lr * g
-                continue
-            mu = w.dtype.type(self.momentum)
-            v = self._velocities[i]
-            v[...] = mu * v - lr * g
-            w += (mu * v - lr * g) if self.nesterov else v
+            else:
+                v[...] = mu * v - lr * g
+                w += (mu * v - lr * g) if self.nesterov else v
 
 
 class Adam(Optimizer):
