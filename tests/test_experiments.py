@@ -62,14 +62,21 @@ def test_resume_skips_finished_trainings_and_gives_the_same_table(tmp_path):
     _mkdirs(tmp_path, "full", "cut")
     full = _rows(_scale(tmp_path, "full"))
     _scale(tmp_path, "cut")
-    # Simulate an interruption: keep the header and the first three finished rows.
+    # Simulate an interruption: the header, three finished rows and one cut short.
     path = tmp_path / "cut" / "results.csv"
     lines = path.read_text().splitlines(keepends=True)
-    path.write_text("".join(lines[:4]))
+    path.write_text("".join(lines[:4]) + lines[4][:12])
     calls = []
     resumed = _rows(_scale(tmp_path, "cut", progress=lambda i, n: calls.append(n)))
     assert calls and calls[-1] == len(full) - 3  # only the missing trainings ran
     assert resumed == full
+
+
+def test_resume_refuses_results_of_another_experiment(tmp_path):
+    (tmp_path / "a").mkdir()
+    _scale(tmp_path, "a", seed=7)
+    with pytest.raises(ValueError, match="different experiment"):
+        _scale(tmp_path, "a", seed=8)
 
 
 def test_seed_derivation_depends_on_position_only():
@@ -134,6 +141,8 @@ def test_bad_vary_is_refused(vary, message):
         (["sweep", "--vary", "bogus=1"], "unknown parameter"),
         (["sweep"], "needs --vary"),
         (["scale", "--resume", "no/such/run"], "does not exist"),
+        (["scale", "--dataset", "csv:points.csv"], "csv:PATH is not supported"),
+        (["sweep", "--vary", "test_size=0.1,0.2"], "unknown parameter 'test_size'"),
     ],
 )
 def test_cli_bad_input_exits_2_and_writes_nothing(tmp_path, capsys, argv, message):

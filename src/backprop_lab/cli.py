@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import os
 import sys
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from .settings import RUN_LOSSES, Settings, load_toml
 EXIT_BAD_INPUT = 2
 EXIT_DIVERGED = 1
 EXIT_INTERRUPTED = 130
+EXIT_INTERNAL = 70  # EX_SOFTWARE
 
 
 class UsageError(Exception):
@@ -37,30 +39,38 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+def _network_options(p: argparse.ArgumentParser) -> None:
+    """The options that define the network; None means "not given"."""
+    g = p.add_argument_group("network")
+    g.add_argument("--hidden", help="hidden widths, e.g. 8,8 or 8:tanh,8:relu (default 8)")
+    g.add_argument(
+        "--activation",
+        help=f"hidden activation: {', '.join(activations.ACTIVATIONS)} (default relu)",
+    )
+    g.add_argument("--loss", help=f"{', '.join(RUN_LOSSES)} (default binary_crossentropy)")
+    g.add_argument("--l2", type=float, help="L2 penalty on every kernel (default 0)")
+    g.add_argument("--seed", type=int, help="makes the run reproducible (default: random)")
+    g.add_argument("--config", help="TOML file with the same keys; options given here win")
+
+
 def _train_options(p: argparse.ArgumentParser) -> None:
-    """Options shared by demo and train; None means "not given"."""
+    """Options shared by demo, train, scale and sweep."""
     g = p.add_argument_group("data")
     g.add_argument("--dataset", help=f"{'|'.join(DATASETS)}|csv:PATH (default circle)")
     g.add_argument("--samples", type=int, help="number of points to generate (default 5000)")
-    g.add_argument("--noise", type=float, help="std of Gaussian jitter of the points")
+    g.add_argument("--noise", type=float, help="std of Gaussian jitter of the points (default 0)")
     g.add_argument("--test-size", type=float, help="fraction held out for testing (default 0.2)")
-    g = p.add_argument_group("network")
-    g.add_argument("--hidden", help="hidden widths, e.g. 8,8 or 8:tanh,8:relu (default 8)")
-    g.add_argument("--activation", help=f"hidden activation: {', '.join(activations.ACTIVATIONS)}")
-    g.add_argument("--loss", help=f"{', '.join(RUN_LOSSES)} (default binary_crossentropy)")
+    _network_options(p)
     g = p.add_argument_group("training")
     g.add_argument("--optimizer", help=f"{', '.join(optimizers.OPTIMIZERS)} (default sgd)")
     g.add_argument("--lr", type=float, help="learning rate (default: the optimizer's, sgd 0.01)")
     g.add_argument("--momentum", type=float, help="momentum for sgd or rmsprop (default 0)")
     g.add_argument("--epochs", type=int, help="passes over the training data (default 50)")
     g.add_argument("--batch-size", type=int, help="samples per gradient step (default 32)")
-    g.add_argument("--l2", type=float, help="L2 penalty on every kernel (default 0)")
     g.add_argument("--engine", choices=ENGINES, help="training engine (default auto)")
-    g.add_argument("--seed", type=int, help="makes the run reproducible (default: random)")
     g = p.add_argument_group("output")
     g.add_argument("--out", help="parent folder of the run folder (default runs)")
-    g.add_argument("--name", help="suffix of the run folder's name")
-    g.add_argument("--config", help="TOML file with the same keys; options given here win")
+    g.add_argument("--name", help="suffix of the run folder's name (default: the command)")
     g.add_argument("--quiet", action="store_true", help="no progress output")
 
 
@@ -105,18 +115,19 @@ def _explain_demo(result, out=None) -> None:
     margin = m["test_accuracy"] - m["baseline_accuracy"]
     steps = s.epochs * -(-m["n_train"] // s.batch_size)
     lr = s.make_optimizer().learning_rate
+    shape = "the circle" if s.dataset == "circle" else f"the {s.dataset} pattern"
     if margin < 0.05:
         verdict = "no better than" if margin <= 0 else "barely better than"
         text = (
-            f"That is {verdict} the baseline: {steps:,} {s.optimizer} steps at a "
-            f"learning rate of {lr:g} are too few, too small steps for this network to carve "
-            "out the circle. It does learn it with a larger step (--lr 0.1), more data "
-            "(--samples 50000) or another optimizer (--optimizer adam)."
+            f"That is {verdict} the baseline: {steps:,} {s.optimizer} steps at a learning "
+            f"rate of {lr:g} did not carve out {shape}. On the article's circle, a larger "
+            "step (--lr 0.1), more data (--samples 50000, which at a fixed number of epochs "
+            "also means more steps) or another optimizer (--optimizer adam) does learn it."
         )
     else:
         text = (
-            f"The network beats the baseline by {margin:.1%} points: backpropagation and "
-            "gradient descent found a curved boundary from labelled points alone."
+            f"The network beats the baseline by {margin * 100:.1f} percentage points: "
+            f"backpropagation and gradient descent found {shape} from labelled points alone."
         )
     print("\n" + text, file=out)
 
@@ -206,6 +217,8 @@ def cmd_evaluate(args) -> int:
     }
     if args.seed is not None:
         overrides["seed"] = args.seed
+    elif overrides:  # the run's own seed would redraw its training points
+        overrides["seed"] = int(np.random.default_rng().integers(2**31))
     settings = Settings(**{**base, **overrides}).validate()
     data = load_data(settings)
     if overrides:  # new data: score all of it, not just a split of it
@@ -221,7 +234,11 @@ def cmd_evaluate(args) -> int:
             f"the model takes {model.n_features} features, the data has {data.X_test.shape[1]}"
         )
     m = evaluate_run(model, data)
-    what = "the run's own test split" if not overrides else "the data given"
+    what = (
+        "the run's own test split"
+        if not overrides
+        else f"new data ({settings.dataset}, seed {settings.seed})"
+    )
     print(f"Evaluated {folder} on {what} ({m['n_test']} points):")
     print(
         f"  loss {m['test_loss']:.4f}  accuracy {m['test_accuracy']:.1%}  "
@@ -281,6 +298,10 @@ def cmd_gradcheck(args) -> int:
     n_classes = 3 if settings.loss == "sparse_categorical_crossentropy" else 2
     model = build_model(settings, 2, n_classes, dtype="float64")  # FD needs float64
     rng = np.random.default_rng(settings.seed)
+    # Zero biases put a relu unit fed only by dead units exactly on its kink,
+    # where the derivative is undefined and finite differences see half of it.
+    for layer in model.layers:
+        layer.b[...] = rng.uniform(-0.1, 0.1, layer.b.shape)
     X = rng.uniform(-1, 1, (args.points, 2))
     y = rng.integers(0, n_classes, args.points)
     Y = model.loss.prepare_targets(y, model.layers[-1].units, np.float64)
@@ -328,7 +349,6 @@ def _parse_sizes(text: str) -> list[int]:
 
 def _run_experiment(args, kind: str, plan):
     """Shared by scale and sweep: plan or resume, run, write the table and pictures."""
-    import os
 
     from . import experiments as ex
     from .progress import Progbar
@@ -572,7 +592,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a setting and its values; give once or twice",
     )
     p = add("gradcheck", "Compare backprop gradients with finite differences, per layer.")
-    _train_options(p)
+    _network_options(p)
     p.add_argument("--points", type=int, default=16, help="random points (default 16)")
     return parser
 
@@ -605,6 +625,15 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:  # outside training, which handles Ctrl-C itself
         print("backprop-lab: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception as e:  # a bug or a failing library: one line, unless asked for more
+        if os.environ.get("BACKPROP_LAB_DEBUG"):
+            raise
+        print(
+            f"backprop-lab: internal error: {type(e).__name__}: {e} "
+            "(set BACKPROP_LAB_DEBUG=1 to see the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@ feature, so a script never silently does something different from Keras.
 
 from __future__ import annotations
 
+import inspect
+
 from . import callbacks as _callbacks
 from . import initializers as _init
 from . import losses as _losses
@@ -43,24 +45,24 @@ class _Namespace:
         return f"<backprop_lab stand-in for {self._path}>"
 
 
-_DENSE_UNSUPPORTED = (
-    "use_bias",
-    "bias_regularizer",
-    "activity_regularizer",
-    "kernel_constraint",
-    "bias_constraint",
-    "lora_rank",
-)
+def _supported(cls):
+    """``cls`` as a Keras class: keyword options it lacks raise NotImplementedError."""
+    accepted = inspect.signature(cls).parameters
+
+    def make(*args, **kwargs):
+        for key in kwargs:
+            if key not in accepted:
+                raise NotImplementedError(
+                    f"{cls.__name__}({key}=...) is not supported by backprop_lab"
+                )
+        return cls(*args, **kwargs)
+
+    make.__name__ = make.__qualname__ = cls.__name__
+    make.__doc__ = cls.__doc__
+    return make
 
 
-class Dense(_Dense):
-    """``keras.layers.Dense``: refuses Keras options that backprop-lab lacks."""
-
-    def __init__(self, units, activation=None, **kwargs):
-        for key in _DENSE_UNSUPPORTED:
-            if key in kwargs:
-                raise NotImplementedError(f"Dense({key}=...) is not supported by backprop_lab")
-        super().__init__(units, activation, **kwargs)
+Dense = _supported(_Dense)
 
 
 def _initializer(fn):
@@ -99,10 +101,10 @@ def _make_keras(path: str) -> _Namespace:
     layers = _Namespace(f"{path}.layers", Dense=Dense, Input=Input)
     optimizers = _Namespace(
         f"{path}.optimizers",
-        SGD=_optimizers.SGD,
-        Adam=_optimizers.Adam,
-        RMSprop=_optimizers.RMSprop,
-        Adagrad=_optimizers.Adagrad,
+        SGD=_supported(_optimizers.SGD),
+        Adam=_supported(_optimizers.Adam),
+        RMSprop=_supported(_optimizers.RMSprop),
+        Adagrad=_supported(_optimizers.Adagrad),
     )
     losses = _Namespace(
         f"{path}.losses",
@@ -128,17 +130,17 @@ def _make_keras(path: str) -> _Namespace:
     )
     regularizers = _Namespace(
         f"{path}.regularizers",
-        L1=_regularizers.L1,
-        L2=_regularizers.L2,
-        L1L2=_regularizers.L1L2,
-        l1=_regularizers.L1,
-        l2=_regularizers.L2,
-        l1_l2=_regularizers.L1L2,
+        L1=_supported(_regularizers.L1),
+        L2=_supported(_regularizers.L2),
+        L1L2=_supported(_regularizers.L1L2),
+        l1=_supported(_regularizers.L1),
+        l2=_supported(_regularizers.L2),
+        l1_l2=_supported(_regularizers.L1L2),
     )
     callbacks = _Namespace(
         f"{path}.callbacks",
         Callback=_callbacks.Callback,
-        EarlyStopping=_callbacks.EarlyStopping,
+        EarlyStopping=_supported(_callbacks.EarlyStopping),
         History=_callbacks.History,
         TerminateOnNaN=_callbacks.TerminateOnNaN,
     )

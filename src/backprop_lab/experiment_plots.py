@@ -9,6 +9,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
+from .metrics import cell_centres
 from .plotting import _OKABE_ITO, _PROBA_CMAP, _new_figure
 
 PROTOCOL_LABELS = {
@@ -84,7 +85,7 @@ def plot_boundaries(grids: list[tuple[str, np.ndarray]], *, radius: float | None
         image = ax.imshow(
             grid, origin="lower", extent=(-1, 1, -1, 1), cmap=_PROBA_CMAP, vmin=0, vmax=1
         )
-        xs = np.linspace(-1, 1, grid.shape[1])
+        xs = cell_centres(-1, 1, grid.shape[1])  # the maps hold grid_points values
         ax.contour(xs, xs, grid, levels=[0.5], colors="black", linewidths=1.5)
         if radius is not None:
             t = np.linspace(0, 2 * np.pi, 200)

@@ -22,6 +22,7 @@ import csv
 import dataclasses
 import functools
 import math
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +50,8 @@ COLUMNS = (
     "seconds",
 )
 GRID_RESOLUTION = 80  # pixels per side of the stored probability maps
-VARY_EXCLUDED = {"seed", "out", "name", "engine", "dataset"}
+# Settings an experiment does not vary: test_size is unused (one shared test set).
+VARY_EXCLUDED = {"seed", "out", "name", "engine", "dataset", "test_size"}
 
 
 def default_sizes() -> list[int]:
@@ -232,6 +234,8 @@ def sweep_jobs(vary, seeds: int, experiment_seed: int) -> list[Job]:
 
 def check_jobs(jobs: list[Job], base: dict) -> None:
     """Refuse settings no training could use, before anything runs."""
+    if base["dataset"].lower().startswith("csv:"):
+        raise ValueError("experiments generate their data; --dataset csv:PATH is not supported")
     for job in jobs:
         values = {**base, **dict(job.values), "seed": 0}
         settings = Settings(**values).validate()
@@ -312,6 +316,20 @@ def read_results(path: Path) -> list[dict]:
         return [_typed(row) for row in csv.DictReader(f)]
 
 
+def _finished_rows(path: Path, jobs: list[Job]) -> dict[int, dict]:
+    """Complete rows of ``path`` by index; refuse rows of another experiment."""
+    by_index = {job.index: job for job in jobs}
+    done = {}
+    for row in read_results(path):
+        if row.get("status") not in ("ok", "diverged"):
+            continue  # cut short by an interruption: that training runs again
+        job = by_index.get(row.get("index"))
+        if job is None or (row.get("seed"), row.get("protocol")) != (job.seed, job.protocol):
+            raise ValueError(f"{path} holds results of a different experiment")
+        done[job.index] = row
+    return done
+
+
 def _typed(row: dict) -> dict:
     """Numbers back from CSV text: ints where they parse, then floats; "" is None."""
     out = {}
@@ -348,19 +366,24 @@ def run_experiment(
     ``folder/grids/<index>.npy``.  The returned rows are in grid order.
     """
     path = folder / "results.csv"
-    done = {row["index"]: row for row in read_results(path)}
-    todo = [job for job in jobs if job.index not in done]
     columns = list(COLUMNS) + sorted({k for job in jobs for k, _ in job.values} - set(COLUMNS))
+    done = _finished_rows(path, jobs)
+    todo = [job for job in jobs if job.index not in done]
+    # Rewrite what is kept, so a row cut short by an interruption is dropped and
+    # the next row starts on a line of its own.
+    tmp = path.with_name(".results.csv.tmp")
+    with tmp.open("w", newline="") as f:
+        writer = csv.DictWriter(f, columns, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(done[i] for i in sorted(done))
+    os.replace(tmp, path)
     fn = functools.partial(
         run_job, base=base, test_samples=test_samples, experiment_seed=experiment_seed
     )
     run = _executor(n_jobs, scheduler, dask_workers)
     (folder / "grids").mkdir(exist_ok=True)
-    new_file = not path.exists()
     with path.open("a", newline="") as f:
         writer = csv.DictWriter(f, columns, extrasaction="ignore", lineterminator="\n")
-        if new_file:
-            writer.writeheader()
         for count, row in enumerate(run(fn, todo), start=1):
             grid = row.pop("grid", None)
             if grid is not None:

@@ -1,7 +1,8 @@
 """``gradients.png`` and ``gradients.csv``: how large each layer's gradient is, epoch by epoch.
 
 The values are those ``recording.GradientRecorder`` measures: the norm of the
-gradient of the full-batch training loss with respect to each layer's kernel,
+gradient of the training loss (over the whole training set, or a fixed subset
+of 1,024 of its points when it is larger) with respect to each layer's kernel,
 before training (epoch 0) and at the end of every epoch.  On a log axis a
 vanishing gradient is a line falling away from the others, an exploding one a
 line shooting up.
@@ -97,7 +98,8 @@ def plot_gradients(epochs, norms, *, layer_names=None, title: str | None = None)
     ax.grid(True, which="minor", alpha=0.1)
     ax.legend(fontsize="small", loc="best")
     ax.set_title(
-        title or "Gradient norm per layer (full-batch training loss, end of each epoch)",
+        title
+        or "Gradient norm per layer (training loss on up to 1,024 fixed points, end of each epoch)",
         fontsize="medium",
     )
     return fig

@@ -44,6 +44,14 @@ def confusion_matrix(y_true, y_pred, n_classes: int = 2) -> np.ndarray:
     )
 
 
+def cell_centres(low: float, high: float, n: int) -> np.ndarray:
+    """Centres of ``n`` equal cells splitting ``[low, high]``, shape ``(n,)``.
+
+    Contour or image coordinates for maps computed on ``grid_points``.
+    """
+    return low + (np.arange(n) + 0.5) * (high - low) / n
+
+
 def grid_points(extent=(-1.0, 1.0, -1.0, 1.0), resolution: int = 1000) -> np.ndarray:
     """Centres of a ``resolution`` x ``resolution`` grid of cells over ``extent``.
 
@@ -51,9 +59,7 @@ def grid_points(extent=(-1.0, 1.0, -1.0, 1.0), resolution: int = 1000) -> np.nda
     cell of equal area, so averages over it are midpoint-rule integrals.
     """
     x0, x1, y0, y1 = extent
-    xs = x0 + (np.arange(resolution) + 0.5) * (x1 - x0) / resolution
-    ys = y0 + (np.arange(resolution) + 0.5) * (y1 - y0) / resolution
-    gx, gy = np.meshgrid(xs, ys)
+    gx, gy = np.meshgrid(cell_centres(x0, x1, resolution), cell_centres(y0, y1, resolution))
     return np.column_stack([gx.ravel(), gy.ravel()])
 
 

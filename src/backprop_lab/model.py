@@ -182,7 +182,12 @@ class Sequential:
             raise ValueError(f"compile needs a loss; valid names: {', '.join(losses.LOSSES)}")
         self.optimizer = optimizers.get(optimizer)
         self.loss = losses.get(loss)
-        self.metrics = [lookup("metric", m, _METRICS) for m in (metrics or [])]
+        for m in metrics or []:
+            if not isinstance(m, str) or m.lower() not in _METRICS:
+                raise NotImplementedError(
+                    f"metric {m!r} is not supported by backprop_lab; supported: accuracy"
+                )
+        self.metrics = [_METRICS[m.lower()] for m in metrics or []]
         self.engine = lookup("engine", engine, {e: e for e in ENGINES})
         self.compiled = True
         if self.engine == "compiled" and self.layers:

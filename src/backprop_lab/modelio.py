@@ -142,7 +142,8 @@ def load_model(folder: str | Path) -> Sequential:
     except Exception as e:  # safetensors raises its own error types for bad headers
         raise ModelFileError(f"{weights_path} is not a valid safetensors file ({e})") from None
     dtype = np.dtype(config["dtype"])
-    model = Sequential(dtype=dtype)
+    # A private seed: the throw-away initial weights must not consume the global stream.
+    model = Sequential(dtype=dtype, seed=0)
     fan_in = config["n_features"]
     expected = set()
     for i, spec in enumerate(config["layers"]):

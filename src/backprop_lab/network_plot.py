@@ -24,7 +24,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
 from . import plotting
-from .metrics import grid_points
+from .metrics import cell_centres, grid_points
 
 __all__ = ["layer_activations", "plot_network", "shown_neurons"]
 
@@ -181,8 +181,8 @@ def plot_network(
             )
             if i == len(acts) - 1 and output_act in ("sigmoid", "softmax"):
                 if field.min() < 0.5 < field.max():
-                    gx = np.linspace(box[0], box[1], resolution)
-                    gy = np.linspace(box[2], box[3], resolution)
+                    gx = cell_centres(box[0], box[1], resolution)
+                    gy = cell_centres(box[2], box[3], resolution)
                     ax.contour(gx, gy, field, levels=[0.5], colors="black", linewidths=1.0)
             ax.add_patch(
                 Rectangle(

@@ -43,9 +43,9 @@ def set_random_seed(seed: int) -> None:
         raise TypeError(f"seed must be an integer in [0, {_MAX_SEED}], got {seed!r}")
     if not 0 <= seed <= _MAX_SEED:
         raise ValueError(f"seed must be an integer in [0, {_MAX_SEED}], got {seed!r}")
-    global _global_rng
     seed = int(seed)
-    _global_rng = np.random.default_rng(seed)
+    # Reseed in place, so models that already hold the global generator follow.
+    _global_rng.bit_generator.state = np.random.default_rng(seed).bit_generator.state
     np.random.seed(seed)  # noqa: NPY002 - seeding the legacy API is the point here
     random.seed(seed)
 

@@ -42,7 +42,7 @@ class Data:
 
     @property
     def n_classes(self) -> int:
-        return int(max(self.y_train.max(), self.y_test.max())) + 1
+        return int(np.concatenate([self.y_train, self.y_test]).max()) + 1
 
 
 def seeds(seed: int) -> tuple[int, int, int]:

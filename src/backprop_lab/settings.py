@@ -93,7 +93,11 @@ class Settings:
         if not isinstance(self.out, str | os.PathLike):
             raise TypeError(f"out must be a folder path, got {self.out!r}")
         self.out = os.fspath(self.out)  # config.json stores it as text
-        if not self.dataset.startswith("csv:"):
+        # Names are matched without regard to case and stored in canonical form.
+        for name in ("activation", "loss", "optimizer", "engine"):
+            setattr(self, name, getattr(self, name).lower())
+        if not self.dataset[:4].lower() == "csv:":
+            self.dataset = self.dataset.lower()
             lookup("dataset", self.dataset, {**DATASETS, "csv:PATH": None})
         elif not self.dataset[4:]:
             raise ValueError("dataset csv: needs a path, as in csv:data.csv")
