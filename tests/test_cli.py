@@ -633,3 +633,35 @@ def test_a_real_sigint_during_training(tmp_path):
     folder = only_run_folder(tmp_path)
     assert len(read_history(folder)[1]) >= 3
     load_model(folder)
+
+
+def test_evaluate_on_new_data_scores_every_new_point(demo):
+    code, out, err = run_main(["evaluate", demo.folder, "--samples", "3000", "--seed", "5"])
+    assert code == 0, err
+    assert "new data (circle, seed 5) (3000 points)" in out
+    # Without --seed, a fresh seed is drawn (the run's own would redraw its training points).
+    code, out, _ = run_main(["evaluate", demo.folder, "--samples", "500"])
+    assert code == 0 and "(500 points)" in out and ", seed " in out
+
+
+def test_names_are_matched_without_regard_to_case(tmp_path):
+    argv = ["train", "--optimizer", "SGD", "--dataset", "Circle", "--activation", "ReLU"]
+    code, _, err = run_main([*argv, "--epochs", "1", "--samples", "200", "--out", tmp_path])
+    assert code == 0, err
+    config = read_json(only_run_folder(tmp_path) / "config.json")
+    assert config["settings"]["optimizer"] == "sgd" and config["settings"]["dataset"] == "circle"
+
+
+def test_an_internal_error_is_one_line_with_its_own_exit_code(tmp_path, monkeypatch):
+    from backprop_lab import runs
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(runs, "write_run", broken)
+    code, _, err = run_main(["train", "--epochs", "1", "--samples", "200", "--out", tmp_path])
+    assert code == 70
+    assert err.strip() == (
+        "backprop-lab: internal error: RuntimeError: disk on fire "
+        "(set BACKPROP_LAB_DEBUG=1 to see the traceback)"
+    )
