@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,7 @@ from matplotlib.ticker import MaxNLocator
 
 from . import plotting
 from .modelio import load_model, write_atomic
-from .runs import HISTORY_COLUMNS, read_run
+from .runs import HISTORY_COLUMNS, read_json_object, read_run
 
 __all__ = ["COLUMNS", "RunSummary", "compare_runs", "format_table", "plot_compare", "read_history"]
 
@@ -86,13 +85,7 @@ def read_history(folder: Path) -> dict:
 def read_summary(folder) -> RunSummary:
     """Read everything compare needs from ``folder``; one clear line if something is missing."""
     folder, config = read_run(folder)
-    path = folder / "metrics.json"
-    try:
-        metrics = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise ValueError(f"{folder} has no metrics.json, which compare needs") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ValueError(f"{path} is not valid JSON ({e})") from None
+    metrics = read_json_object(folder / "metrics.json", "compare")
     return RunSummary(folder, config, metrics, read_history(folder), load_model(folder))
 
 

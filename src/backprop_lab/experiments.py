@@ -461,13 +461,18 @@ def reference_accuracies(settings: Settings, test_samples: int, seed: int) -> di
     return out
 
 
-def _run_in(folder, fn):
+def _table_in(folder, jobs, base, test_samples, seed, **options):
+    """Run the jobs with results in ``folder`` (a temporary one if None); the tidy table."""
     if folder is not None:
-        return fn(Path(folder))
+        return to_table(
+            run_experiment(
+                Path(folder), jobs, base, test_samples=test_samples, experiment_seed=seed, **options
+            )
+        )
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
-        return fn(Path(tmp))
+        return _table_in(tmp, jobs, base, test_samples, seed, **options)
 
 
 def scale(
@@ -511,22 +516,8 @@ def scale(
         Where ``results.csv`` is written (and resumed from).
     """
     jobs, base = plan_scale(settings or Settings(), sizes, seeds, protocol, steps, seed)
-    return to_table(
-        _run_in(
-            folder,
-            lambda f: run_experiment(
-                f,
-                jobs,
-                base,
-                test_samples=test_samples,
-                experiment_seed=seed,
-                n_jobs=n_jobs,
-                scheduler=scheduler,
-                dask_workers=dask_workers,
-                progress=progress,
-            ),
-        )
-    )
+    options = dict(n_jobs=n_jobs, scheduler=scheduler, dask_workers=dask_workers)
+    return _table_in(folder, jobs, base, test_samples, seed, progress=progress, **options)
 
 
 def sweep(
@@ -550,19 +541,5 @@ def sweep(
     if isinstance(vary, dict):
         vary = [f"{k}={','.join(map(str, v))}" for k, v in vary.items()]
     jobs, base = plan_sweep(settings or Settings(), parse_vary(list(vary)), seeds, seed)
-    return to_table(
-        _run_in(
-            folder,
-            lambda f: run_experiment(
-                f,
-                jobs,
-                base,
-                test_samples=test_samples,
-                experiment_seed=seed,
-                n_jobs=n_jobs,
-                scheduler=scheduler,
-                dask_workers=dask_workers,
-                progress=progress,
-            ),
-        )
-    )
+    options = dict(n_jobs=n_jobs, scheduler=scheduler, dask_workers=dask_workers)
+    return _table_in(folder, jobs, base, test_samples, seed, progress=progress, **options)

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 import os
 from pathlib import Path
 
 from .modelio import write_atomic
-from .runs import read_run
+from .runs import read_json_object, read_run
 
 __all__ = ["PICTURES", "build_report", "write_report"]
 
@@ -53,17 +52,7 @@ figcaption { color: #444; font-size: 0.95em; }
 
 
 def _read_json(path: Path, what: str) -> dict:
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise ValueError(
-            f"{path.parent} has no {path.name}, which the report needs for {what}"
-        ) from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ValueError(f"{path} is not valid JSON ({e})") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"{path} must hold a JSON object")
-    return data
+    return read_json_object(path, f"the report ({what})")
 
 
 def _table(rows: list[tuple[str, object]]) -> str:

@@ -135,19 +135,29 @@ def write_pictures(folder: Path, result) -> None:
     plotting.save_figure(fig, folder / "curves.png")
 
 
+def read_json_object(path: Path, needed_for: str) -> dict:
+    """The JSON object in ``path``, or a one-line ValueError saying what is wrong."""
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ValueError(f"{path.parent} has no {path.name}, which {needed_for} needs") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ValueError(f"{path} is not valid JSON ({e})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} must hold a JSON object")
+    return data
+
+
 def read_run(folder: str | Path) -> tuple[Path, dict]:
     """Check that ``folder`` is a run folder and return its config.json."""
     folder = Path(folder)
     if not folder.is_dir():
         raise ValueError(f"run folder {folder} does not exist")
     path = folder / "config.json"
-    try:
-        config = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise ValueError(f"{folder} is not a run folder: config.json is missing") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ValueError(f"{path} is not valid JSON ({e})") from None
-    if not isinstance(config, dict) or not isinstance(config.get("settings"), dict):
+    if not path.exists():
+        raise ValueError(f"{folder} is not a run folder: config.json is missing")
+    config = read_json_object(path, "a run folder")
+    if not isinstance(config.get("settings"), dict):
         raise ValueError(f"{path} has no 'settings' object; is {folder} a run folder?")
     return folder, config
 
