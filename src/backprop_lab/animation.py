@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -26,6 +25,7 @@ from matplotlib import colors as mcolors
 from matplotlib.lines import Line2D
 
 from . import plotting
+from .fileio import atomic_path, temporary_sibling
 from .metrics import grid_points
 from .recording import Recording
 
@@ -202,12 +202,6 @@ def render_frames(recording: Recording, X_train, y_train, **options) -> Iterator
         yield drawer.draw(i)
 
 
-def _atomic_target(path: Path) -> Path:
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"cannot write {path}: folder {path.parent} does not exist")
-    return path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
-
-
 class _Quantizer:
     """Maps RGB frames to one fixed palette, each colour to its exact nearest entry.
 
@@ -254,20 +248,10 @@ def write_gif(path: str | os.PathLike, images: list, durations: list[int]) -> Pa
     if not images:
         raise ValueError("a GIF needs at least one frame")
     path = Path(path)
-    tmp = _atomic_target(path)
-    try:
+    with atomic_path(path) as tmp:
         images[0].save(
-            tmp,
-            format="GIF",
-            save_all=True,
-            append_images=images[1:],
-            duration=durations,
-            loop=0,
+            tmp, format="GIF", save_all=True, append_images=images[1:], duration=durations, loop=0
         )
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return path
 
 
@@ -292,7 +276,7 @@ class Mp4Writer:
         if exe is None:
             raise RuntimeError("no ffmpeg found; install imageio-ffmpeg to write MP4")
         self.path = Path(path)
-        self.tmp = _atomic_target(self.path).with_suffix(".mp4")
+        self.tmp = temporary_sibling(self.path, ".mp4")
         cmd = [exe, "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24"]
         cmd += ["-s", f"{width}x{height}", "-r", str(MP4_FPS), "-i", "-", "-an"]
         cmd += ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-movflags", "+faststart", str(self.tmp)]

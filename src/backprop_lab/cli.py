@@ -280,7 +280,7 @@ def cmd_predict(args) -> int:
     for x, p, label in zip(X, P, labels):
         writer.writerow([*(repr(float(v)) for v in x), *(f"{v:.6f}" for v in p), int(label)])
     if args.output:
-        from .modelio import write_atomic
+        from .fileio import write_atomic
 
         write_atomic(Path(args.output), buf.getvalue().encode())
         print(f"Wrote {len(X)} predictions to {args.output}")

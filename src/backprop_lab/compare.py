@@ -20,7 +20,8 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from . import plotting
-from .modelio import load_model, write_atomic
+from .fileio import write_atomic
+from .modelio import load_model
 from .runs import HISTORY_COLUMNS, read_json_object, read_run
 
 __all__ = ["COLUMNS", "RunSummary", "compare_runs", "format_table", "plot_compare", "read_history"]

@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
 from . import plotting
-from .modelio import write_atomic
+from .fileio import write_atomic
 
 __all__ = ["plot_gradients", "read_gradients", "write_gradients"]
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +18,7 @@ from safetensors.numpy import load as st_load
 from safetensors.numpy import save as st_save
 
 from . import activations, losses, optimizers
+from .fileio import write_atomic
 from .layers import Dense
 from .model import Sequential
 
@@ -30,14 +30,6 @@ CONFIG_FILE = "model.json"
 
 class ModelFileError(ValueError):
     """A model file is missing, malformed, or does not match its description."""
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file, so no reader ever
-    sees a half-written file."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def _tensor_names(i: int) -> tuple[str, str]:

@@ -13,7 +13,7 @@ import html
 import os
 from pathlib import Path
 
-from .modelio import write_atomic
+from .fileio import write_atomic
 from .runs import read_json_object, read_run
 
 __all__ = ["PICTURES", "build_report", "write_report"]
