@@ -1,0 +1,252 @@
+"""The commands about single runs: demo, train, evaluate, predict, gradcheck, report, compare."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from .._checks import check_positive_int
+from ..settings import Settings
+from .common import (
+    EXIT_DIVERGED,
+    EXIT_INTERRUPTED,
+    UsageError,
+    settings_from_args,
+)
+
+
+def _class_name(dataset: str, label: int) -> str:
+    if dataset == "circle":
+        return "inside" if label else "outside"
+    return f"class {label}"
+
+
+def _report(result, folder: Path, files: list[str], out=None) -> None:
+    out = out or sys.stdout  # looked up now: a default would freeze the stream at import
+    m, s = result.metrics, result.settings
+    majority = int(np.bincount(result.data.y_test).argmax())
+    print(
+        f"\nTest accuracy {m['test_accuracy']:.1%} — always answering "
+        f"'{_class_name(s.dataset, majority)}' would score {m['baseline_accuracy']:.1%}.",
+        file=out,
+    )
+    if "disagreement_area" in m:
+        print(
+            f"The learned region differs from the true one on {m['disagreement_fraction']:.1%} "
+            f"of the square (area {m['disagreement_area']:.3f}); IoU {m['iou']:.2f}.",
+            file=out,
+        )
+    print(f"Run folder: {folder}", file=out)
+    print("  " + "  ".join(files), file=out)
+
+
+def _explain_demo(result, out=None) -> None:
+    out = out or sys.stdout
+    m, s = result.metrics, result.settings
+    margin = m["test_accuracy"] - m["baseline_accuracy"]
+    steps = s.epochs * -(-m["n_train"] // s.batch_size)
+    lr = s.make_optimizer().learning_rate
+    shape = "the circle" if s.dataset == "circle" else f"the {s.dataset} pattern"
+    if margin < 0.05:
+        verdict = "no better than" if margin <= 0 else "barely better than"
+        text = (
+            f"That is {verdict} the baseline: {steps:,} {s.optimizer} steps at a learning "
+            f"rate of {lr:g} did not carve out {shape}. On the article's circle, a larger "
+            "step (--lr 0.1), more data (--samples 50000, which at a fixed number of epochs "
+            "also means more steps) or another optimizer (--optimizer adam) does learn it."
+        )
+    else:
+        text = (
+            f"The network beats the baseline by {margin * 100:.1f} percentage points: "
+            f"backpropagation and gradient descent found {shape} from labelled points alone."
+        )
+    print("\n" + text, file=out)
+
+
+def cmd_train(args, *, demo: bool = False) -> int:
+    from ..runner import OVERFLOW_IS_REPORTED, load_data, train_run
+    from ..runs import new_run_dir, remove_quietly, write_run
+
+    settings = settings_from_args(args, Settings(name="demo" if demo else "run"))
+    if settings.seed is None:
+        settings.seed = int(np.random.default_rng().integers(2**31))
+    data = load_data(settings)  # refuse bad data before creating anything
+    if args.animate and data.X_train.shape[1] != 2:
+        raise UsageError(f"--animate needs 2 input features, the data has {data.X_train.shape[1]}")
+    if Path(settings.out).exists() and not Path(settings.out).is_dir():
+        raise UsageError(f"--out {settings.out} is a file, not a folder")
+    folder = new_run_dir(settings.out, settings.name)
+    try:
+        result = train_run(
+            settings,
+            verbose=0 if args.quiet else 1,
+            data=data,
+            animate=args.animate,
+            landscape=args.landscape,
+        )
+    except BaseException:
+        remove_quietly(folder)  # still empty: a failed command leaves nothing behind
+        raise
+    with np.errstate(**OVERFLOW_IS_REPORTED):  # drawing a diverged run's huge weights
+        files = write_run(folder, result)
+    if result.interrupted:
+        n = len(result.epoch_seconds)
+        print(
+            f"\nInterrupted: kept the history and weights of {n} finished epoch(s).",
+            file=sys.stderr,
+        )
+    if result.diverged_epoch:
+        print(
+            f"\nTraining diverged in epoch {result.diverged_epoch} (the loss or the weights "
+            "became NaN or infinite); try a smaller learning rate (--lr). Saved the weights "
+            "of the last finite epoch.",
+            file=sys.stderr,
+        )
+    _report(result, folder, files)
+    if demo and not (result.interrupted or result.diverged_epoch):
+        _explain_demo(result)
+    if result.interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_DIVERGED if result.diverged_epoch else 0
+
+
+def cmd_report(args) -> int:
+    from ..report import write_report
+
+    path = write_report(args.run_dir)
+    print(f"Wrote {path}")
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from ..compare import compare_runs, format_table
+
+    folder, rows = compare_runs(args.run_dirs, args.out)
+    print(format_table(rows))
+    print(f"\nWrote {folder / 'compare.png'} and {folder / 'compare.csv'}")
+    return 0
+
+
+def _load_run(folder):
+    from ..modelio import load_model
+    from ..runs import read_run
+
+    folder, config = read_run(folder)
+    return folder, config, load_model(folder)
+
+
+def cmd_evaluate(args) -> int:
+    from ..metrics import baseline_accuracy
+    from ..runner import Data, evaluate_run, load_data
+
+    folder, config, model = _load_run(args.run_dir)
+    base = {k: v for k, v in config["settings"].items() if k in Settings.__dataclass_fields__}
+    overrides = {
+        k: v
+        for k, v in (("dataset", args.dataset), ("samples", args.samples), ("noise", args.noise))
+        if v is not None
+    }
+    if args.seed is not None:
+        overrides["seed"] = args.seed
+    elif overrides:  # the run's own seed would redraw its training points
+        overrides["seed"] = int(np.random.default_rng().integers(2**31))
+    settings = Settings(**{**base, **overrides}).validate()
+    data = load_data(settings)
+    if overrides:  # new data: score all of it, not just a split of it
+        data = Data(
+            data.X_train[:0],
+            data.y_train[:0],
+            np.concatenate([data.X_train, data.X_test]),
+            np.concatenate([data.y_train, data.y_test]),
+            data.true_labels,
+        )
+    if data.X_test.shape[1] != model.n_features:
+        raise UsageError(
+            f"the model takes {model.n_features} features, the data has {data.X_test.shape[1]}"
+        )
+    m = evaluate_run(model, data)
+    what = (
+        "the run's own test split"
+        if not overrides
+        else f"new data ({settings.dataset}, seed {settings.seed})"
+    )
+    print(f"Evaluated {folder} on {what} ({m['n_test']} points):")
+    print(
+        f"  loss {m['test_loss']:.4f}  accuracy {m['test_accuracy']:.1%}  "
+        f"baseline {baseline_accuracy(data.y_test):.1%}"
+    )
+    if "iou" in m:
+        print(f"  disagreement area {m['disagreement_area']:.3f}  IoU {m['iou']:.3f}")
+    return 0
+
+
+def cmd_predict(args) -> int:
+    from ..csvio import load_csv
+
+    folder, _, model = _load_run(args.run_dir)
+    if args.csv:
+        try:
+            X, _ = load_csv(args.csv, labelled=False)
+        except FileNotFoundError:
+            raise UsageError(f"CSV file {args.csv} does not exist") from None
+    elif args.point:
+        X = np.array([args.point], dtype=float)
+    else:
+        raise UsageError("predict needs a point (X1 X2 ...) or --csv FILE")
+    if args.csv and X.shape[1] == model.n_features + 1:
+        X = X[:, :-1]  # a labelled file (x1,x2,label), as save_csv writes: ignore the labels
+    if X.shape[1] != model.n_features:
+        raise UsageError(f"the model takes {model.n_features} features, got {X.shape[1]}")
+    if args.output and Path(args.output).exists():
+        raise UsageError(f"{args.output} exists; refusing to overwrite it")
+    if args.output and not Path(args.output).absolute().parent.is_dir():
+        raise UsageError(f"the folder of {args.output} does not exist")
+    P = model.predict(X, verbose=0)
+    labels = (P[:, 0] > 0.5).astype(int) if P.shape[1] == 1 else P.argmax(axis=1)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    names = [f"x{i + 1}" for i in range(X.shape[1])]
+    probs = ["probability"] if P.shape[1] == 1 else [f"p{k}" for k in range(P.shape[1])]
+    writer.writerow([*names, *probs, "label"])
+    for x, p, label in zip(X, P, labels):
+        writer.writerow([*(repr(float(v)) for v in x), *(f"{v:.6f}" for v in p), int(label)])
+    if args.output:
+        from ..fileio import write_atomic
+
+        write_atomic(Path(args.output), buf.getvalue().encode())
+        print(f"Wrote {len(X)} predictions to {args.output}")
+    else:
+        sys.stdout.write(buf.getvalue())
+    return 0
+
+
+def cmd_gradcheck(args) -> int:
+    from ..gradcheck import TOLERANCE, check_gradients
+    from ..runner import build_model
+
+    settings = settings_from_args(args, Settings(seed=0))
+    check_positive_int("points", args.points)
+    n_classes = 3 if settings.loss == "sparse_categorical_crossentropy" else 2
+    model = build_model(settings, 2, n_classes, dtype="float64")  # FD needs float64
+    rng = np.random.default_rng(settings.seed)
+    # Zero biases put a relu unit fed only by dead units exactly on its kink,
+    # where the derivative is undefined and finite differences see half of it.
+    for layer in model.layers:
+        layer.b[...] = rng.uniform(-0.1, 0.1, layer.b.shape)
+    X = rng.uniform(-1, 1, (args.points, 2))
+    y = rng.integers(0, n_classes, args.points)
+    Y = model.loss.prepare_targets(y, model.layers[-1].units, np.float64)
+    rows = check_gradients(model, X, Y)
+    print(f"Gradient check of {model!r} with {settings.loss} on {args.points} random points")
+    print("(largest relative difference between backprop and central finite differences)")
+    for i, row in enumerate(rows):
+        print(f"  layer {i}: {row['layer']:<36} kernel {row['kernel']:.2e}  bias {row['bias']:.2e}")
+    worst = max(r["max"] for r in rows)
+    ok = worst < TOLERANCE
+    verdict = "PASS" if ok else "FAIL"
+    print(f"{verdict}: largest difference {worst:.2e} (tolerance {TOLERANCE:.0e})")
+    return 0 if ok else 1
