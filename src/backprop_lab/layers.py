@@ -103,13 +103,35 @@ class Dense(Layer):
         self.built = True
 
     def forward(self, X):
+        """``A = activation(X @ W + b)``.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, fan_in)
+
+        Returns
+        -------
+        A : ndarray of shape (n_samples, units)
+            Also kept, with ``X`` and ``Z``, for the backward pass.
+        """
         self.X = X
         self.Z = X @ self.W + self.b
         self.A = self.activation(self.Z)
         return self.A
 
     def backward(self, dA):
-        """Return ``dX`` given ``dA = dL/dA``; stores ``dW`` and ``db`` in ``grads``."""
+        """Send the gradient back through the layer.
+
+        Parameters
+        ----------
+        dA : ndarray of shape (n_samples, units)
+            ``dL/dA`` for the ``A`` of the last ``forward``.
+
+        Returns
+        -------
+        dX : ndarray of shape (n_samples, fan_in)
+            ``dL/dX``; ``dL/dW`` and ``dL/db`` are stored in ``grads``.
+        """
         return self.backward_z(self.activation.backward(self.Z, self.A, dA))
 
     def backward_z(self, dZ):

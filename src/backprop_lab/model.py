@@ -278,8 +278,8 @@ class Sequential:
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         epochs : int
             Passes over the training data.
-        batch_size : int
-            Samples per gradient step (the last batch may be smaller).
+        batch_size : int or None
+            Samples per gradient step (None means 32, as in Keras) (the last batch may be smaller).
         validation_data : tuple (x_val, y_val), optional
             Evaluated at the end of each epoch (``val_loss``, ``val_accuracy``).
         validation_split : float in [0, 1)
@@ -332,7 +332,22 @@ class Sequential:
         return logs
 
     def evaluate(self, x, y, batch_size: int | None = None, verbose: int = 1, **unsupported):
-        """Return ``[loss, accuracy]`` on ``(x, y)`` (just the loss without metrics)."""
+        """Loss (with penalties) and accuracy on ``(x, y)``.
+
+        Parameters
+        ----------
+        x : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        batch_size : int, optional
+            Only sets the step count shown by the progress bar (Keras's 32 by
+            default); the arithmetic runs on the whole array.
+        verbose : {0, 1}
+
+        Returns
+        -------
+        list of float or float
+            ``[loss, accuracy]``, or just the loss when compiled without metrics.
+        """
         _refuse("evaluate", unsupported)
         self._require_compiled("evaluate")
         X = self._inputs(x)
@@ -346,7 +361,19 @@ class Sequential:
     def predict(
         self, x, batch_size: int | None = None, verbose: int = 1, **unsupported
     ) -> np.ndarray:
-        """Return the outputs, shape ``(n_samples, units)``: probabilities for a classifier."""
+        """The network's outputs: probabilities for a classifier.
+
+        Parameters
+        ----------
+        x : array-like of shape (n_samples, n_features)
+        batch_size : int, optional
+            Rows per forward pass (65,536 by default, which bounds memory).
+        verbose : {0, 1}
+
+        Returns
+        -------
+        ndarray of shape (n_samples, units)
+        """
         _refuse("predict", unsupported)
         X = self._inputs(x)
         P = self._output(X, chunk=batch_size or 65536)  # bounded memory, whole blocks

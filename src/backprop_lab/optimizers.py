@@ -29,6 +29,15 @@ class Optimizer:
         """Create the state for ``params``; called on the first step."""
 
     def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
+        """Update every parameter in place from its gradient; one training step.
+
+        Parameters
+        ----------
+        params : list of ndarray
+            ``[W1, b1, W2, b2, ...]``, each updated in place.
+        grads : list of ndarray
+            The gradients of the loss, aligned with ``params`` (same shapes).
+        """
         if self.iterations == 0:
             self.build(params)
         self._update(params, grads)
