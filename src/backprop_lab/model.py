@@ -279,7 +279,8 @@ class Sequential:
         epochs : int
             Passes over the training data.
         batch_size : int or None
-            Samples per gradient step (None means 32, as in Keras) (the last batch may be smaller).
+            Samples per gradient step (None means 32, as in Keras); the last
+            batch may be smaller.
         validation_data : tuple (x_val, y_val), optional
             Evaluated at the end of each epoch (``val_loss``, ``val_accuracy``).
         validation_split : float in [0, 1)
