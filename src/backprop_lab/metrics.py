@@ -23,6 +23,15 @@ def count_correct(Y: np.ndarray, P: np.ndarray) -> int:
     return int(np.count_nonzero(P.argmax(axis=1) == Y.argmax(axis=1)))
 
 
+def predicted_labels(P: np.ndarray) -> np.ndarray:
+    """Class labels of shape ``(n_samples,)`` from outputs ``P`` of shape ``(n_samples, k)``.
+
+    One output: ``P > 0.5`` (class 1); several: the arg-max class.  The same
+    rule as ``count_correct``.
+    """
+    return (P[:, 0] > 0.5).astype(np.int64) if P.shape[1] == 1 else P.argmax(axis=1)
+
+
 def accuracy(y_true, y_pred) -> float:
     """Fraction of labels ``y_true`` (shape ``(n,)``) equal to ``y_pred`` (shape ``(n,)``)."""
     y_true, y_pred = np.asarray(y_true).ravel(), np.asarray(y_pred).ravel()

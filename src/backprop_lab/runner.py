@@ -16,7 +16,7 @@ from . import datasets
 from .callbacks import Callback
 from .csvio import load_csv
 from .layers import Dense
-from .metrics import baseline_accuracy, confusion_matrix, region_agreement
+from .metrics import baseline_accuracy, confusion_matrix, predicted_labels, region_agreement
 from .model import Sequential
 from .recording import make_recorders
 from .regularizers import L2
@@ -156,7 +156,7 @@ def evaluate_run(model: Sequential, data: Data, resolution: int = 1000) -> dict:
     where the true rule is known, the area of disagreement and IoU."""
     loss, acc = model.evaluate(data.X_test, data.y_test, verbose=0)
     P = model.predict(data.X_test, verbose=0)
-    pred = (P[:, 0] > 0.5).astype(int) if P.shape[1] == 1 else P.argmax(axis=1)
+    pred = predicted_labels(P)
     n_classes = max(data.n_classes, P.shape[1], 2)
     metrics = {
         "test_loss": float(loss),

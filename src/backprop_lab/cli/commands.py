@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from .._checks import check_positive_int
+from ..metrics import predicted_labels
 from ..settings import Settings
 from .common import (
     EXIT_DIVERGED,
@@ -206,7 +207,7 @@ def cmd_predict(args) -> int:
     if args.output and not Path(args.output).absolute().parent.is_dir():
         raise UsageError(f"the folder of {args.output} does not exist")
     P = model.predict(X, verbose=0)
-    labels = (P[:, 0] > 0.5).astype(int) if P.shape[1] == 1 else P.argmax(axis=1)
+    labels = predicted_labels(P)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     names = [f"x{i + 1}" for i in range(X.shape[1])]
