@@ -665,3 +665,10 @@ def test_an_internal_error_is_one_line_with_its_own_exit_code(tmp_path, monkeypa
         "backprop-lab: internal error: RuntimeError: disk on fire "
         "(set BACKPROP_LAB_DEBUG=1 to see the traceback)"
     )
+
+
+def test_predict_refuses_a_point_and_a_csv_together(demo, tmp_path):
+    points = tmp_path / "points.csv"
+    points.write_text("x1,x2\n0.1,0.2\n")
+    code, out, err = run_main(["predict", demo.folder, "0.1", "0.2", "--csv", points])
+    assert code == 2 and "not both" in err and out == ""

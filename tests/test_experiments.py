@@ -142,6 +142,8 @@ def test_bad_vary_is_refused(vary, message):
         (["sweep"], "needs --vary"),
         (["scale", "--resume", "no/such/run"], "does not exist"),
         (["scale", "--dataset", "csv:points.csv"], "csv:PATH is not supported"),
+        (["scale", "--scheduler", "tcp://127.0.0.1:9", "--dask-workers", "2"], "not both"),
+        (["scale", "--test-size", "0.3"], "unrecognized arguments: --test-size"),
         (["sweep", "--vary", "test_size=0.1,0.2"], "unknown parameter 'test_size'"),
     ],
 )

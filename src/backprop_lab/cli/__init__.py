@@ -87,7 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
         )
 
     for name, text in (
-        ("demo", "The article's experiment: a circle learned by Dense(8)→Dense(1)."),
+        (
+            "demo",
+            "The article's experiment (a circle, Dense(8)→Dense(1), SGD) with its explanation.",
+        ),
         ("train", "Train a network on a dataset and write a run folder."),
     ):
         p = add(name, text)
@@ -112,10 +115,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", help="CSV of points (x1,x2 columns)")
     p.add_argument("--output", help="write the predictions here as CSV")
     p = add("scale", "Accuracy against training-set size, fixed epochs vs fixed steps.")
-    add_train_options(p)
+    add_train_options(p, experiment="scale")
     add_experiment_options(p, 5)
     p.add_argument("--sizes", help="comma-separated training-set sizes (default: 50 … 500000)")
-    p.add_argument("--protocol", default="both", choices=("fixed-epochs", "fixed-steps", "both"))
+    p.add_argument(
+        "--protocol",
+        default="both",
+        choices=("fixed-epochs", "fixed-steps", "both"),
+        help="fixed epochs (more data, more steps), fixed steps (only the data grows), or both",
+    )
     p.add_argument(
         "--steps",
         type=int,
@@ -123,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="gradient steps per training under fixed-steps (default 6250)",
     )
     p = add("sweep", "Accuracy over one or two settings (--vary NAME=V1,V2,...).")
-    add_train_options(p)
+    add_train_options(p, experiment="sweep")
     add_experiment_options(p, 3)
     p.add_argument(
         "--vary",

@@ -189,6 +189,8 @@ def cmd_predict(args) -> int:
     from ..csvio import load_csv
 
     folder, _, model = _load_run(args.run_dir)
+    if args.csv and args.point:
+        raise UsageError("predict takes a point (X1 X2 ...) or --csv FILE, not both")
     if args.csv:
         try:
             X, _ = load_csv(args.csv, labelled=False)

@@ -40,13 +40,20 @@ def add_network_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--config", help="TOML file with the same keys; options given here win")
 
 
-def add_train_options(p: argparse.ArgumentParser) -> None:
-    """Options shared by demo, train, scale and sweep."""
+def add_train_options(p: argparse.ArgumentParser, *, experiment: str | None = None) -> None:
+    """Options shared by demo, train, scale and sweep.
+
+    Experiments generate their data and test on one shared set: they get no
+    ``csv:`` datasets and no ``--test-size``, and ``scale`` no ``--samples``.
+    """
     g = p.add_argument_group("data")
-    g.add_argument("--dataset", help=f"{'|'.join(DATASETS)}|csv:PATH (default circle)")
-    g.add_argument("--samples", type=int, help="number of points to generate (default 5000)")
+    sources = "|".join(DATASETS) + ("" if experiment else "|csv:PATH")
+    g.add_argument("--dataset", help=f"{sources} (default circle)")
+    if experiment != "scale":
+        g.add_argument("--samples", type=int, help="points to generate (default 5000)")
     g.add_argument("--noise", type=float, help="std of Gaussian jitter of the points (default 0)")
-    g.add_argument("--test-size", type=float, help="fraction held out for testing (default 0.2)")
+    if not experiment:
+        g.add_argument("--test-size", type=float, help="fraction held out for tests (default 0.2)")
     add_network_options(p)
     g = p.add_argument_group("training")
     g.add_argument("--optimizer", help=f"{', '.join(optimizers.OPTIMIZERS)} (default sgd)")

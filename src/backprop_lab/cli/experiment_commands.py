@@ -29,7 +29,11 @@ def add_experiment_options(p: argparse.ArgumentParser, default_seeds: int) -> No
     g.add_argument("--jobs", type=int, help="worker processes (default: all cores)")
     g.add_argument("--scheduler", help="address of a Dask scheduler, e.g. tcp://host:8786")
     g.add_argument("--dask-workers", type=int, help="start a local Dask cluster of N workers")
-    g.add_argument("--resume", metavar="RUN_DIR", help="finish an interrupted experiment")
+    g.add_argument(
+        "--resume",
+        metavar="RUN_DIR",
+        help="finish an interrupted experiment (its settings come from RUN_DIR)",
+    )
 
 
 def _parse_sizes(text: str) -> list[int]:
@@ -69,6 +73,8 @@ def _run_experiment(args, kind: str, plan):
     workers = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
     if workers < 1:
         raise UsageError(f"--jobs must be at least 1, got {workers}")
+    if args.scheduler and args.dask_workers is not None:
+        raise UsageError("give --scheduler (an existing cluster) or --dask-workers, not both")
     if args.dask_workers is not None and args.dask_workers < 1:
         raise UsageError(f"--dask-workers must be at least 1, got {args.dask_workers}")
 
