@@ -70,10 +70,6 @@ class Job:
     steps: int | None  # gradient steps for fixed-steps, else None
     keep_grid: bool = False  # store the learned probability map (for pictures)
 
-    @property
-    def size(self) -> int:
-        return dict(self.values)["samples"]
-
 
 def derive_seed(experiment_seed: int, point: int, replicate: int) -> int:
     """A training's seed from the experiment seed and its (point, replicate) position."""

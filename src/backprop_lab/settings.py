@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +83,6 @@ class Settings:
     engine: str = "auto"
     name: str = "run"
     out: str = "runs"
-    extra: dict = field(default_factory=dict, repr=False)  # reserved for later options
 
     def validate(self) -> Settings:
         """Check every field; raise ValueError/TypeError with a one-line message."""
@@ -139,7 +138,6 @@ class Settings:
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
-        d.pop("extra")
         d["hidden"] = self.hidden_text()
         return d
 
@@ -147,7 +145,7 @@ class Settings:
         return dataclasses.replace(self, **changes).validate()
 
 
-FIELDS = {f.name for f in dataclasses.fields(Settings)} - {"extra"}
+FIELDS = {f.name for f in dataclasses.fields(Settings)}
 
 
 def load_toml(path: str | Path) -> dict[str, Any]:
