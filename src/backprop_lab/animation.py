@@ -107,12 +107,12 @@ class FrameDrawer:
         self.binary = self.k == 1
         self.gx, self.gy = (a.reshape(res, res) for a in grid_points(recording.extent, res).T)
 
-        fig = self.fig = plotting._new_figure(FIGSIZE)
+        fig = self.fig = plotting.new_figure(FIGSIZE)
         fig.set_dpi(DPI)
         ax, ax_loss = fig.subplots(1, 2, width_ratios=[1.15, 1])
         fig.get_layout_engine().set(wspace=0.08)
         P0 = first.reshape(res * res, self.k).astype(np.float64)
-        _, colors = plotting._draw_regions(fig, ax, np.nan_to_num(P0), (res, res), recording.extent)
+        _, colors = plotting.draw_regions(fig, ax, np.nan_to_num(P0), (res, res), recording.extent)
         self.image = ax.images[0]
         # A diverged frame shows grey, not a misleading colour.
         self.image.set_cmap(self.image.cmap.with_extremes(bad="0.6"))
@@ -122,8 +122,8 @@ class FrameDrawer:
             fine = grid_points(recording.extent, TRUTH_RESOLUTION)
             tx, ty = (a.reshape(TRUTH_RESOLUTION, TRUTH_RESOLUTION) for a in fine.T)
             truth = np.asarray(true_labels(fine), dtype=np.float64).reshape(tx.shape)
-            handles.append(plotting._draw_true_boundary(ax, tx, ty, truth, self.binary))
-        plotting._draw_train(ax, np.asarray(X_train), np.asarray(y_train), colors)
+            handles.append(plotting.draw_true_boundary(ax, tx, ty, truth, self.binary))
+        plotting.draw_train(ax, np.asarray(X_train), np.asarray(y_train), colors)
         ax.set_xlim(recording.extent[0], recording.extent[1])
         ax.set_ylim(recording.extent[2], recording.extent[3])
         ax.set_xlabel("x1")
@@ -175,7 +175,7 @@ class FrameDrawer:
         for cs in self.contours:
             cs.remove()
         finite = np.nan_to_num(field, nan=0.5 if self.binary else -1.0)
-        self.contours = plotting._contour_edges(
+        self.contours = plotting.contour_edges(
             self.ax, self.gx, self.gy, finite, self.binary, linewidths=2.0, zorder=4
         )
         self.learned_label.set_text(self._LEARNED + ("" if self.contours else " (none in view)"))

@@ -44,7 +44,7 @@ COLUMNS = (
     "train_seconds",
     "diverged_epoch",
 )
-_RUN_COLORS = plotting._OKABE_ITO
+_RUN_COLORS = plotting.OKABE_ITO
 
 
 @dataclass
@@ -117,17 +117,17 @@ def _boundary_panel(fig: Figure, ax, s: RunSummary, index: int) -> None:
         return
     data = s.data if s.data is not None else _data(s)
     X, y = data.X_test, data.y_test
-    gx, gy, box = plotting._grid(X, (-1, 1, -1, 1), 150)
+    gx, gy, box = plotting.plane_grid(X, (-1, 1, -1, 1), 150)
     grid = np.column_stack([gx.ravel(), gy.ravel()])
-    P = plotting._evaluate(lambda G: s.model.predict(G, verbose=0), grid)
+    P = plotting.evaluate_proba(lambda G: s.model.predict(G, verbose=0), grid)
     binary = P.shape[1] == 1
-    field, colors = plotting._draw_regions(fig, ax, P, gx.shape, box)
-    plotting._draw_boundary(ax, gx, gy, field, binary)
+    field, colors = plotting.draw_regions(fig, ax, P, gx.shape, box)
+    plotting.draw_boundary(ax, gx, gy, field, binary)
     if data.true_labels is not None:
         truth = np.asarray(data.true_labels(grid), dtype=np.float64).reshape(gx.shape)
-        plotting._draw_true_boundary(ax, gx, gy, truth, binary)
+        plotting.draw_true_boundary(ax, gx, gy, truth, binary)
     if y.max() < len(colors):
-        plotting._draw_test(ax, X, y, colors)
+        plotting.draw_test(ax, X, y, colors)
     ax.set_xlim(box[0], box[1])
     ax.set_ylim(box[2], box[3])
     ax.set_xlabel("x1")
@@ -137,7 +137,7 @@ def _boundary_panel(fig: Figure, ax, s: RunSummary, index: int) -> None:
 def plot_compare(summaries: list[RunSummary]) -> Figure:
     """Boundaries in a row, loss curves of all runs below."""
     n = len(summaries)
-    fig = plotting._new_figure((max(8.0, 4.3 * n), 9.0))
+    fig = plotting.new_figure((max(8.0, 4.3 * n), 9.0))
     grid = fig.add_gridspec(2, n, height_ratios=[1.25, 1])
     for i, s in enumerate(summaries):
         _boundary_panel(fig, fig.add_subplot(grid[0, i]), s, i + 1)

@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
 from .metrics import cell_centres
-from .plotting import _OKABE_ITO, _PROBA_CMAP, _new_figure
+from .plotting import OKABE_ITO, PROBA_CMAP, new_figure
 
 PROTOCOL_LABELS = {
     "fixed-epochs": "fixed epochs (more data, more steps)",
@@ -39,14 +39,14 @@ def plot_scaling(
     best : float, optional
         Accuracy of the true labelling rule on the test set, drawn dotted.
     """
-    fig = _new_figure((8, 5))
+    fig = new_figure((8, 5))
     ax = fig.add_subplot()
     for i, (protocol, rows) in enumerate(_groups(summary, "protocol").items()):
         rows = sorted(rows, key=lambda r: r["size"])
         x = np.array([r["size"] for r in rows])
         mean = np.array([r["mean"] for r in rows])
         std = np.array([r["std"] for r in rows])
-        color = _OKABE_ITO[i % len(_OKABE_ITO)]
+        color = OKABE_ITO[i % len(OKABE_ITO)]
         ax.plot(x, mean, "o-", color=color, label=PROTOCOL_LABELS.get(protocol, protocol))
         ax.fill_between(x, mean - std, mean + std, color=color, alpha=0.2, linewidth=0)
     if baseline is not None:
@@ -76,14 +76,14 @@ def plot_boundaries(grids: list[tuple[str, np.ndarray]], *, radius: float | None
     n = len(grids)
     cols = min(n, 4)
     rows = math.ceil(n / cols)
-    fig = _new_figure((3.2 * cols, 3.2 * rows + 0.4))
+    fig = new_figure((3.2 * cols, 3.2 * rows + 0.4))
     axes = fig.subplots(rows, cols, squeeze=False)
     for ax in axes.ravel()[n:]:
         ax.set_axis_off()
     image = None
     for ax, (label, grid) in zip(axes.ravel(), grids):
         image = ax.imshow(
-            grid, origin="lower", extent=(-1, 1, -1, 1), cmap=_PROBA_CMAP, vmin=0, vmax=1
+            grid, origin="lower", extent=(-1, 1, -1, 1), cmap=PROBA_CMAP, vmin=0, vmax=1
         )
         xs = cell_centres(-1, 1, grid.shape[1])  # the maps hold grid_points values
         ax.contour(xs, xs, grid, levels=[0.5], colors="black", linewidths=1.5)
@@ -103,7 +103,7 @@ def plot_boundaries(grids: list[tuple[str, np.ndarray]], *, radius: float | None
 def plot_sweep(summary: list[dict], names: list[str], *, baseline: float | None = None) -> Figure:
     """A line plot of mean accuracy over one setting, or a heatmap over two."""
     if len(names) == 1:
-        fig = _new_figure((7, 4.5))
+        fig = new_figure((7, 4.5))
         ax = fig.add_subplot()
         name = names[0]
         labels = [str(r[name]) for r in summary]
@@ -115,7 +115,7 @@ def plot_sweep(summary: list[dict], names: list[str], *, baseline: float | None 
             yerr=[r["std"] for r in summary],
             fmt="o-",
             capsize=4,
-            color=_OKABE_ITO[0],
+            color=OKABE_ITO[0],
             label="mean ± 1 std",
         )
         if baseline is not None:
@@ -134,7 +134,7 @@ def plot_sweep(summary: list[dict], names: list[str], *, baseline: float | None 
     table = np.full((len(rows_a), len(cols_b)), np.nan)
     for r in summary:
         table[rows_a.index(r[a]), cols_b.index(r[b])] = r["mean"]
-    fig = _new_figure((1.2 * len(cols_b) + 3, 0.8 * len(rows_a) + 2))
+    fig = new_figure((1.2 * len(cols_b) + 3, 0.8 * len(rows_a) + 2))
     ax = fig.add_subplot()
     image = ax.imshow(table, cmap="viridis", vmin=np.nanmin(table), vmax=1, aspect="auto")
     for i in range(len(rows_a)):

@@ -231,7 +231,7 @@ def _pc_label(i: int, ratio: float, of: str) -> str:
 
 def plot_landscape(surfs: list[Surface], *, title: str | None = None) -> Figure:
     """Contours of each surface (log colour scale) with the projected path."""
-    fig = plotting._new_figure((6.0 * len(surfs), 5.6))
+    fig = plotting.new_figure((6.0 * len(surfs), 5.6))
     axes = fig.subplots(1, len(surfs), squeeze=False)[0]
     finite = np.concatenate([s.loss[np.isfinite(s.loss)] for s in surfs])
     if finite.size == 0:  # a diverged run: say so rather than fail after training

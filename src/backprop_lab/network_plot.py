@@ -125,7 +125,7 @@ def plot_network(
 
     width = max(7.5, 0.62 * (_X_STEP * (n_cols - 1) + 2.5))
     height = 0.62 * (tallest + 1.8) + 1.9
-    fig = plotting._new_figure((width, height))
+    fig = plotting.new_figure((width, height))
     ax = fig.add_subplot()
     ax.set_axis_off()
     ax.set_aspect("equal")

@@ -38,7 +38,7 @@ __all__ = ["plot_boundary", "plot_curves", "save_figure"]
 # red-green colour blindnesses (they differ in the blue channel and in
 # lightness).  The heatmap uses the middle 60% of the map mixed 35% with
 # white, so the class colours of the points (the map's dark ends) stand out.
-_PROBA_CMAP = mcolors.ListedColormap(
+PROBA_CMAP = mcolors.ListedColormap(
     0.65 * matplotlib.colormaps["RdBu_r"](np.linspace(0.2, 0.8, 256))[:, :3] + 0.35,
     name="RdBu_r_light",
 )
@@ -46,7 +46,7 @@ _BINARY_CLASS_COLORS = ("#2166ac", "#b2182b")  # RdBu's dark blue and dark red e
 
 # Okabe & Ito's palette, designed to stay distinguishable under colour
 # blindness; black last since it would make a poor region colour.
-_OKABE_ITO = (
+OKABE_ITO = (
     "#0072B2",
     "#E69F00",
     "#009E73",
@@ -100,7 +100,7 @@ def _baseline_text(baseline: Any) -> tuple[str, float]:
     return "majority baseline", _check_fraction("baseline", baseline)
 
 
-def _new_figure(figsize: tuple[float, float]) -> Figure:
+def new_figure(figsize: tuple[float, float]) -> Figure:
     fig = Figure(figsize=figsize, layout="constrained", facecolor="white")
     FigureCanvasAgg(fig)
     return fig
@@ -109,7 +109,7 @@ def _new_figure(figsize: tuple[float, float]) -> Figure:
 # --------------------------------------------------------------------------- boundary
 
 
-def _grid(X_all: np.ndarray, extent: Sequence[float], resolution: int):
+def plane_grid(X_all: np.ndarray, extent: Sequence[float], resolution: int):
     """Grid covering ``extent`` and every point, padded by 5% of its span."""
     ext = np.asarray(extent, dtype=np.float64)
     if ext.shape != (4,) or not np.isfinite(ext).all() or ext[0] >= ext[1] or ext[2] >= ext[3]:
@@ -125,7 +125,7 @@ def _grid(X_all: np.ndarray, extent: Sequence[float], resolution: int):
     return gx, gy, (lo[0], hi[0], lo[1], hi[1])
 
 
-def _evaluate(predict_proba: Callable, grid: np.ndarray) -> np.ndarray:
+def evaluate_proba(predict_proba: Callable, grid: np.ndarray) -> np.ndarray:
     """``(n, k)`` probabilities of the grid points, checked; k = 1 means binary."""
     P = np.asarray(predict_proba(grid), dtype=np.float64)
     if P.ndim == 1:
@@ -226,9 +226,9 @@ def plot_boundary(
     if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 2:
         raise ValueError(f"resolution must be an integer >= 2, got {resolution!r}")
     X_all = X_train if X_test is None else np.vstack([X_train, X_test])
-    gx, gy, box = _grid(X_all, extent, resolution)
+    gx, gy, box = plane_grid(X_all, extent, resolution)
     grid = np.column_stack([gx.ravel(), gy.ravel()])
-    P = _evaluate(predict_proba, grid)
+    P = evaluate_proba(predict_proba, grid)
     binary = P.shape[1] == 1
 
     n_classes = 2 if binary else P.shape[1]
@@ -236,24 +236,24 @@ def plot_boundary(
     if len(y_all) and (y_all.min() < 0 or y_all.max() >= n_classes):
         raise ValueError(f"labels must be in 0..{n_classes - 1} for this model")
 
-    fig = _new_figure((7.0, 6.0))
+    fig = new_figure((7.0, 6.0))
     ax = fig.add_subplot()
     ax.set_facecolor("white")
-    field, class_colors = _draw_regions(fig, ax, P, gx.shape, box)
+    field, class_colors = draw_regions(fig, ax, P, gx.shape, box)
     # Binary: the P = 0.5 line; k classes: the edges of the arg-max label field.
-    boundary_handles = [_draw_boundary(ax, gx, gy, field, binary)]
+    boundary_handles = [draw_boundary(ax, gx, gy, field, binary)]
     if true_labels is not None:
         truth = np.asarray(true_labels(grid), dtype=np.float64).reshape(-1)
         if truth.shape != (len(grid),):
             raise ValueError(f"true_labels must return shape ({len(grid)},), got {truth.shape}")
-        boundary_handles.append(_draw_true_boundary(ax, gx, gy, truth.reshape(gx.shape), binary))
+        boundary_handles.append(draw_true_boundary(ax, gx, gy, truth.reshape(gx.shape), binary))
     class_handles = [
         Patch(facecolor=color, edgecolor="none", label=f"class {k}")
         for k, color in enumerate(class_colors)
     ]
-    point_handles = [_draw_train(ax, X_train, y_train, class_colors)]
+    point_handles = [draw_train(ax, X_train, y_train, class_colors)]
     if X_test is not None:
-        point_handles.append(_draw_test(ax, X_test, y_test, class_colors))
+        point_handles.append(draw_test(ax, X_test, y_test, class_colors))
 
     ax.set_xlim(box[0], box[1])
     ax.set_ylim(box[2], box[3])
@@ -275,13 +275,13 @@ def plot_boundary(
     return fig
 
 
-def _draw_regions(fig: Figure, ax: Any, P: np.ndarray, shape: tuple[int, int], box: tuple):
+def draw_regions(fig: Figure, ax: Any, P: np.ndarray, shape: tuple[int, int], box: tuple):
     """Heatmap (binary) or arg-max regions plus colour bar; returns the field and class colours."""
     image_kw = dict(origin="lower", extent=box, aspect="equal", zorder=0)
     if P.shape[1] == 1:
         field = P[:, 0].reshape(shape)
         image = ax.imshow(
-            field, cmap=_PROBA_CMAP, vmin=0.0, vmax=1.0, interpolation="bilinear", **image_kw
+            field, cmap=PROBA_CMAP, vmin=0.0, vmax=1.0, interpolation="bilinear", **image_kw
         )
         cbar = fig.colorbar(image, ax=ax, shrink=0.8, ticks=[0, 0.25, 0.5, 0.75, 1])
         cbar.set_label("P(class 1)")
@@ -300,7 +300,7 @@ def _draw_regions(fig: Figure, ax: Any, P: np.ndarray, shape: tuple[int, int], b
     return field, class_colors
 
 
-def _contour_edges(ax, gx, gy, field, binary: bool, **style) -> list[Any]:
+def contour_edges(ax, gx, gy, field, binary: bool, **style) -> list[Any]:
     """Contour the class edges of ``field``; an empty list if there are none in view.
 
     Binary: the 0.5 level of the probability (or 0/1 label) field.  Several
@@ -316,19 +316,19 @@ def _contour_edges(ax, gx, gy, field, binary: bool, **style) -> list[Any]:
     return [ax.contour(gx, gy, f, levels=[0.5], colors="black", **style) for f in fields]
 
 
-def _draw_boundary(ax, gx, gy, field, binary: bool) -> Line2D:
+def draw_boundary(ax, gx, gy, field, binary: bool) -> Line2D:
     label = "learned boundary (P = 0.5)" if binary else "learned boundary"
     # Above the points (zorder), so no marker can hide it.
-    if not _contour_edges(ax, gx, gy, field, binary, linewidths=2.0, zorder=4):
+    if not contour_edges(ax, gx, gy, field, binary, linewidths=2.0, zorder=4):
         label += " (none in view)"
     return Line2D([], [], color="black", linewidth=2.0, label=label)
 
 
-def _draw_true_boundary(ax, gx, gy, truth, binary: bool) -> Line2D:
+def draw_true_boundary(ax, gx, gy, truth, binary: bool) -> Line2D:
     # A white halo keeps the dashes visible where they lie on the learned line.
     halo = [patheffects.withStroke(linewidth=4.0, foreground="white")]
     style = dict(linewidths=1.8, linestyles="dashed", zorder=5)
-    contours = _contour_edges(ax, gx, gy, truth, binary, **style)
+    contours = contour_edges(ax, gx, gy, truth, binary, **style)
     for cs in contours:
         cs.set_path_effects(halo)
     label = "true boundary" if contours else "true boundary (none in view)"
@@ -337,7 +337,7 @@ def _draw_true_boundary(ax, gx, gy, truth, binary: bool) -> Line2D:
     )
 
 
-def _draw_train(ax, X, y, class_colors) -> Line2D:
+def draw_train(ax, X, y, class_colors) -> Line2D:
     shown = _subsample(len(X), _MAX_TRAIN_POINTS)
     ax.scatter(
         X[shown, 0],
@@ -352,7 +352,7 @@ def _draw_train(ax, X, y, class_colors) -> Line2D:
     return Line2D([], [], linestyle="none", marker="o", markersize=4, color="0.35", label=label)
 
 
-def _draw_test(ax, X, y, class_colors) -> Line2D:
+def draw_test(ax, X, y, class_colors) -> Line2D:
     shown = _subsample(len(X), _MAX_TEST_POINTS)
     ax.scatter(
         X[shown, 0],
@@ -409,8 +409,8 @@ def _lighten(color: Any, amount: float) -> tuple[float, float, float]:
 
 def _class_palette(k: int) -> list[Any]:
     """``k`` class colours: Okabe-Ito up to 8, then tab10 / tab20, repeating beyond 20."""
-    if k <= len(_OKABE_ITO):
-        return list(_OKABE_ITO[:k])
+    if k <= len(OKABE_ITO):
+        return list(OKABE_ITO[:k])
     # Beyond eight classes no palette stays colour-blind safe; these at least stay distinct.
     colors = matplotlib.colormaps["tab10" if k <= 10 else "tab20"].colors
     return [colors[i % len(colors)] for i in range(k)]
@@ -448,7 +448,7 @@ def plot_curves(
         raise ValueError(f"history must contain 'loss', got keys {sorted(history)}")
     acc_key = next((k for k in ("accuracy", "acc") if k in history), None)
 
-    fig = _new_figure((10.0, 4.0))
+    fig = new_figure((10.0, 4.0))
     ax_loss, ax_acc = fig.subplots(1, 2)
     _draw_series(ax_loss, history, "loss")
     ax_loss.set_title("loss")
