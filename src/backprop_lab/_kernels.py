@@ -34,6 +34,8 @@ others are left to LLVM, which keeps compilation to a few seconds.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
@@ -91,6 +93,35 @@ def _weighted_sum(Out, o, b, In, c, m, theta, w, step, n):
         i += k
 
 
+# exp's Taylor coefficients 1/13!, ..., 1/1!, 1/0! (Horner order) and 2**-(2**i).
+_INV_FACTORIALS = tuple(1.0 / math.factorial(k) for k in range(13, -1, -1))
+_HALVINGS = tuple(2.0 ** -(2**i) for i in range(6))
+
+
+@njit(inline="always")
+def _exp_neg(y):
+    """``np.exp(y)`` for ``y <= 0`` (not NaN) in float64, within an ulp or two.
+
+    Written out (range reduction and a Taylor polynomial) rather than calling
+    the C library's ``exp``, because a loop with a library call stays scalar:
+    this lets the sigmoid and tanh loops vectorise, which saves about 0.5 ms of
+    the article's 10 ms run (one ``exp`` per sample).  Its float64 error is far
+    below float32 rounding, so the float32 activations built on it are those
+    of the C library's ``exp``: identical on 2 x 10^8 inputs when it was written.
+    """
+    y = max(y, -40.0)  # exp(-40) < 2**-57: the callers round 1 +- e to 1 anyway
+    k = np.floor(y * 1.4426950408889634 + 0.5)  # y = k ln2 + r, |r| <= ln2 / 2
+    r = (y - k * 6.93147180369123816490e-01) - k * 1.90821492927058770002e-10
+    p = 0.0
+    for c in _INV_FACTORIALS:  # the last term, r**14 / 14!, is below 1e-17
+        p = p * r + c
+    n = -np.int64(k)  # 0 <= n <= 58; times 2**-n, one exact halving per bit of n
+    for i in range(6):
+        if (n >> i) & 1:
+            p *= _HALVINGS[i]
+    return p
+
+
 @njit(inline="always")
 def _tanh(z, single):
     """``np.tanh(z)``; in float32 through float64 ``exp``, rounded once by the caller.
@@ -103,12 +134,16 @@ def _tanh(z, single):
     x = np.float64(z)
     if abs(x) < 4e-4:  # exp would cancel; this series is exact to float32 here
         return x - x * x * x / 3
-    e = np.exp(-2 * abs(x))
+    if x != x:  # NaN, which _exp_neg does not take
+        return x
+    e = _exp_neg(-2 * abs(x))
     t = (1 - e) / (1 + e)
     return -t if x < 0 else t
 
 
-@njit
+# error_model="numpy": no ZeroDivisionError check on ``(1 - e) / (1 + e)`` (never
+# zero), a branch that would keep the sigmoid and tanh loops from vectorising.
+@njit(error_model="numpy")
 def _activate(act, slope, Z, A, c, u, S, n):
     """``A[c:c+u, :n] = activation(Z[c:c+u, :n])``; ``S`` is a (2, batch) scratch."""
     f = Z.dtype.type

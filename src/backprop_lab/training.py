@@ -78,21 +78,25 @@ def fit_loop(model, X, Y, epochs, batch_size, validation, shuffle, callbacks) ->
     if getattr(model, "engine_used", None) == "compiled":
         from .compiled import CompiledTrainer  # imports numba only when used
 
-        trainer = CompiledTrainer(model, X, Y, batch_size)
-    for epoch in range(epochs):
-        callbacks.on_epoch_begin(epoch)
-        order = model._rng.permutation(len(X)) if shuffle else None
+        trainer = CompiledTrainer(model, X, Y, batch_size, callbacks, validation is not None)
+    try:
+        for epoch in range(epochs):
+            callbacks.on_epoch_begin(epoch)
+            order = model._rng.permutation(len(X)) if shuffle else None
+            if trainer is not None:
+                logs = trainer.train_epoch(order, callbacks)  # gathers batches through order
+            elif shuffle:
+                logs = train_epoch(model, X[order], Y[order], batch_size, callbacks)
+            else:
+                logs = train_epoch(model, X, Y, batch_size, callbacks)
+            if validation is not None:
+                val_logs = model._evaluate_arrays(*validation)
+                logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            callbacks.on_epoch_end(epoch, logs)
+            if model.stop_training:
+                break
+    finally:
         if trainer is not None:
-            logs = trainer.train_epoch(order, callbacks)  # gathers batches through order
-        elif shuffle:
-            logs = train_epoch(model, X[order], Y[order], batch_size, callbacks)
-        else:
-            logs = train_epoch(model, X, Y, batch_size, callbacks)
-        if validation is not None:
-            val_logs = model._evaluate_arrays(*validation)
-            logs.update({f"val_{k}": v for k, v in val_logs.items()})
-        callbacks.on_epoch_end(epoch, logs)
-        if model.stop_training:
-            break
+            trainer.close()  # the model's arrays may lag the kernel's buffers until now
     callbacks.on_train_end()
     return history
