@@ -31,6 +31,8 @@ test: lint
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_train.py
+	$(BIN)/python bench/bench_demo.py
+	$(BIN)/python bench/bench_recording.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
