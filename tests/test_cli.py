@@ -2,11 +2,9 @@
 few times as a real ``python -m backprop_lab`` process (exit codes, no
 traceback, Ctrl-C)."""
 
-import contextlib
 import csv
 import functools
 import hashlib
-import io
 import json
 import math
 import shutil
@@ -21,10 +19,10 @@ from pathlib import Path
 import matplotlib.image
 import numpy as np
 import pytest
+from cli_helpers import run_main
 
 import backprop_lab
 from backprop_lab import Callback, runner
-from backprop_lab.cli import main
 from backprop_lab.datasets import DATASETS
 from backprop_lab.gradcheck import check_gradients
 from backprop_lab.layers import Dense
@@ -46,14 +44,6 @@ FILES = {
 }
 COLUMNS = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds"]
 DEMO = ["demo", "--epochs", "3", "--samples", "400", "--seed", "3"]
-
-
-def run_main(argv):
-    """``main(argv)`` with its output captured: (exit code, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main([str(a) for a in argv])
-    return code, out.getvalue(), err.getvalue()
 
 
 def run_process(argv, **kwargs):

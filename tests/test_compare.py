@@ -3,25 +3,15 @@ their folders alone, and one clear line when a folder lacks what it needs."""
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import io
 import json
 import shutil
 
 import matplotlib.image as mpimg
 import pytest
-
-from backprop_lab.cli import main
+from cli_helpers import run_main
 
 BASE = ["--samples", "200", "--epochs", "2", "--engine", "numpy", "--quiet"]
-
-
-def run_main(argv):
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main([str(a) for a in argv])
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,6 @@ report.html, which ``backprop-lab report`` rebuilds and a real browser renders."
 from __future__ import annotations
 
 import base64
-import contextlib
-import io
 import re
 import shutil
 import subprocess
@@ -13,22 +11,15 @@ import types
 
 import numpy as np
 import pytest
+from cli_helpers import run_main
 from PIL import Image
 
 from backprop_lab.animation import DPI, FIGSIZE
-from backprop_lab.cli import main
 from backprop_lab.report import build_report
 
 WINDOW = (1200, 2000)
 # 160 training points in batches of 32: 5 steps per epoch, 15 in all, fewer than 120 frames.
 TRAIN = ["train", "--samples", "200", "--epochs", "3", "--seed", "1", "--engine", "numpy"]
-
-
-def run_main(argv):
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main([str(a) for a in argv])
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(scope="module")
