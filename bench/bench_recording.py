@@ -36,9 +36,9 @@ from pathlib import Path
 
 import numpy as np
 
-from backprop_lab.recording import make_recorders
-from backprop_lab.runner import build_model, load_data
-from backprop_lab.settings import Settings
+from backprop_lab.runs.recording import make_recorders
+from backprop_lab.runs.runner import build_model, load_data
+from backprop_lab.runs.settings import Settings
 
 CASES = {
     "none": None,
@@ -84,8 +84,8 @@ def table(settings: Settings, repeats: int) -> None:
 
 
 def drawing(settings: Settings) -> None:
-    from backprop_lab.learning_pictures import write_learning_pictures
-    from backprop_lab.runner import train_run
+    from backprop_lab.pictures.learning import write_learning_pictures
+    from backprop_lab.runs.runner import train_run
 
     result = train_run(settings, animate=True, landscape=True)
     with tempfile.TemporaryDirectory() as tmp:

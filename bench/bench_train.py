@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from backprop_lab import SGD, Dense, Sequential
-from backprop_lab.datasets import make_circle, train_test_split
+from backprop_lab.data.datasets import make_circle, train_test_split
 
 N_SAMPLES = 5000  # the article's data set; 80% is trained on
 EPOCHS, BATCH_SIZE, LEARNING_RATE, HIDDEN = 50, 32, 0.01, 8
@@ -196,7 +196,7 @@ FRESH_PROCESS = textwrap.dedent(
     start = time.perf_counter()
     import numpy as np
     from backprop_lab import SGD, Dense, Sequential
-    from backprop_lab.datasets import make_circle
+    from backprop_lab.data.datasets import make_circle
     X, y = make_circle(4000, random_state=0)
     model = Sequential([Dense(8, "relu", input_shape=(2,)), Dense(1, "sigmoid")], seed=0)
     model.compile(SGD(0.01), "binary_crossentropy", metrics=["accuracy"], engine="compiled")

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from backprop_lab import SGD, Dense, Sequential
-from backprop_lab.animation import (
+from backprop_lab.pictures.animation import (
     DPI,
     FIGSIZE,
     ffmpeg_exe,
@@ -19,7 +19,7 @@ from backprop_lab.animation import (
     render_frames,
     write_animation,
 )
-from backprop_lab.recording import Recording, make_recorders
+from backprop_lab.runs.recording import Recording, make_recorders
 
 WIDTH, HEIGHT = int(FIGSIZE[0] * DPI), int(FIGSIZE[1] * DPI)
 

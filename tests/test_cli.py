@@ -22,12 +22,13 @@ import pytest
 from cli_helpers import run_main
 
 import backprop_lab
-from backprop_lab import Callback, runner
-from backprop_lab.datasets import DATASETS
-from backprop_lab.gradcheck import check_gradients
-from backprop_lab.layers import Dense
-from backprop_lab.modelio import load_model
-from backprop_lab.settings import FIELDS, Settings
+from backprop_lab import Callback
+from backprop_lab.data.datasets import DATASETS
+from backprop_lab.engine.gradcheck import check_gradients
+from backprop_lab.engine.layers import Dense
+from backprop_lab.runs import runner
+from backprop_lab.runs.modelio import load_model
+from backprop_lab.runs.settings import FIELDS, Settings
 
 FILES = {
     "boundary.png",
@@ -343,12 +344,12 @@ def test_a_failure_during_training_leaves_no_empty_run_folder(tmp_path, monkeypa
 
 
 def test_an_unwritable_place_is_one_line_and_exit_2(tmp_path, monkeypatch):
-    from backprop_lab import runs
+    from backprop_lab.runs import folders
 
     def refuse(out, name):
         raise PermissionError(13, "Permission denied", str(out))
 
-    monkeypatch.setattr(runs, "new_run_dir", refuse)
+    monkeypatch.setattr(folders, "new_run_dir", refuse)
     code, _, err = run_main(["train", "--out", tmp_path / "ro", "--samples", "60", "--quiet"])
     assert code == 2
     assert err == f"backprop-lab: error: {tmp_path / 'ro'}: Permission denied\n"
@@ -643,12 +644,12 @@ def test_names_are_matched_without_regard_to_case(tmp_path):
 
 
 def test_an_internal_error_is_one_line_with_its_own_exit_code(tmp_path, monkeypatch):
-    from backprop_lab import runs
+    from backprop_lab.runs import folders
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(runs, "write_run", broken)
+    monkeypatch.setattr(folders, "write_run", broken)
     code, _, err = run_main(["train", "--epochs", "1", "--samples", "200", "--out", tmp_path])
     assert code == 70
     assert err.strip() == (

@@ -19,11 +19,11 @@ import pytest
 
 import backprop_lab
 from backprop_lab import SGD, Adagrad, Adam, Callback, Dense, EarlyStopping, RMSprop, Sequential
-from backprop_lab.activations import ReLU
-from backprop_lab.datasets import make_circle, train_test_split
-from backprop_lab.layers import Layer
-from backprop_lab.progress import Progbar
-from backprop_lab.regularizers import L1, L1L2, L2
+from backprop_lab.data.datasets import make_circle, train_test_split
+from backprop_lab.engine.activations import ReLU
+from backprop_lab.engine.layers import Layer
+from backprop_lab.engine.progress import Progbar
+from backprop_lab.engine.regularizers import L1, L1L2, L2
 
 pytest.importorskip("numba")
 
@@ -381,8 +381,9 @@ def test_summary_shows_the_engine_auto_resolves_to():
 
 
 def test_without_numba_auto_uses_numpy(monkeypatch):
-    monkeypatch.setitem(sys.modules, "backprop_lab.compiled", None)  # the import fails
-    monkeypatch.delattr(backprop_lab, "compiled", raising=False)
+    # the import fails
+    monkeypatch.setitem(sys.modules, "backprop_lab.engine.compiled.trainer", None)
+    monkeypatch.delattr(backprop_lab.engine.compiled, "trainer", raising=False)
     X, y = make_circle(100, random_state=0)
     model = article_model("auto")
     model.fit(X, y, epochs=1, verbose=0)

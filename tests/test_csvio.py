@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from backprop_lab.csvio import load_csv, save_csv
-from backprop_lab.datasets import make_circle
+from backprop_lab.data.csvio import load_csv, save_csv
+from backprop_lab.data.datasets import make_circle
 
 
 def _write(path, text):

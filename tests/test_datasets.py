@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from backprop_lab.datasets import (
+from backprop_lab.data.datasets import (
     DATASETS,
     TRUE_LABELS,
     circle_true_label,

@@ -7,7 +7,7 @@ import pytest
 
 from backprop_lab import experiments as ex
 from backprop_lab.cli import main
-from backprop_lab.settings import Settings
+from backprop_lab.runs.settings import Settings
 
 SMALL = Settings(epochs=2, seed=0)
 TIMING = {"seconds"}  # the only column allowed to differ between runs

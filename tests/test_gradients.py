@@ -24,9 +24,9 @@ import numpy as np
 import pytest
 
 from backprop_lab import Dense, Sequential
-from backprop_lab.activations import ACTIVATIONS
-from backprop_lab.losses import BinaryCrossentropy, CategoricalCrossentropy
-from backprop_lab.regularizers import L1, L1L2, L2
+from backprop_lab.engine.activations import ACTIVATIONS
+from backprop_lab.engine.losses import BinaryCrossentropy, CategoricalCrossentropy
+from backprop_lab.engine.regularizers import L1, L1L2, L2
 
 H = 1e-5
 FLOOR = 1e-4

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from backprop_lab import initializers
-from backprop_lab.layers import Dense
+from backprop_lab.engine import initializers
+from backprop_lab.engine.layers import Dense
 
 FAN_IN, FAN_OUT = 300, 500
 SHAPE = (FAN_IN, FAN_OUT)  # 150,000 draws: sample std within about 0.5% of the truth

@@ -28,7 +28,7 @@ import numpy as np
 import pytest
 
 from backprop_lab import SGD, Adagrad, Adam, Dense, RMSprop, Sequential
-from backprop_lab.regularizers import L1, L2
+from backprop_lab.engine.regularizers import L1, L2
 
 WEIGHT_RTOL, WEIGHT_ATOL = 1e-5, 1e-6
 HISTORY_RTOL = 1e-4

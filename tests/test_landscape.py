@@ -8,7 +8,7 @@ import matplotlib.image as mpimg
 import numpy as np
 import pytest
 
-from backprop_lab.landscape import (
+from backprop_lab.pictures.landscape import (
     filter_normalized_direction,
     loss_at,
     loss_surface,
@@ -17,9 +17,9 @@ from backprop_lab.landscape import (
     project,
     surfaces,
 )
-from backprop_lab.plotting import save_figure
-from backprop_lab.runner import train_run
-from backprop_lab.settings import Settings
+from backprop_lab.pictures.plotting import save_figure
+from backprop_lab.runs.runner import train_run
+from backprop_lab.runs.settings import Settings
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,8 @@ import math
 import numpy as np
 import pytest
 
-from backprop_lab.datasets import true_labels
-from backprop_lab.metrics import (
+from backprop_lab.data.datasets import true_labels
+from backprop_lab.engine.metrics import (
     accuracy,
     baseline_accuracy,
     confusion_matrix,

@@ -18,7 +18,7 @@ from backprop_lab import (
     TerminateOnNaN,
     set_random_seed,
 )
-from backprop_lab.regularizers import L2
+from backprop_lab.engine.regularizers import L2
 
 
 def circle(n=200, seed=0):

@@ -8,8 +8,8 @@ from safetensors.numpy import load as st_load
 from safetensors.numpy import save as st_save
 
 from backprop_lab import SGD, Adam, Dense, Sequential
-from backprop_lab.datasets import make_circle, make_spiral
-from backprop_lab.modelio import ModelFileError, load_model, save_model
+from backprop_lab.data.datasets import make_circle, make_spiral
+from backprop_lab.runs.modelio import ModelFileError, load_model, save_model
 
 
 def trained_binary(dtype="float32"):

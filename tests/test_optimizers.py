@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from backprop_lab import SGD, Adagrad, Adam, Dense, RMSprop, Sequential
-from backprop_lab import optimizers as optimizers_module
+from backprop_lab.engine import optimizers as optimizers_module
 
 
 # ---------------------------------------------------------------------- whole-network steps

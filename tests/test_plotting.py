@@ -8,7 +8,7 @@ import pytest
 from matplotlib.contour import ContourSet
 from matplotlib.figure import Figure
 
-from backprop_lab.plotting import plot_boundary, plot_curves, save_figure
+from backprop_lab.pictures.plotting import plot_boundary, plot_curves, save_figure
 
 # A blank picture has zero pixel variance; every drawn figure is far above this.
 MIN_PIXEL_VARIANCE = 0.005
@@ -329,5 +329,7 @@ def test_save_figure_rejects_bad_dpi(tmp_path):
 
 
 def test_plotting_never_imports_pyplot():
-    code = "import sys, backprop_lab.plotting; assert 'matplotlib.pyplot' not in sys.modules"
+    code = (
+        "import sys, backprop_lab.pictures.plotting; assert 'matplotlib.pyplot' not in sys.modules"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)

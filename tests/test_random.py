@@ -3,9 +3,9 @@ import random as stdlib_random
 import numpy as np
 import pytest
 
-import backprop_lab.random as bl_random
-from backprop_lab.datasets import make_circle
-from backprop_lab.random import check_random_state, set_random_seed
+import backprop_lab.engine.random as bl_random
+from backprop_lab.data.datasets import make_circle
+from backprop_lab.engine.random import check_random_state, set_random_seed
 
 
 @pytest.fixture(autouse=True)

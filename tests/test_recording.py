@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from backprop_lab import SGD, Dense, Sequential
-from backprop_lab.callbacks import CallbackList
-from backprop_lab.metrics import grid_points
-from backprop_lab.recording import (
+from backprop_lab.engine.callbacks import CallbackList
+from backprop_lab.engine.metrics import grid_points
+from backprop_lab.engine.regularizers import L2
+from backprop_lab.runs.recording import (
     BatchStepRecorder,
     StepRecorder,
     frame_interval,
@@ -18,7 +19,6 @@ from backprop_lab.recording import (
     make_recorders,
     sample_rows,
 )
-from backprop_lab.regularizers import L2
 
 
 def circle(n, seed=0):

@@ -14,8 +14,8 @@ import pytest
 from cli_helpers import run_main
 from PIL import Image
 
-from backprop_lab.animation import DPI, FIGSIZE
-from backprop_lab.report import build_report
+from backprop_lab.pictures.animation import DPI, FIGSIZE
+from backprop_lab.pictures.report import build_report
 
 WINDOW = (1200, 2000)
 # 160 training points in batches of 32: 5 steps per epoch, 15 in all, fewer than 120 frames.

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from backprop_lab import Callback
-from backprop_lab.csvio import save_csv
-from backprop_lab.runner import build_model, evaluate_run, load_data, train_run
-from backprop_lab.settings import Settings
+from backprop_lab.data.csvio import save_csv
+from backprop_lab.runs.runner import build_model, evaluate_run, load_data, train_run
+from backprop_lab.runs.settings import Settings
 
 
 def settings(**changes):

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from backprop_lab.settings import FIELDS, Settings, load_toml, parse_hidden
+from backprop_lab.runs.settings import FIELDS, Settings, load_toml, parse_hidden
 
 
 @pytest.mark.parametrize(

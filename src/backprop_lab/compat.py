@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import inspect
 
-from . import callbacks as _callbacks
-from . import initializers as _init
-from . import losses as _losses
-from . import optimizers as _optimizers
-from . import regularizers as _regularizers
-from .layers import Dense as _Dense
-from .layers import Input
-from .model import Sequential
-from .random import set_random_seed
+from .engine import callbacks as _callbacks
+from .engine import initializers as _init
+from .engine import losses as _losses
+from .engine import optimizers as _optimizers
+from .engine import regularizers as _regularizers
+from .engine.layers import Dense as _Dense
+from .engine.layers import Input
+from .engine.model import Sequential
+from .engine.random import set_random_seed
 
 
 class _Namespace:

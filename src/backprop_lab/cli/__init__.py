@@ -11,15 +11,8 @@ import os
 import sys
 
 from .. import __version__
-from ..modelio import ModelFileError
-from .commands import (
-    cmd_compare,
-    cmd_evaluate,
-    cmd_gradcheck,
-    cmd_predict,
-    cmd_report,
-    cmd_train,
-)
+from ..runs.modelio import ModelFileError
+from .commands import cmd_compare, cmd_evaluate, cmd_gradcheck, cmd_predict, cmd_report, cmd_train
 from .common import (
     EXIT_BAD_INPUT,
     EXIT_INTERNAL,

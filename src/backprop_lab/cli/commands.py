@@ -9,15 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .._checks import check_positive_int
-from ..metrics import predicted_labels
-from ..settings import Settings
-from .common import (
-    EXIT_DIVERGED,
-    EXIT_INTERRUPTED,
-    UsageError,
-    settings_from_args,
-)
+from ..engine._checks import check_positive_int
+from ..engine.metrics import predicted_labels
+from ..runs.settings import Settings
+from .common import EXIT_DIVERGED, EXIT_INTERRUPTED, UsageError, settings_from_args
 
 
 def _class_name(dataset: str, label: int) -> str:
@@ -69,8 +64,8 @@ def _explain_demo(result, out=None) -> None:
 
 
 def cmd_train(args, *, demo: bool = False) -> int:
-    from ..runner import OVERFLOW_IS_REPORTED, load_data, train_run
-    from ..runs import new_run_dir, remove_quietly, write_run
+    from ..runs.folders import new_run_dir, remove_quietly, write_run
+    from ..runs.runner import OVERFLOW_IS_REPORTED, load_data, train_run
 
     settings = settings_from_args(args, Settings(name="demo" if demo else "run"))
     if settings.seed is None:
@@ -116,7 +111,7 @@ def cmd_train(args, *, demo: bool = False) -> int:
 
 
 def cmd_report(args) -> int:
-    from ..report import write_report
+    from ..pictures.report import write_report
 
     path = write_report(args.run_dir)
     print(f"Wrote {path}")
@@ -124,7 +119,7 @@ def cmd_report(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from ..compare import compare_runs, format_table
+    from ..pictures.compare import compare_runs, format_table
 
     folder, rows = compare_runs(args.run_dirs, args.out)
     print(format_table(rows))
@@ -133,16 +128,16 @@ def cmd_compare(args) -> int:
 
 
 def _load_run(folder):
-    from ..modelio import load_model
-    from ..runs import read_run
+    from ..runs.folders import read_run
+    from ..runs.modelio import load_model
 
     folder, config = read_run(folder)
     return folder, config, load_model(folder)
 
 
 def cmd_evaluate(args) -> int:
-    from ..metrics import baseline_accuracy
-    from ..runner import Data, evaluate_run, load_data
+    from ..engine.metrics import baseline_accuracy
+    from ..runs.runner import Data, evaluate_run, load_data
 
     folder, config, model = _load_run(args.run_dir)
     base = {k: v for k, v in config["settings"].items() if k in Settings.__dataclass_fields__}
@@ -186,7 +181,7 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    from ..csvio import load_csv
+    from ..data.csvio import load_csv
 
     folder, _, model = _load_run(args.run_dir)
     if args.csv and args.point:
@@ -218,7 +213,7 @@ def cmd_predict(args) -> int:
     for x, p, label in zip(X, P, labels):
         writer.writerow([*(repr(float(v)) for v in x), *(f"{v:.6f}" for v in p), int(label)])
     if args.output:
-        from ..fileio import write_atomic
+        from ..runs.fileio import write_atomic
 
         write_atomic(Path(args.output), buf.getvalue().encode())
         print(f"Wrote {len(X)} predictions to {args.output}")
@@ -228,8 +223,8 @@ def cmd_predict(args) -> int:
 
 
 def cmd_gradcheck(args) -> int:
-    from ..gradcheck import TOLERANCE, check_gradients
-    from ..runner import build_model
+    from ..engine.gradcheck import TOLERANCE, check_gradients
+    from ..runs.runner import build_model
 
     settings = settings_from_args(args, Settings(seed=0))
     check_positive_int("points", args.points)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from .. import activations, optimizers
-from ..datasets import DATASETS
-from ..model import ENGINES
-from ..settings import RUN_LOSSES, Settings, load_toml
+from ..data.datasets import DATASETS
+from ..engine import activations, optimizers
+from ..engine.model import ENGINES
+from ..runs.settings import RUN_LOSSES, Settings, load_toml
 
 EXIT_BAD_INPUT = 2
 EXIT_DIVERGED = 1

@@ -7,8 +7,8 @@ import os
 
 import numpy as np
 
-from .._checks import check_positive_int
-from ..settings import Settings
+from ..engine._checks import check_positive_int
+from ..runs.settings import Settings
 from .common import UsageError, settings_from_args
 
 
@@ -50,8 +50,8 @@ def _run_experiment(args, kind: str, plan):
     """Shared by scale and sweep: plan or resume, run, write the table and pictures."""
 
     from .. import experiments as ex
-    from ..progress import Progbar
-    from ..runs import new_run_dir, read_run, write_json
+    from ..engine.progress import Progbar
+    from ..runs.folders import new_run_dir, read_run, write_json
 
     if args.resume:
         folder, config = read_run(args.resume)
@@ -119,9 +119,9 @@ def plan_args(args) -> dict:
 
 
 def cmd_scale(args) -> int:
-    from .. import experiment_plots as xp
     from .. import experiments as ex
-    from ..plotting import save_figure
+    from ..pictures import experiment_plots as xp
+    from ..pictures.plotting import save_figure
 
     args.sizes = _parse_sizes(args.sizes) if args.sizes else ex.default_sizes()
 
@@ -161,9 +161,9 @@ def cmd_scale(args) -> int:
 
 
 def cmd_sweep(args) -> int:
-    from .. import experiment_plots as xp
     from .. import experiments as ex
-    from ..plotting import save_figure
+    from ..pictures import experiment_plots as xp
+    from ..pictures.plotting import save_figure
 
     if not args.vary:
         raise UsageError("sweep needs --vary NAME=V1,V2,... (once or twice)")

@@ -24,10 +24,10 @@ import numpy as np
 from matplotlib import colors as mcolors
 from matplotlib.lines import Line2D
 
+from ..engine.metrics import grid_points
+from ..runs.fileio import atomic_path, temporary_sibling
+from ..runs.recording import Recording
 from . import plotting
-from .fileio import atomic_path, temporary_sibling
-from .metrics import grid_points
-from .recording import Recording
 
 __all__ = [
     "FrameDrawer",

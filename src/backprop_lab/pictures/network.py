@@ -23,8 +23,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
+from ..engine.metrics import cell_centres, grid_points
 from . import plotting
-from .metrics import cell_centres, grid_points
 
 __all__ = ["layer_activations", "plot_network", "shown_neurons"]
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
+from .. import __version__
 from .fileio import write_atomic
 from .modelio import save_model
 
@@ -93,8 +93,8 @@ def write_run(folder: Path, result, *, pictures: bool = True) -> list[str]:
     write_json(folder / "metrics.json", metrics)
     save_model(result.model, folder)
     if pictures:
-        from .learning_pictures import write_learning_pictures
-        from .report import write_report
+        from ..pictures.learning import write_learning_pictures
+        from ..pictures.report import write_report
 
         write_pictures(folder, result)
         write_learning_pictures(folder, result, getattr(result, "recording", None))
@@ -111,7 +111,7 @@ def describe(model) -> str:
 
 def write_pictures(folder: Path, result) -> None:
     """``boundary.png`` (for 2-D data) and ``curves.png``."""
-    from . import plotting  # matplotlib is loaded only when pictures are drawn
+    from ..pictures import plotting
 
     data, model, m = result.data, result.model, result.metrics
 

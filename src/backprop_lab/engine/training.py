@@ -76,7 +76,7 @@ def fit_loop(model, X, Y, epochs, batch_size, validation, shuffle, callbacks) ->
     callbacks.on_train_begin()
     trainer = None
     if getattr(model, "engine_used", None) == "compiled":
-        from .compiled import CompiledTrainer  # imports numba only when used
+        from .compiled.trainer import CompiledTrainer
 
         trainer = CompiledTrainer(model, X, Y, batch_size, callbacks, validation is not None)
     try:

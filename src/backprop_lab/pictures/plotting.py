@@ -29,7 +29,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
-from .fileio import atomic_path
+from ..runs.fileio import atomic_path
 
 __all__ = ["plot_boundary", "plot_curves", "save_figure"]
 

@@ -9,7 +9,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
-from .metrics import cell_centres
+from ..engine.metrics import cell_centres
 from .plotting import OKABE_ITO, PROBA_CMAP, new_figure
 
 PROTOCOL_LABELS = {

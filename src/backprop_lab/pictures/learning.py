@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .recording import Recording, sample_rows
+from ..runs.recording import Recording, sample_rows
 
 __all__ = ["write_learning_pictures"]
 
@@ -58,8 +58,10 @@ def _kept_path(result, recording: Recording) -> np.ndarray:
 
 def write_learning_pictures(folder: Path, result, recording: Recording | None = None) -> None:
     """Write the pictures above that ``result`` (a ``RunResult``) and ``recording`` allow."""
-    from . import animation, gradient_plot, landscape, network_plot, plotting
-    from .runs import describe
+    from ..runs.folders import describe
+    from . import animation, landscape, plotting
+    from . import gradients as gradient_plot
+    from . import network as network_plot
 
     model, data = result.model, result.data
     title = f"{result.settings.dataset} · {describe(model)}"

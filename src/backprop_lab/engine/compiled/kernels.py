@@ -39,7 +39,7 @@ import math
 import numpy as np
 from numba import njit
 
-from .losses import EPSILON
+from ..losses import EPSILON
 
 # Codes the kernels branch on; numba folds these module constants.
 LINEAR, RELU, LEAKY_RELU, TANH, SIGMOID, SOFTMAX = range(6)

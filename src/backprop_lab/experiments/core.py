@@ -29,11 +29,11 @@ from pathlib import Path
 
 import numpy as np
 
-from . import datasets
-from ._checks import check_positive_int
-from .metrics import baseline_accuracy, grid_points
-from .runner import EXTENT, Data, build_model, evaluate_run
-from .settings import FIELDS, Settings
+from ..data import datasets
+from ..engine._checks import check_positive_int
+from ..engine.metrics import baseline_accuracy, grid_points
+from ..runs.runner import EXTENT, Data, build_model, evaluate_run
+from ..runs.settings import FIELDS, Settings
 
 PROTOCOLS = ("fixed-epochs", "fixed-steps")
 COLUMNS = (

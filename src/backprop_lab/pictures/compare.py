@@ -19,10 +19,10 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
+from ..runs.fileio import write_atomic
+from ..runs.folders import HISTORY_COLUMNS, read_json_object, read_run
+from ..runs.modelio import load_model
 from . import plotting
-from .fileio import write_atomic
-from .modelio import load_model
-from .runs import HISTORY_COLUMNS, read_json_object, read_run
 
 __all__ = ["COLUMNS", "RunSummary", "compare_runs", "format_table", "plot_compare", "read_history"]
 
@@ -91,8 +91,8 @@ def read_summary(folder) -> RunSummary:
 
 
 def _data(summary: RunSummary):
-    from .runner import load_data
-    from .settings import Settings
+    from ..runs.runner import load_data
+    from ..runs.settings import Settings
 
     fields = Settings.__dataclass_fields__
     values = {k: v for k, v in summary.config["settings"].items() if k in fields}
@@ -215,7 +215,7 @@ def compare_runs(run_dirs, out) -> tuple[Path, list[dict]]:
     Returns the folder and the table's rows.  Every run folder is read (and
     refused with one clear line) before anything is written.
     """
-    from .runs import new_run_dir
+    from ..runs.folders import new_run_dir
 
     run_dirs = list(run_dirs)
     if len(run_dirs) < 2:

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import activations, losses, optimizers
-from ._checks import check_float_in, check_positive_float, check_positive_int, lookup
-from .datasets import DATASETS
-from .model import ENGINES
+from ..engine import activations, losses, optimizers
+from ..engine._checks import check_float_in, check_positive_float, check_positive_int, lookup
+from ..data.datasets import DATASETS
+from ..engine.model import ENGINES
 
 try:
     import tomllib

@@ -19,8 +19,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
+from ..runs.fileio import write_atomic
 from . import plotting
-from .fileio import write_atomic
 
 __all__ = ["plot_gradients", "read_gradients", "write_gradients"]
 

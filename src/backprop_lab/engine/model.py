@@ -38,7 +38,7 @@ def as_inputs(x, n_features: int | None, dtype) -> np.ndarray:
 def _compiled_unsupported(model, *, training: bool = True) -> str | None:
     """Why the compiled engine cannot run ``model`` (None if it can); imports numba lazily."""
     try:
-        from . import compiled
+        from .compiled import trainer as compiled
     except ImportError as exc:
         return f"numba cannot be imported ({exc})"
     return compiled.unsupported_reason(model, training=training)
@@ -172,7 +172,7 @@ class Sequential:
             Only ``["accuracy"]`` is supported.
         engine : {"auto", "numpy", "compiled"}
             Which engine runs ``fit``, ``evaluate`` and ``predict``.  ``"compiled"``
-            runs numba kernels (see ``backprop_lab.compiled``) and raises a
+            runs numba kernels (see ``backprop_lab.engine.compiled.trainer``) and raises a
             ValueError for a model they do not support (a custom layer,
             activation, loss or optimizer); ``"auto"`` uses them when it can and
             NumPy otherwise.  ``engine_used`` tells which one the last ``fit`` ran.
@@ -211,7 +211,7 @@ class Sequential:
     def _output(self, X: np.ndarray, chunk: int | None = None) -> np.ndarray:
         """``forward(X)``, compiled when possible, else with NumPy ``chunk`` rows at a time."""
         if self._resolve_engine(training=False) == "compiled":
-            from .compiled import predict
+            from .compiled.trainer import predict
 
             return predict(self, X)
         if chunk is None:
@@ -320,7 +320,7 @@ class Sequential:
         callbacks = list(callbacks or [])
         if verbose:
             callbacks.append(ProgbarLogger(verbose))
-        from .training import fit_loop  # training imports this module
+        from .training import fit_loop
 
         return fit_loop(self, X, Y, epochs, batch_size, validation, shuffle, callbacks)
 

@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import datasets
-from .callbacks import Callback
-from .csvio import load_csv
-from .layers import Dense
-from .metrics import baseline_accuracy, confusion_matrix, predicted_labels, region_agreement
-from .model import Sequential
+from ..data import datasets
+from ..engine.callbacks import Callback
+from ..data.csvio import load_csv
+from ..engine.layers import Dense
+from ..engine.metrics import baseline_accuracy, confusion_matrix, predicted_labels, region_agreement
+from ..engine.model import Sequential
 from .recording import make_recorders
-from .regularizers import L2
+from ..engine.regularizers import L2
 from .settings import Settings
 
 EXTENT = (-1.0, 1.0, -1.0, 1.0)

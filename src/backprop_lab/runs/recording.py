@@ -35,9 +35,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._checks import check_positive_int
-from .callbacks import Callback
-from .metrics import count_correct, grid_points
+from ..engine._checks import check_positive_int
+from ..engine.callbacks import Callback
+from ..engine.metrics import count_correct, grid_points
 
 __all__ = [
     "BatchStepRecorder",

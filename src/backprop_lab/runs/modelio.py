@@ -17,10 +17,10 @@ import numpy as np
 from safetensors.numpy import load as st_load
 from safetensors.numpy import save as st_save
 
-from . import activations, losses, optimizers
+from ..engine import activations, losses, optimizers
 from .fileio import write_atomic
-from .layers import Dense
-from .model import Sequential
+from ..engine.layers import Dense
+from ..engine.model import Sequential
 
 FORMAT = "backprop-lab-model"
 VERSION = 1

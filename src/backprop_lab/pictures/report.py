@@ -13,8 +13,8 @@ import html
 import os
 from pathlib import Path
 
-from .fileio import write_atomic
-from .runs import read_json_object, read_run
+from ..runs.fileio import write_atomic
+from ..runs.folders import read_json_object, read_run
 
 __all__ = ["PICTURES", "build_report", "write_report"]
 

@@ -42,10 +42,10 @@ import warnings
 import numpy as np
 from numba import njit
 
-from . import _kernels as K
-from . import activations, losses, optimizers, regularizers
-from .callbacks import _BATCH_HOOKS, Callback, History, ProgbarLogger
-from .layers import Dense
+from .. import activations, losses, optimizers, regularizers
+from ..callbacks import _BATCH_HOOKS, Callback, History, ProgbarLogger
+from ..layers import Dense
+from . import kernels as K
 
 ACTIVATION_CODES = {
     activations.Linear: K.LINEAR,

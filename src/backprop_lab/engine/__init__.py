@@ -1,0 +1,10 @@
+"""The engine: the mathematics of backpropagation and gradient descent.
+
+Read these files as a set: ``activations``, ``losses``, ``layers`` (forward and
+backward passes side by side), ``regularizers``, ``initializers``,
+``optimizers`` (each update rule written in its docstring), ``model``
+(``Sequential``), ``training`` (the loop), ``callbacks``, ``metrics``,
+``random`` and ``gradcheck``.  ``compiled/`` runs the same math as numba kernels.
+
+May import: NumPy and numba only; nothing else from backprop_lab.
+"""
