@@ -151,7 +151,7 @@ def test_bad_description_fields_are_refused(saved, change, message):
 
 def test_description_that_is_not_a_json_object_is_refused(saved):
     (saved / "model.json").write_text("[1, 2]")
-    refuses(saved, "expected a JSON object")
+    refuses(saved, "must hold a JSON object")
     (saved / "model.json").write_text('{"format": ')
     refuses(saved, "is not valid JSON")
 

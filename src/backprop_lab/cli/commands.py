@@ -11,6 +11,7 @@ import numpy as np
 
 from ..engine._checks import check_positive_int
 from ..engine.metrics import predicted_labels
+from ..engine.random import fresh_seed
 from ..runs.settings import Settings
 from .common import EXIT_DIVERGED, EXIT_INTERRUPTED, UsageError, settings_from_args
 
@@ -69,7 +70,7 @@ def cmd_train(args, *, demo: bool = False) -> int:
 
     settings = settings_from_args(args, Settings(name="demo" if demo else "run"))
     if settings.seed is None:
-        settings.seed = int(np.random.default_rng().integers(2**31))
+        settings.seed = fresh_seed()
     data = load_data(settings)  # refuse bad data before creating anything
     if args.animate and data.X_train.shape[1] != 2:
         raise UsageError(f"--animate needs 2 input features, the data has {data.X_train.shape[1]}")
@@ -149,7 +150,7 @@ def cmd_evaluate(args) -> int:
     if args.seed is not None:
         overrides["seed"] = args.seed
     elif overrides:  # the run's own seed would redraw its training points
-        overrides["seed"] = int(np.random.default_rng().integers(2**31))
+        overrides["seed"] = fresh_seed()
     settings = Settings(**{**base, **overrides}).validate()
     data = load_data(settings)
     if overrides:  # new data: score all of it, not just a split of it

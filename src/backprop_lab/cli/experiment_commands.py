@@ -8,6 +8,7 @@ import os
 import numpy as np
 
 from ..engine._checks import check_positive_int
+from ..engine.random import fresh_seed
 from ..runs.settings import Settings
 from .common import UsageError, settings_from_args
 
@@ -61,7 +62,7 @@ def _run_experiment(args, kind: str, plan):
     else:
         settings = settings_from_args(args, Settings(name=kind))
         if settings.seed is None:
-            settings.seed = int(np.random.default_rng().integers(2**31))
+            settings.seed = fresh_seed()
         config = {
             "kind": kind,
             "settings": settings.to_dict(),

@@ -33,6 +33,9 @@ class Layer:
     def build(self, fan_in: int, rng: np.random.Generator, dtype) -> None:
         raise NotImplementedError
 
+    def apply(self, X: np.ndarray, *weights: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
     def forward(self, X: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
@@ -102,8 +105,27 @@ class Dense(Layer):
         self.grads = [np.zeros_like(self.W), np.zeros_like(self.b)]
         self.built = True
 
+    def apply(self, X, W=None, b=None):
+        """``activation(X @ W + b)``, caching nothing: the forward pass to evaluate with.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, fan_in)
+        W : ndarray of shape (fan_in, units), optional
+            A kernel to use instead of the layer's (e.g. a point of a loss landscape).
+        b : ndarray of shape (units,), optional
+            A bias to use instead of the layer's.
+
+        Returns
+        -------
+        A : ndarray of shape (n_samples, units)
+        """
+        W = self.W if W is None else W
+        b = self.b if b is None else b
+        return self.activation(X @ W + b)
+
     def forward(self, X):
-        """``A = activation(X @ W + b)``.
+        """``A = activation(X @ W + b)``, the training pass: ``apply`` plus a cache.
 
         Parameters
         ----------

@@ -72,6 +72,31 @@ def grid_points(extent=(-1.0, 1.0, -1.0, 1.0), resolution: int = 1000) -> np.nda
     return np.column_stack([gx.ravel(), gy.ravel()])
 
 
+def padded_extent(X: np.ndarray, extent=(-1.0, 1.0, -1.0, 1.0), pad: float = 0.05) -> tuple:
+    """``extent`` widened to hold every point of ``X``, then padded by ``pad`` of its span.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, 2)
+        May be empty.
+    extent : tuple (x_min, x_max, y_min, y_max)
+        Must be finite with ``x_min < x_max`` and ``y_min < y_max``.
+
+    Returns
+    -------
+    tuple of four floats ``(x_min, x_max, y_min, y_max)``, the region pictures draw.
+    """
+    ext = np.asarray(extent, dtype=np.float64)
+    if ext.shape != (4,) or not np.isfinite(ext).all() or ext[0] >= ext[1] or ext[2] >= ext[3]:
+        raise ValueError(f"extent must be finite (xmin, xmax, ymin, ymax), got {extent!r}")
+    lo, hi = ext[[0, 2]], ext[[1, 3]]
+    if len(X):
+        lo, hi = np.minimum(lo, X.min(axis=0)), np.maximum(hi, X.max(axis=0))
+    margin = pad * (hi - lo)
+    lo, hi = lo - margin, hi + margin
+    return (float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1]))
+
+
 def region_agreement(
     predict_labels, true_labels, extent=(-1.0, 1.0, -1.0, 1.0), resolution: int = 1000
 ) -> dict:

@@ -35,6 +35,17 @@ def as_inputs(x, n_features: int | None, dtype) -> np.ndarray:
     return X
 
 
+def architecture(config: dict) -> str:
+    """A compact architecture such as ``2 → 8 relu → 1 sigmoid`` from ``get_config()``.
+
+    Works on a config read back from a run folder too; missing fields show as ``?``.
+    """
+    layers = config.get("layers") or []
+    parts = [str(config.get("n_features") or "?")]
+    parts += [f"{layer.get('units', '?')} {layer.get('activation', '?')}" for layer in layers]
+    return " → ".join(parts)
+
+
 def _compiled_unsupported(model, *, training: bool = True) -> str | None:
     """Why the compiled engine cannot run ``model`` (None if it can); imports numba lazily."""
     try:
@@ -215,16 +226,47 @@ class Sequential:
 
             return predict(self, X)
         if chunk is None:
-            return self.forward(X)
-        return np.concatenate([self.forward(X[i : i + chunk]) for i in range(0, len(X), chunk)])
+            return self.apply(X)
+        return np.concatenate([self.apply(X[i : i + chunk]) for i in range(0, len(X), chunk)])
 
     def _require_compiled(self, what: str) -> None:
         if not self.compiled:
             raise ValueError(f"call compile() before {what}()")
 
     # ------------------------------------------------------------------ math
+    def layer_outputs(self, X: np.ndarray, weights=None) -> list[np.ndarray]:
+        """``[X, A_1, ..., A_L]``: the input and every layer's output, caching nothing.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+            In the model's dtype (see ``apply`` for any array-like).
+        weights : list of ndarray, optional
+            ``[W1, b1, W2, b2, ...]`` to use instead of the model's own, shaped as
+            ``get_weights()``; the model is not changed.
+
+        Returns
+        -------
+        list of ndarray, the ``i``-th of shape ``(n_samples, units_i)``
+        """
+        weights = self.params if weights is None else list(weights)
+        out = [X]
+        for layer, W, b in zip(self.layers, weights[0::2], weights[1::2]):
+            out.append(layer.apply(out[-1], W, b))
+        return out
+
+    def apply(self, X: np.ndarray, weights=None) -> np.ndarray:
+        """The network's output ``P`` of shape ``(n_samples, units)``, caching nothing.
+
+        A pure function of ``X`` and the weights (the model's, or ``weights``):
+        what pictures, the loss landscape and the server evaluate with.
+        """
+        return self.layer_outputs(X, weights)[-1]
+
     def forward(self, X: np.ndarray) -> np.ndarray:
-        """Run every layer; returns the output ``P`` of shape ``(n_samples, units)``."""
+        """The training pass: every layer's ``forward``, which keeps what ``backward`` needs.
+
+        Returns the output ``P`` of shape ``(n_samples, units)``."""
         for layer in self.layers:
             X = layer.forward(X)
         return X

@@ -50,6 +50,11 @@ def set_random_seed(seed: int) -> None:
     random.seed(seed)
 
 
+def fresh_seed() -> int:
+    """A new seed in ``[0, 2**31)`` from OS entropy, to record and repeat a run."""
+    return int(np.random.default_rng().integers(2**31))
+
+
 def check_random_state(seed: SeedLike) -> np.random.Generator:
     """Turn ``seed`` into a :class:`numpy.random.Generator`.
 

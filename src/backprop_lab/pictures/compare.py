@@ -19,8 +19,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
-from ..runs.fileio import write_atomic
-from ..runs.folders import HISTORY_COLUMNS, read_json_object, read_run
+from ..engine.model import architecture
+from ..runs.fileio import read_json_object, write_atomic
+from ..runs.folders import HISTORY_COLUMNS, read_run
 from ..runs.modelio import load_model
 from . import plotting
 
@@ -60,9 +61,7 @@ class RunSummary:
 
     @property
     def architecture(self) -> str:
-        parts = [str(self.model.n_features)]
-        parts += [f"{layer.units} {layer.activation.name}" for layer in self.model.layers]
-        return " → ".join(parts)
+        return architecture(self.model.get_config())
 
 
 def read_history(folder: Path) -> dict:

@@ -63,12 +63,12 @@ def loss_at(model, X: np.ndarray, Y: np.ndarray, theta: np.ndarray) -> float:
     not modified.
     """
     weights = _split(model, theta)
-    A, penalty = X, 0.0
-    for layer, W, b in zip(model.layers, weights[0::2], weights[1::2]):
-        A = layer.activation(A @ W + b)
-        if layer.kernel_regularizer is not None:
-            penalty += layer.kernel_regularizer.penalty(W)
-    return float(model.loss(Y, A) + penalty)
+    penalty = sum(
+        layer.kernel_regularizer.penalty(W)
+        for layer, W in zip(model.layers, weights[0::2])
+        if layer.kernel_regularizer is not None
+    )
+    return float(model.loss(Y, model.apply(X, weights)) + penalty)
 
 
 def filter_normalized_direction(model, rng: np.random.Generator) -> np.ndarray:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..engine.model import architecture
 from ..runs.recording import Recording, sample_rows
 
 __all__ = ["write_learning_pictures"]
@@ -58,13 +59,12 @@ def _kept_path(result, recording: Recording) -> np.ndarray:
 
 def write_learning_pictures(folder: Path, result, recording: Recording | None = None) -> None:
     """Write the pictures above that ``result`` (a ``RunResult``) and ``recording`` allow."""
-    from ..runs.folders import describe
     from . import animation, landscape, plotting
     from . import gradients as gradient_plot
     from . import network as network_plot
 
     model, data = result.model, result.data
-    title = f"{result.settings.dataset} · {describe(model)}"
+    title = f"{result.settings.dataset} · {architecture(model.get_config())}"
     two_d = model.n_features == 2
     if two_d and len(model.layers) - 1 <= network_plot.MAX_HIDDEN_LAYERS:
         extent = recording.extent if recording is not None else (-1.0, 1.0, -1.0, 1.0)

@@ -45,12 +45,7 @@ def layer_activations(model, X: np.ndarray) -> list[np.ndarray]:
 
     Computed without touching the layers' caches or gradients.
     """
-    A = np.asarray(X, dtype=model.dtype)
-    out = [A]
-    for layer in model.layers:
-        A = layer.activation(A @ layer.W + layer.b)
-        out.append(A)
-    return out
+    return model.layer_outputs(np.asarray(X, dtype=model.dtype))
 
 
 def shown_neurons(acts: np.ndarray, W_next: np.ndarray | None, limit: int) -> np.ndarray:

@@ -29,6 +29,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
+from ..engine.metrics import padded_extent
 from ..runs.fileio import atomic_path
 
 __all__ = ["plot_boundary", "plot_curves", "save_figure"]
@@ -110,19 +111,12 @@ def new_figure(figsize: tuple[float, float]) -> Figure:
 
 
 def plane_grid(X_all: np.ndarray, extent: Sequence[float], resolution: int):
-    """Grid covering ``extent`` and every point, padded by 5% of its span."""
-    ext = np.asarray(extent, dtype=np.float64)
-    if ext.shape != (4,) or not np.isfinite(ext).all() or ext[0] >= ext[1] or ext[2] >= ext[3]:
-        raise ValueError(f"extent must be finite (xmin, xmax, ymin, ymax), got {extent!r}")
-    lo, hi = ext[[0, 2]], ext[[1, 3]]
-    if len(X_all):
-        lo, hi = np.minimum(lo, X_all.min(axis=0)), np.maximum(hi, X_all.max(axis=0))
-    pad = 0.05 * (hi - lo)
-    lo, hi = lo - pad, hi + pad
-    xs = np.linspace(lo[0], hi[0], resolution)
-    ys = np.linspace(lo[1], hi[1], resolution)
+    """Grid covering ``extent`` and every point, padded by 5% of its span (``padded_extent``)."""
+    box = padded_extent(X_all, extent)
+    xs = np.linspace(box[0], box[1], resolution)
+    ys = np.linspace(box[2], box[3], resolution)
     gx, gy = np.meshgrid(xs, ys)
-    return gx, gy, (lo[0], hi[0], lo[1], hi[1])
+    return gx, gy, box
 
 
 def evaluate_proba(predict_proba: Callable, grid: np.ndarray) -> np.ndarray:

@@ -13,8 +13,9 @@ import html
 import os
 from pathlib import Path
 
-from ..runs.fileio import write_atomic
-from ..runs.folders import read_json_object, read_run
+from ..engine.model import architecture
+from ..runs.fileio import read_json_object, write_atomic
+from ..runs.folders import read_run
 
 __all__ = ["PICTURES", "build_report", "write_report"]
 
@@ -66,14 +67,6 @@ def _table(rows: list[tuple[str, object]]) -> str:
 
 def _pct(v) -> str:
     return f"{100 * v:.1f}%" if isinstance(v, int | float) else "—"
-
-
-def _architecture(config: dict) -> str:
-    model = config.get("model") or {}
-    layers = model.get("layers") or []
-    parts = [str(model.get("n_features", "?"))]
-    parts += [f"{layer.get('units')} {layer.get('activation')}" for layer in layers]
-    return " → ".join(parts)
 
 
 def _metrics_section(m: dict) -> str:
@@ -157,8 +150,9 @@ def build_report(folder: str | os.PathLike) -> str:
     metrics = _read_json(folder / "metrics.json", "the metrics")
     settings = config.get("settings", {})
     name = html.escape(folder.name)
+    arch = architecture(config.get("model") or {})
     config_rows = [
-        ("architecture", _architecture(config)),
+        ("architecture", arch),
         ("engine used", config.get("engine_used", "—")),
         *((k, "—" if v is None else v) for k, v in settings.items()),
     ]
@@ -176,7 +170,7 @@ def build_report(folder: str | os.PathLike) -> str:
         f"<title>backprop-lab run {name}</title><style>{_CSS}</style></head><body>",
         f"<h1>Run {name}</h1>",
         f'<p class="muted">{html.escape(str(settings.get("dataset", "")))} · '
-        f"{html.escape(_architecture(config))} · seed {html.escape(str(config.get('seed')))}</p>",
+        f"{html.escape(arch)} · seed {html.escape(str(config.get('seed')))}</p>",
         "<h2>Metrics</h2>",
         _metrics_section(metrics),
         "<h2>Pictures</h2>",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from collections.abc import Iterator
@@ -30,6 +31,29 @@ def atomic_path(path: str | os.PathLike, suffix: str = ".tmp") -> Iterator[Path]
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def read_json_object(path: Path, needed_for: str | None = None, error=ValueError) -> dict:
+    """The JSON object in ``path``, or ``error`` with one line saying what is wrong.
+
+    Parameters
+    ----------
+    path : Path
+    needed_for : str, optional
+        What needs the file, named when it is missing ("compare", "a run folder").
+    error : type of Exception
+        Raised for a missing file, invalid JSON or JSON that is not an object.
+    """
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        why = f", which {needed_for} needs" if needed_for else ""
+        raise error(f"{path.parent} has no {path.name}{why}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise error(f"{path} is not valid JSON ({e})") from None
+    if not isinstance(data, dict):
+        raise error(f"{path} must hold a JSON object")
+    return data
 
 
 def write_atomic(path: str | os.PathLike, data: bytes) -> None:

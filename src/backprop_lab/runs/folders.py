@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
-from .fileio import write_atomic
+from .fileio import read_json_object, write_atomic
+from ..engine.model import architecture
 from .modelio import save_model
 
 HISTORY_COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds")
@@ -102,13 +103,6 @@ def write_run(folder: Path, result, *, pictures: bool = True) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
 
 
-def describe(model) -> str:
-    """A compact architecture such as ``2 → 8 relu → 1 sigmoid``."""
-    parts = [str(model.n_features)]
-    parts += [f"{layer.units} {layer.activation.name}" for layer in model.layers]
-    return " → ".join(parts)
-
-
 def write_pictures(folder: Path, result) -> None:
     """``boundary.png`` (for 2-D data) and ``curves.png``."""
     from ..pictures import plotting
@@ -129,24 +123,11 @@ def write_pictures(folder: Path, result) -> None:
             true_labels=data.true_labels,
             accuracy=m.get("test_accuracy"),
             baseline=m.get("baseline_accuracy"),
-            title=f"{result.settings.dataset} · {describe(model)}",
+            title=f"{result.settings.dataset} · {architecture(model.get_config())}",
         )
         plotting.save_figure(fig, folder / "boundary.png")
     fig = plotting.plot_curves(result.history, baseline=m.get("baseline_accuracy"))
     plotting.save_figure(fig, folder / "curves.png")
-
-
-def read_json_object(path: Path, needed_for: str) -> dict:
-    """The JSON object in ``path``, or a one-line ValueError saying what is wrong."""
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise ValueError(f"{path.parent} has no {path.name}, which {needed_for} needs") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ValueError(f"{path} is not valid JSON ({e})") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"{path} must hold a JSON object")
-    return data
 
 
 def read_run(folder: str | Path) -> tuple[Path, dict]:

@@ -18,7 +18,7 @@ from safetensors.numpy import load as st_load
 from safetensors.numpy import save as st_save
 
 from ..engine import activations, losses, optimizers
-from .fileio import write_atomic
+from .fileio import read_json_object, write_atomic
 from ..engine.layers import Dense
 from ..engine.model import Sequential
 
@@ -68,13 +68,9 @@ def _expect(cond: bool, where: Path, message: str) -> None:
 
 
 def _read_config(path: Path) -> dict:
-    try:
-        config = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise ModelFileError(f"{path} is missing") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ModelFileError(f"{path} is not valid JSON ({e})") from None
-    _expect(isinstance(config, dict), path, "expected a JSON object")
+    if not path.exists():
+        raise ModelFileError(f"{path} is missing")
+    config = read_json_object(path, error=ModelFileError)
     _expect(config.get("format") == FORMAT, path, f"format is not {FORMAT!r}")
     _expect(
         config.get("version") == VERSION, path, f"unsupported version {config.get('version')!r}"

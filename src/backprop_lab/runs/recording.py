@@ -37,14 +37,13 @@ import numpy as np
 
 from ..engine._checks import check_positive_int
 from ..engine.callbacks import Callback
-from ..engine.metrics import count_correct, grid_points
+from ..engine.metrics import count_correct, grid_points, padded_extent
 
 __all__ = [
     "BatchStepRecorder",
     "GradientRecorder",
     "Recording",
     "StepRecorder",
-    "frame_extent",
     "frame_interval",
     "layer_gradient_norms",
     "make_recorders",
@@ -131,20 +130,6 @@ def frame_interval(total_steps: int, max_frames: int = MAX_FRAMES) -> int:
     if max_frames < 2:
         raise ValueError(f"max_frames must be at least 2 (the start and the end), got {max_frames}")
     return max(1, -(-total_steps // (max_frames - 1)))
-
-
-def frame_extent(X: np.ndarray, extent=(-1.0, 1.0, -1.0, 1.0)) -> tuple:
-    """``extent`` widened to hold every point of ``X`` (shape ``(n, 2)``), padded by 5%,
-    the region ``plotting.plot_boundary`` draws."""
-    lo = np.minimum(np.asarray(extent, dtype=np.float64)[[0, 2]], X.min(axis=0))
-    hi = np.maximum(np.asarray(extent, dtype=np.float64)[[1, 3]], X.max(axis=0))
-    pad = 0.05 * (hi - lo)
-    return (
-        float(lo[0] - pad[0]),
-        float(hi[0] + pad[0]),
-        float(lo[1] - pad[1]),
-        float(hi[1] + pad[1]),
-    )
 
 
 def sample_rows(X: np.ndarray, y: np.ndarray, max_samples: int = MAX_SAMPLES):
@@ -292,10 +277,10 @@ class StepRecorder(_Sampled):
             rec.trajectory_steps.append(self.step)
         if not self.frames:
             return
-        P = model.forward(self.X)
+        P = model.apply(self.X)
         loss = float(model.loss(self.Y, P) + model.penalty())
         accuracy = count_correct(self.Y, P) / len(self.X)
-        G = model.forward(self.grid)
+        G = model.apply(self.grid)
         if G.shape[1] == 2:  # two softmax columns say as much as P(class 1)
             G = G[:, 1:]
         shape = (self.resolution, self.resolution)
@@ -357,7 +342,7 @@ def make_recorders(
     """
     X = np.asarray(X)
     y = np.asarray(y)
-    extent = frame_extent(X) if X.ndim == 2 and X.shape[1] == 2 else (-1.0, 1.0, -1.0, 1.0)
+    extent = padded_extent(X) if X.ndim == 2 and X.shape[1] == 2 else (-1.0, 1.0, -1.0, 1.0)
     recording = Recording(extent=extent)
     callbacks: list[Callback] = []
     if gradients:

@@ -19,6 +19,7 @@ from ..engine.layers import Dense
 from ..engine.metrics import baseline_accuracy, confusion_matrix, predicted_labels, region_agreement
 from ..engine.model import Sequential
 from .recording import make_recorders
+from ..engine.random import fresh_seed
 from ..engine.regularizers import L2
 from .settings import Settings
 
@@ -195,7 +196,7 @@ def train_run(
     ``landscape`` the trajectory of the weights (see ``recording``).
     """
     if settings.seed is None:
-        settings.seed = int(np.random.default_rng().integers(2**31))
+        settings.seed = fresh_seed()
     data = data or load_data(settings)
     model = build_model(settings, data.X_train.shape[1], data.n_classes)
     recorders, recording = make_recorders(
