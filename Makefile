@@ -5,7 +5,10 @@ BIN := $(VENV)/bin
 # Keras parity tests run Keras on JAX, the light CPU-only backend.
 export KERAS_BACKEND ?= jax
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test test-fast lint bench clean
+
+# The slow tiers (see the markers in pyproject.toml); `make test` runs them all.
+SLOW_TIERS := keras or dask or browser or subprocess or slow
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -27,7 +30,11 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff format --check $(wildcard src tests bench examples)
 
 test: lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=10
+
+# The development loop: everything but the slow tiers, in well under a minute.
+test-fast: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -q -m "not ($(SLOW_TIERS))"
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_train.py

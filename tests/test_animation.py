@@ -11,9 +11,12 @@ import pytest
 from PIL import Image
 
 from backprop_lab import SGD, Dense, Sequential
+from backprop_lab.pictures import animation
 from backprop_lab.pictures.animation import (
     DPI,
     FIGSIZE,
+    MP4_FPS,
+    Mp4Writer,
     ffmpeg_exe,
     frame_durations,
     render_frames,
@@ -22,6 +25,7 @@ from backprop_lab.pictures.animation import (
 from backprop_lab.runs.recording import Recording, make_recorders
 
 WIDTH, HEIGHT = int(FIGSIZE[0] * DPI), int(FIGSIZE[1] * DPI)
+needs_ffmpeg = pytest.mark.skipif(ffmpeg_exe() is None, reason="no ffmpeg (install imageio-ffmpeg)")
 
 
 def circle(n, seed=0):
@@ -86,7 +90,18 @@ def test_frames_render_as_rgb_arrays(recorded):
     assert all(f.shape == (HEIGHT, WIDTH, 3) and f.dtype == np.uint8 for f in frames)
 
 
-@pytest.mark.skipif(ffmpeg_exe() is None, reason="no ffmpeg (install imageio-ffmpeg)")
+def mp4_frames(path):
+    """(width, height), number of frames and seconds of an MP4, as ffmpeg reads them."""
+    import imageio_ffmpeg
+
+    # Not read_frames: it leaves its pipes open once ffmpeg has exited.
+    probe = subprocess.run([ffmpeg_exe(), "-i", path], capture_output=True, text=True)
+    width, height = re.search(r"Video: h264\b.*?, (\d+)x(\d+)", probe.stderr).groups()
+    n_frames, seconds = imageio_ffmpeg.count_frames_and_secs(str(path))
+    return (int(width), int(height)), n_frames, seconds
+
+
+@needs_ffmpeg
 def test_mp4_is_written_when_ffmpeg_is_available(recorded, tmp_path):
     rec, X, y = recorded
     written = write_animation(tmp_path, rec, X, y)
@@ -100,6 +115,78 @@ def test_mp4_is_written_when_ffmpeg_is_available(recorded, tmp_path):
     seconds = 3600 * int(h) + 60 * int(m) + float(sec)
     # As long as the GIF, to within a frame at 24 fps.
     assert seconds == pytest.approx(sum(frame_durations(rec.n_frames)) / 1000, abs=0.05)
+    size, n_frames, _ = mp4_frames(tmp_path / "learning.mp4")
+    assert size == (WIDTH, HEIGHT)
+    assert n_frames == round(sum(frame_durations(rec.n_frames)) * MP4_FPS / 1000)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["learning.gif", "learning.mp4"]
+
+
+@needs_ffmpeg
+def test_an_odd_frame_size_gets_one_white_row_and_column(tmp_path):
+    frame = np.zeros((5, 7, 3), np.uint8)
+    with Mp4Writer(tmp_path / "odd.mp4", 7, 5) as video:
+        video.add(frame, 1000)
+    size, n_frames, _ = mp4_frames(tmp_path / "odd.mp4")
+    assert size == (8, 6) and n_frames == MP4_FPS
+
+
+@needs_ffmpeg
+@pytest.mark.parametrize("error", [RuntimeError, KeyboardInterrupt])
+def test_a_failure_mid_video_leaves_neither_video_nor_temporary_file(tmp_path, error):
+    frame = np.full((HEIGHT, WIDTH, 3), 200, np.uint8)
+    with pytest.raises(error, match="stop"):
+        with Mp4Writer(tmp_path / "learning.mp4", WIDTH, HEIGHT) as video:
+            video.add(frame, 500)
+            raise error("stop")
+    assert list(tmp_path.iterdir()) == []
+
+
+@needs_ffmpeg
+def test_a_frame_of_the_wrong_size_is_refused_and_leaves_nothing(tmp_path):
+    with pytest.raises(ValueError, match="shape"):
+        with Mp4Writer(tmp_path / "learning.mp4", WIDTH, HEIGHT) as video:
+            video.add(np.zeros((HEIGHT, WIDTH, 3), np.uint8), 500)
+            video.add(np.zeros((10, 10, 3), np.uint8), 500)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("error", [RuntimeError, KeyboardInterrupt])
+def test_a_failure_while_drawing_leaves_no_animation(recorded, tmp_path, monkeypatch, error):
+    rec, X, y = recorded
+    draw, calls = animation.FrameDrawer.draw, []
+
+    def failing(self, i):
+        calls.append(i)
+        if len(calls) == 6:  # three frames into the video
+            raise error("stop")
+        return draw(self, i)
+
+    monkeypatch.setattr(animation.FrameDrawer, "draw", failing)
+    with pytest.raises(error, match="stop"):
+        write_animation(tmp_path, rec, X, y)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_without_ffmpeg_only_the_gif_is_written(recorded, tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)  # not installed
+    assert ffmpeg_exe() is None
+    rec, X, y = recorded
+    assert write_animation(tmp_path, rec, X, y) == ["learning.gif"]
+    assert [p.name for p in tmp_path.iterdir()] == ["learning.gif"]
+    with pytest.raises(RuntimeError, match="no ffmpeg"):
+        Mp4Writer(tmp_path / "learning.mp4", WIDTH, HEIGHT)
+
+
+def test_an_ffmpeg_that_cannot_be_found_is_no_ffmpeg(monkeypatch):
+    import imageio_ffmpeg
+
+    def missing():
+        raise RuntimeError("No ffmpeg exe could be found.")
+
+    monkeypatch.setattr(imageio_ffmpeg, "get_ffmpeg_exe", missing)
+    assert ffmpeg_exe() is None
 
 
 def test_a_diverged_frame_is_drawn_grey_not_refused(tmp_path):

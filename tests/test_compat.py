@@ -27,6 +27,7 @@ def run_example(name, tmp_path):
     )
 
 
+@pytest.mark.subprocess
 def test_the_article_style_script_runs_with_only_its_import_changed(tmp_path):
     source = (EXAMPLES / "keras_script.py").read_text()
     # The port is one line: the script uses tf.keras exactly as a TensorFlow script does.
@@ -40,6 +41,7 @@ def test_the_article_style_script_runs_with_only_its_import_changed(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.subprocess
 def test_the_keras3_script_runs(tmp_path):
     result = run_example("keras3_script.py", tmp_path)
     assert result.returncode == 0, result.stderr

@@ -203,8 +203,9 @@ def test_engines_take_turns_on_one_optimizer_state(optimizer):
         assert mixed.engine_used == engine
     assert_weights_close(mixed.get_weights(), reference.get_weights())
     assert mixed.optimizer.iterations == reference.optimizer.iterations == 2 * 19
-    for name in ("_velocities", "_m", "_v"):
-        for a, b in zip(getattr(mixed.optimizer, name, []), getattr(reference.optimizer, name, [])):
+    assert mixed.optimizer.slots.keys() == reference.optimizer.slots.keys()
+    for name in reference.optimizer.slot_names:
+        for a, b in zip(mixed.optimizer.slots[name], reference.optimizer.slots[name]):
             np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-7)
     # The layers' gradients are those of the last step, as the NumPy engine leaves them.
     only_compiled = model()
@@ -417,6 +418,7 @@ def run_in_fresh_process(cache_dir):
     return json.loads(done.stdout.splitlines()[-1])
 
 
+@pytest.mark.subprocess
 def test_a_corrupted_numba_cache_is_recompiled_not_fatal(tmp_path):
     first = run_in_fresh_process(tmp_path)
     assert first["warnings"] == []
@@ -430,3 +432,35 @@ def test_a_corrupted_numba_cache_is_recompiled_not_fatal(tmp_path):
     assert "numba cache for forward_rows is unusable" in second["warnings"][0]
     healed = run_in_fresh_process(tmp_path)  # the emptied index was rewritten
     assert healed == first
+
+
+def test_an_error_that_is_not_the_cache_is_raised_not_recompiled(recwarn):
+    from numba.core.errors import TypingError
+
+    from backprop_lab.engine.compiled.trainer import forward_rows
+
+    before = forward_rows.dispatcher
+    with pytest.raises(TypingError):
+        forward_rows("not an array", None, None, None)
+    assert forward_rows.dispatcher is before
+    assert not [w for w in recwarn if "numba cache" in str(w.message)]
+
+
+def test_hyperparameters_reach_the_kernel_by_name_and_unknown_ones_are_refused():
+    from backprop_lab.engine.compiled import codes
+    from backprop_lab.engine.compiled.trainer import hyperparameter_vector
+
+    hp = hyperparameter_vector(RMSprop(0.5, rho=0.8, momentum=0.3, epsilon=1e-6))
+    assert (hp[codes.LR], hp[codes.RHO], hp[codes.MOMENTUM], hp[codes.EPS]) == (
+        0.5,
+        0.8,
+        0.3,
+        1e-6,
+    )
+
+    class Renamed(SGD):
+        hyperparameter_names = ("learning_rate", "mu")
+        mu = 0.9
+
+    with pytest.raises(ValueError, match="does not know Renamed's hyper-parameter 'mu'"):
+        hyperparameter_vector(Renamed(0.1))

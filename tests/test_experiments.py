@@ -7,6 +7,7 @@ import pytest
 
 from backprop_lab import experiments as ex
 from backprop_lab.cli import main
+from backprop_lab.experiments import results
 from backprop_lab.runs.settings import Settings
 
 SMALL = Settings(epochs=2, seed=0)
@@ -111,7 +112,73 @@ def test_sweep_over_two_parameters(tmp_path):
             ["lr=0.01,0.1", "hidden=2,4"], SMALL, seeds=1, test_samples=500, folder=tmp_path / "s"
         )
     )
-    assert [(r["lr"], r["hidden"]) for r in rows] == [(0.01, 2), (0.01, 4), (0.1, 2), (0.1, 4)]
+    # hidden values are layer lists, kept as their text (not guessed to be numbers)
+    expected = [(0.01, "2"), (0.01, "4"), (0.1, "2"), (0.1, "4")]
+    assert [(r["lr"], r["hidden"]) for r in rows] == expected
+
+
+TINY = Settings(samples=200, epochs=1, seed=0)
+
+
+def test_sweep_keeps_each_hidden_value_whole(tmp_path):
+    # Two layer lists, not three widths: "8,8" is one network of two layers.
+    rows = _rows(
+        ex.sweep({"hidden": ["8,8", "4"]}, TINY, seeds=1, test_samples=200, folder=tmp_path)
+    )
+    assert [r["hidden"] for r in rows] == ["8,8", "4"]
+    # Read back from results.csv (nothing left to run), the table is the same.
+    calls = []
+    again = ex.sweep(
+        {"hidden": ["8,8", "4"]},
+        TINY,
+        seeds=1,
+        test_samples=200,
+        folder=tmp_path,
+        progress=lambda i, n: calls.append(i),
+    )
+    assert calls == [] and _rows(again) == rows
+
+
+def test_resume_refuses_results_of_other_varied_values(tmp_path):
+    ex.sweep({"lr": [0.01]}, TINY, seeds=1, test_samples=200, folder=tmp_path)
+    # Same experiment seed, so the same training seeds: only the values differ.
+    with pytest.raises(ValueError, match="different experiment"):
+        ex.sweep({"lr": [0.1]}, TINY, seeds=1, test_samples=200, folder=tmp_path)
+
+
+def test_vary_is_typed_by_the_settings_schema_in_every_form():
+    expected = [("lr", [1.0, 0.1]), ("hidden", ["8,8", "4:tanh"])]
+    assert ex.parse_vary({"lr": [1, "0.1"], "hidden": [[8, 8], "4:TANH"]}) == expected
+    assert ex.parse_vary([("lr", (1, 0.1)), ("hidden", ["8,8", ((4, "tanh"),)])]) == expected
+    assert ex.parse_vary(["lr=1,0.1", "hidden=8,8;4:tanh"]) == expected
+    (name, values), *_ = ex.parse_vary(["batch-size=16,32"])
+    assert name == "batch_size" and values == [16, 32]
+    assert all(type(v) is int for v in values)
+    assert ex.parse_vary(["hidden=2,4"]) == [("hidden", ["2", "4"])]  # one layer each
+
+
+def test_results_are_typed_by_their_columns_not_guessed():
+    row = {"index": "3", "status": "diverged", "test_loss": "", "seconds": "1e3"}
+    row |= {"hidden": "8", "lr": "1e-3", "activation": "1e3", "epochs": "2"}
+    typed = results.typed(row)
+    assert typed == {
+        "index": 3,
+        "status": "diverged",
+        "test_loss": None,
+        "seconds": 1000.0,
+        "hidden": "8",
+        "lr": 0.001,
+        "activation": "1e3",
+        "epochs": 2,
+    }
+    assert type(typed["seconds"]) is float and type(typed["epochs"]) is int
+
+
+def test_scale_sizes_are_typed_by_the_samples_setting():
+    jobs, _ = ex.plan_scale(SMALL, ["64", 128], 1, "fixed-steps", 10, 0)
+    assert [dict(j.values)["samples"] for j in jobs] == [64, 128]
+    with pytest.raises(ValueError, match="sizes: samples must be an integer, got 64.5"):
+        ex.plan_scale(SMALL, [64.5], 1, "fixed-steps", 10, 0)
 
 
 @pytest.mark.parametrize(
@@ -120,8 +187,13 @@ def test_sweep_over_two_parameters(tmp_path):
         ([], "one or two --vary"),
         (["lr="], "must look like"),
         (["foo=1,2"], "unknown parameter 'foo'"),
-        (["lr=abc"], "'abc' is not a valid value"),
+        (["lr=abc"], "--vary lr must be a number, got 'abc'"),
         (["lr=0.1,,1"], "empty value"),
+        (["hidden=8;"], "empty value"),
+        (["hidden=0"], "positive widths"),
+        ({"epochs": [2.5]}, "--vary epochs must be an integer, got 2.5"),
+        ({"lr": 0.1}, "--vary lr needs a list of values, got 0.1"),
+        ({"seed": [1, 2]}, "unknown parameter 'seed'"),
         (["lr=1", "lr=2"], "given twice"),
         (["lr=1", "hidden=2", "epochs=3"], "one or two --vary"),
     ],
@@ -198,3 +270,29 @@ def test_cli_scale_writes_table_and_pictures(tmp_path, capsys):
         assert (folder / name).stat().st_size > 10_000
     assert '"kind": "scale"' in (folder / "config.json").read_text()
     assert "always the majority" in capsys.readouterr().out
+
+
+def test_cli_sweep_resumes_from_its_folder_alone(tmp_path, capsys):
+    argv = ["sweep", "--vary", "lr=0.01,0.1", "--vary", "hidden=2;4,4", "--seeds", "1"]
+    argv += ["--samples", "200", "--epochs", "1", "--test-samples", "200", "--jobs", "1"]
+    assert main([*argv, "--seed", "3", "--quiet", "--out", str(tmp_path)]) == 0
+    (folder,) = tmp_path.iterdir()
+    path = folder / "results.csv"
+    full = _csv_rows(path)
+    assert [(r["lr"], r["hidden"]) for r in full] == [
+        ("0.01", "2"),
+        ("0.01", "4,4"),
+        ("0.1", "2"),
+        ("0.1", "4,4"),
+    ]
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[:3]) + lines[3][:10])  # interrupted in the third row
+    capsys.readouterr()
+    assert main(["sweep", "--resume", str(folder), "--jobs", "1", "--quiet"]) == 0
+    assert "sweep: 4 trainings" in capsys.readouterr().out
+    assert _csv_rows(path) == full
+
+
+def _csv_rows(path):
+    with path.open(newline="") as f:
+        return [{k: v for k, v in r.items() if k not in TIMING} for r in csv.DictReader(f)]

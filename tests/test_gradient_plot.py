@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from backprop_lab.pictures.gradients import plot_gradients, read_gradients, write_gradients
-from backprop_lab.pictures.plotting import save_figure
+from backprop_lab.pictures.style import save_figure
 
 
 def test_one_line_per_layer_on_a_log_axis(tmp_path):

@@ -30,6 +30,8 @@ import pytest
 from backprop_lab import SGD, Adagrad, Adam, Dense, RMSprop, Sequential
 from backprop_lab.engine.regularizers import L1, L2
 
+pytestmark = pytest.mark.keras
+
 WEIGHT_RTOL, WEIGHT_ATOL = 1e-5, 1e-6
 HISTORY_RTOL = 1e-4
 BATCH_SIZE = 32

@@ -17,7 +17,7 @@ from backprop_lab.pictures.landscape import (
     project,
     surfaces,
 )
-from backprop_lab.pictures.plotting import save_figure
+from backprop_lab.pictures.style import save_figure
 from backprop_lab.runs.runner import train_run
 from backprop_lab.runs.settings import Settings
 

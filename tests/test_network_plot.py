@@ -11,7 +11,7 @@ from matplotlib.collections import LineCollection
 from backprop_lab import Dense, Sequential
 from backprop_lab.engine.metrics import grid_points
 from backprop_lab.pictures.network import layer_activations, plot_network, shown_neurons
-from backprop_lab.pictures.plotting import save_figure
+from backprop_lab.pictures.style import save_figure
 
 
 def built(widths, activation="relu", n_features=2, output=1):

@@ -276,6 +276,7 @@ def test_defaults_are_keras_defaults(cls, defaults):
     assert {k: getattr(by_name, k) for k in defaults} == defaults
 
 
+@pytest.mark.keras
 @pytest.mark.parametrize(("cls", "defaults"), DEFAULTS, ids=lambda v: getattr(v, "name", ""))
 def test_defaults_equal_keras_objects(cls, defaults):
     os.environ.setdefault("KERAS_BACKEND", "jax")  # before keras's first import
@@ -356,3 +357,46 @@ def test_compile_refuses_a_bad_optimizer():
         model.compile("sdg", "binary_crossentropy")
     with pytest.raises(TypeError, match="optimizer must be a name or an object"):
         model.compile(0.01, "binary_crossentropy")
+
+
+@pytest.mark.parametrize(
+    "optimizer, slots, hyperparameters",
+    [
+        (
+            SGD(0.1, momentum=0.9),
+            ("v",),
+            {"learning_rate": 0.1, "momentum": 0.9, "nesterov": False},
+        ),
+        (
+            Adam(),
+            ("m", "v"),
+            {"learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7},
+        ),
+        (
+            RMSprop(),
+            ("s", "v"),
+            {"learning_rate": 0.001, "rho": 0.9, "momentum": 0.0, "epsilon": 1e-7},
+        ),
+        (
+            Adagrad(),
+            ("s",),
+            {"learning_rate": 0.001, "initial_accumulator_value": 0.1, "epsilon": 1e-7},
+        ),
+    ],
+)
+def test_the_public_state_interface(optimizer, slots, hyperparameters):
+    params = [np.ones((2, 3), np.float32), np.zeros(3, np.float32)]
+    assert optimizer.slots == {}
+    optimizer.step(params, [np.full_like(p, 0.5) for p in params])
+    assert optimizer.slot_names == slots and tuple(optimizer.slots) == slots
+    for name in slots:
+        assert [s.shape for s in optimizer.slots[name]] == [(2, 3), (3,)]
+    assert optimizer.hyperparameters() == hyperparameters
+    assert optimizer.get_config() == {"name": optimizer.name, **hyperparameters}
+
+
+def test_adagrad_accumulator_starts_at_its_initial_value():
+    opt = Adagrad(initial_accumulator_value=0.25)
+    w, g = np.zeros(3), np.full(3, 0.5)
+    opt.step([w], [g])
+    np.testing.assert_array_equal(opt.slots["s"][0], 0.25 + 0.5**2)

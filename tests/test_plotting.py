@@ -8,7 +8,8 @@ import pytest
 from matplotlib.contour import ContourSet
 from matplotlib.figure import Figure
 
-from backprop_lab.pictures.plotting import plot_boundary, plot_curves, save_figure
+from backprop_lab.pictures.plotting import plot_boundary, plot_curves
+from backprop_lab.pictures.style import save_figure
 
 # A blank picture has zero pixel variance; every drawn figure is far above this.
 MIN_PIXEL_VARIANCE = 0.005
@@ -328,8 +329,15 @@ def test_save_figure_rejects_bad_dpi(tmp_path):
         save_figure(plot_curves(HISTORY), tmp_path / "out.png", dpi=0)
 
 
-def test_plotting_never_imports_pyplot():
+def test_pictures_never_import_pyplot():
     code = (
-        "import sys, backprop_lab.pictures.plotting; assert 'matplotlib.pyplot' not in sys.modules"
+        "import sys, backprop_lab.pictures.learning, backprop_lab.pictures.compare, "
+        "backprop_lab.pictures.experiment_plots; assert 'matplotlib.pyplot' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_save_figure_is_still_importable_from_plotting():
+    from backprop_lab.pictures import plotting, style
+
+    assert plotting.save_figure is style.save_figure

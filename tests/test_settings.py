@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from backprop_lab.runs.settings import FIELDS, Settings, load_toml, parse_hidden
+from backprop_lab.runs.settings import FIELDS, Settings, coerce, load_toml, parse_hidden
 
 
 @pytest.mark.parametrize(
@@ -15,6 +15,7 @@ from backprop_lab.runs.settings import FIELDS, Settings, load_toml, parse_hidden
         (8, ((8, None),)),  # TOML: hidden = 8
         ([16, "4:sigmoid"], ((16, None), (4, "sigmoid"))),  # TOML: hidden = [16, "4:sigmoid"]
         ([], ()),
+        (((8, "tanh"), (4, None)), ((8, "tanh"), (4, None))),  # parsed layers parse again
     ],
 )
 def test_parse_hidden(given, expected):
@@ -79,8 +80,19 @@ def test_load_toml_accepts_dashes_and_underscores(tmp_path):
     path = tmp_path / "run.toml"
     path.write_text('batch-size = 16\ntest_size = 0.25\nhidden = [4, "4:tanh"]\n')
     values = load_toml(path)
-    assert values == {"batch_size": 16, "test_size": 0.25, "hidden": [4, "4:tanh"]}
+    assert values == {"batch_size": 16, "test_size": 0.25, "hidden": "4,4:tanh"}
     assert Settings(**values).validate().hidden == ((4, None), (4, "tanh"))
+
+
+def test_load_toml_types_values_through_the_schema(tmp_path):
+    path = tmp_path / "run.toml"
+    path.write_text('lr = 1\nhidden = 8\nepochs = "3"\n')
+    values = load_toml(path)
+    assert values == {"lr": 1.0, "hidden": "8", "epochs": 3}
+    assert type(values["lr"]) is float
+    path.write_text("epochs = 2.5\n")
+    with pytest.raises(ValueError, match=r"run.toml: epochs must be an integer, got 2.5$"):
+        load_toml(path)
 
 
 def test_load_toml_refuses_unknown_keys_listing_the_valid_ones(tmp_path):
@@ -97,3 +109,50 @@ def test_load_toml_refuses_invalid_and_missing_files(tmp_path):
         load_toml(path)
     with pytest.raises(ValueError, match="does not exist"):
         load_toml(Path(tmp_path / "missing.toml"))
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("epochs", 3, 3),
+        ("epochs", " 3 ", 3),
+        ("lr", 1, 1.0),
+        ("lr", "1e-3", 0.001),
+        ("lr", None, None),
+        ("lr", "", None),  # settings that may be None take empty text for it
+        ("seed", "7", 7),
+        ("noise", "0", 0.0),
+        ("activation", "1e3", "1e3"),  # text stays text; names are checked by validate
+        ("hidden", "8,8", "8,8"),
+        ("hidden", "8:TANH, 4", "8:tanh,4"),
+        ("hidden", 8, "8"),
+        ("hidden", [8, "4:relu"], "8,4:relu"),
+        ("hidden", ((8, "tanh"), (4, None)), "8:tanh,4"),
+        ("hidden", "", ""),
+    ],
+)
+def test_coerce_gives_each_setting_its_type(name, value, expected):
+    got = coerce(name, value)
+    assert got == expected and type(got) is type(expected)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("epochs", 2.5, "epochs must be an integer, got 2.5"),
+        ("epochs", "2.0", "epochs must be an integer, got '2.0'"),
+        ("epochs", True, "epochs must be an integer, got True"),
+        ("epochs", None, "epochs must be an integer, got None"),
+        ("lr", "abc", "lr must be a number, got 'abc'"),
+        ("lr", False, "lr must be a number, got False"),
+        ("dataset", 5, "dataset must be text, got 5"),
+        ("hidden", "0", "positive widths"),
+        ("hidden", 1.5, "hidden must be widths like 8,8"),
+        ("hidden", "8:foo", "unknown activation 'foo'"),
+        ("epoch", 3, "unknown setting 'epoch'; valid names: .*epochs"),
+    ],
+)
+def test_coerce_refuses_with_one_line_naming_the_setting(name, value, message):
+    with pytest.raises(ValueError, match=message) as info:
+        coerce(name, value)
+    assert "\n" not in str(info.value)

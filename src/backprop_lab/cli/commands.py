@@ -65,7 +65,8 @@ def _explain_demo(result, out=None) -> None:
 
 
 def cmd_train(args, *, demo: bool = False) -> int:
-    from ..runs.folders import new_run_dir, remove_quietly, write_run
+    from ..pictures.learning import draw_run
+    from ..runs import folders
     from ..runs.runner import OVERFLOW_IS_REPORTED, load_data, train_run
 
     settings = settings_from_args(args, Settings(name="demo" if demo else "run"))
@@ -76,7 +77,7 @@ def cmd_train(args, *, demo: bool = False) -> int:
         raise UsageError(f"--animate needs 2 input features, the data has {data.X_train.shape[1]}")
     if Path(settings.out).exists() and not Path(settings.out).is_dir():
         raise UsageError(f"--out {settings.out} is a file, not a folder")
-    folder = new_run_dir(settings.out, settings.name)
+    folder = folders.new_run_dir(settings.out, settings.name)
     try:
         result = train_run(
             settings,
@@ -86,10 +87,11 @@ def cmd_train(args, *, demo: bool = False) -> int:
             landscape=args.landscape,
         )
     except BaseException:
-        remove_quietly(folder)  # still empty: a failed command leaves nothing behind
+        folders.remove_quietly(folder)  # still empty: a failed command leaves nothing behind
         raise
+    folders.write_run(folder, result)
     with np.errstate(**OVERFLOW_IS_REPORTED):  # drawing a diverged run's huge weights
-        files = write_run(folder, result)
+        draw_run(folder, result)
     if result.interrupted:
         n = len(result.epoch_seconds)
         print(
@@ -103,7 +105,7 @@ def cmd_train(args, *, demo: bool = False) -> int:
             "of the last finite epoch.",
             file=sys.stderr,
         )
-    _report(result, folder, files)
+    _report(result, folder, folders.run_files(folder))
     if demo and not (result.interrupted or result.diverged_epoch):
         _explain_demo(result)
     if result.interrupted:

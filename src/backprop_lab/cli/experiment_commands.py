@@ -166,16 +166,14 @@ def cmd_sweep(args) -> int:
     from ..pictures import experiment_plots as xp
     from ..pictures.plotting import save_figure
 
-    if not args.vary:
-        raise UsageError("sweep needs --vary NAME=V1,V2,... (once or twice)")
-    args.vary = list(args.vary)
+    if not args.resume:  # a resumed sweep varies what its config.json says
+        if not args.vary:
+            raise UsageError("sweep needs --vary NAME=V1,V2,... (once or twice)")
+        ex.parse_vary(args.vary)  # refuse a bad --vary before anything is created
 
     def plan(settings, config):
-        return ex.plan_sweep(
-            settings, ex.parse_vary(config["vary"]), config["seeds"], config["seed"]
-        )
+        return ex.plan_sweep(settings, config["vary"], config["seeds"], config["seed"])
 
-    ex.parse_vary(args.vary)  # refuse a bad --vary before anything is created
     rows, refs, folder, config = _run_experiment(args, "sweep", plan)
     names = [name for name, _ in ex.parse_vary(config["vary"])]
     summary = ex.summarise(rows, tuple(names))

@@ -37,7 +37,32 @@ class Callback:
     def on_train_batch_end(self, batch, logs=None): ...
 
 
-_BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end")
+BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end")
+
+
+def overrides_batch_hooks(callback: Callback, base: type = Callback) -> bool:
+    """Whether ``callback``'s class replaces a batch hook of ``base``."""
+    return any(getattr(type(callback), h) is not getattr(base, h) for h in BATCH_HOOKS)
+
+
+def needs_every_batch(callback: Callback) -> bool:
+    """Whether ``callback`` must see every batch with exact running logs.
+
+    A ``ProgbarLogger`` only draws, so an engine may call its batch hooks once
+    per chunk of batches; any other callback with batch hooks (or a progress
+    bar whose subclass changes them) gets every batch.
+    """
+    base = ProgbarLogger if isinstance(callback, ProgbarLogger) else Callback
+    return overrides_batch_hooks(callback, base)
+
+
+def looks_at_model(callback: Callback) -> bool:
+    """Whether ``callback`` may read or change the model during training.
+
+    ``History`` and ``ProgbarLogger`` only record and show the logs, so an
+    engine need not bring the model's arrays up to date for them.
+    """
+    return type(callback) not in (History, ProgbarLogger)
 
 
 class CallbackList:
@@ -49,11 +74,7 @@ class CallbackList:
             cb.set_model(model)
             cb.set_params(params)
         # Skipping batch hooks nobody overrides keeps the hot loop lean.
-        self.wants_batches = any(
-            getattr(type(cb), hook) is not getattr(Callback, hook)
-            for cb in self.callbacks
-            for hook in _BATCH_HOOKS
-        )
+        self.wants_batches = any(overrides_batch_hooks(cb) for cb in self.callbacks)
 
     def __getattr__(self, hook):
         if not hook.startswith("on_"):

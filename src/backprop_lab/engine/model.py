@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import losses, optimizers
+from . import engines, losses, optimizers
 from ._checks import check_float_in, check_positive_int, lookup
 from .callbacks import ProgbarLogger
+from .engines import ENGINES
 from .layers import Input, Layer
 from .metrics import count_correct
 from .progress import Progbar
 from .random import check_random_state
+from .training import fit_loop
 
-ENGINES = ("auto", "numpy", "compiled")
 _METRICS = {"accuracy": "accuracy", "acc": "accuracy"}
 
 
@@ -44,15 +45,6 @@ def architecture(config: dict) -> str:
     parts = [str(config.get("n_features") or "?")]
     parts += [f"{layer.get('units', '?')} {layer.get('activation', '?')}" for layer in layers]
     return " → ".join(parts)
-
-
-def _compiled_unsupported(model, *, training: bool = True) -> str | None:
-    """Why the compiled engine cannot run ``model`` (None if it can); imports numba lazily."""
-    try:
-        from .compiled import trainer as compiled
-    except ImportError as exc:
-        return f"numba cannot be imported ({exc})"
-    return compiled.unsupported_reason(model, training=training)
 
 
 def _refuse(method: str, kwargs: dict) -> None:
@@ -183,7 +175,7 @@ class Sequential:
             Only ``["accuracy"]`` is supported.
         engine : {"auto", "numpy", "compiled"}
             Which engine runs ``fit``, ``evaluate`` and ``predict``.  ``"compiled"``
-            runs numba kernels (see ``backprop_lab.engine.compiled.trainer``) and raises a
+            runs numba kernels (see ``backprop_lab.engine.engines``) and raises a
             ValueError for a model they do not support (a custom layer,
             activation, loss or optimizer); ``"auto"`` uses them when it can and
             NumPy otherwise.  ``engine_used`` tells which one the last ``fit`` ran.
@@ -202,32 +194,20 @@ class Sequential:
         self.engine = lookup("engine", engine, {e: e for e in ENGINES})
         self.compiled = True
         if self.engine == "compiled" and self.layers:
-            self._resolve_engine()  # fail now, not at fit
+            self._engine()  # fail now, not at fit
 
-    def _resolve_engine(self, *, training: bool = True) -> str:
-        """``"compiled"`` or ``"numpy"``: the engine ``self.engine`` selects for this model."""
-        engine = getattr(self, "engine", "auto")
-        if engine == "numpy":
-            return "numpy"
-        reason = _compiled_unsupported(self, training=training)
-        if reason is None:
-            return "compiled"
-        if engine == "compiled":
-            raise ValueError(
-                f"engine='compiled' cannot run this model: {reason}; "
-                "use engine='auto' or engine='numpy'"
-            )
-        return "numpy"
+    def _engine(self, *, training: bool = True):
+        """The engine (``engines.NUMPY`` or ``COMPILED``) that ``self.engine`` selects."""
+        return engines.select(self, getattr(self, "engine", "auto"), training=training)
 
     def _output(self, X: np.ndarray, chunk: int | None = None) -> np.ndarray:
-        """``forward(X)``, compiled when possible, else with NumPy ``chunk`` rows at a time."""
-        if self._resolve_engine(training=False) == "compiled":
-            from .compiled.trainer import predict
-
-            return predict(self, X)
-        if chunk is None:
-            return self.apply(X)
-        return np.concatenate([self.apply(X[i : i + chunk]) for i in range(0, len(X), chunk)])
+        """``apply(X)`` through the selected engine, ``chunk`` rows at a time."""
+        engine = self._engine(training=False)
+        if chunk is None or len(X) <= chunk:
+            return engine.predict(self, X)
+        return np.concatenate(
+            [engine.predict(self, X[i : i + chunk]) for i in range(0, len(X), chunk)]
+        )
 
     def _require_compiled(self, what: str) -> None:
         if not self.compiled:
@@ -358,13 +338,12 @@ class Sequential:
             validation = (Xv, self._targets(Xv, validation_data[1]))
         else:
             validation = None
-        self.engine_used = self._resolve_engine()
+        engine = self._engine()
+        self.engine_used = engine.name
         callbacks = list(callbacks or [])
         if verbose:
             callbacks.append(ProgbarLogger(verbose))
-        from .training import fit_loop
-
-        return fit_loop(self, X, Y, epochs, batch_size, validation, shuffle, callbacks)
+        return fit_loop(self, X, Y, epochs, batch_size, validation, shuffle, callbacks, engine)
 
     def _evaluate_arrays(self, X, Y) -> dict:
         """Loss (with regularization) and accuracy of the whole arrays, no callbacks."""
@@ -453,7 +432,7 @@ class Sequential:
     def _engine_preview(self) -> str:
         """What ``fit`` would run, for display: never raises."""
         try:
-            return self._resolve_engine() if self.layers else "not resolved yet"
+            return self._engine().name if self.layers else "not resolved yet"
         except ValueError as exc:
             return str(exc)
 

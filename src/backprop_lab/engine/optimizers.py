@@ -1,9 +1,13 @@
 """Optimizers with Keras 3's update rules and defaults.
 
-``step(params, grads)`` updates each parameter array in place.  Per-parameter
-state (velocities, moments) is kept in lists aligned with ``params`` and
-created on the first step.  Each class's docstring gives its rule as code,
-with ``g`` the gradient and ``w`` the parameter.
+``step(params, grads)`` updates each parameter array in place.  Each class's
+docstring gives its rule as code, with ``g`` the gradient and ``w`` the
+parameter.
+
+Both engines read an optimizer through the same small public interface:
+``slot_names`` and ``slots`` (the per-parameter state, such as Adam's ``m`` and
+``v``: for each name a list of arrays aligned with ``params``, created on the
+first step) and ``hyperparameters()`` (the numbers of the rule).
 """
 
 from __future__ import annotations
@@ -14,19 +18,41 @@ from ._checks import check_float_in, check_positive_float, lookup
 
 
 class Optimizer:
-    """Base class: holds the learning rate and the step counter ``iterations``."""
+    """Base class: the learning rate, the step counter ``iterations`` and the state slots.
+
+    Attributes
+    ----------
+    slot_names : tuple of str
+        The per-parameter state the rule keeps, in order (class attribute).
+    hyperparameter_names : tuple of str
+        The attributes ``hyperparameters()`` and ``get_config()`` report.
+    slots : dict of str to list of ndarray
+        ``slots[name][i]`` has the shape of ``params[i]``; empty before ``build``.
+    """
 
     name = "optimizer"
+    slot_names: tuple[str, ...] = ()
+    hyperparameter_names: tuple[str, ...] = ("learning_rate",)
 
     def __init__(self, learning_rate: float):
         self.learning_rate = check_positive_float("learning_rate", learning_rate)
         self.iterations = 0
+        self.slots: dict[str, list[np.ndarray]] = {}
 
-    def _slots(self, params, fill: float = 0.0) -> list[np.ndarray]:
-        return [np.full_like(p, fill) for p in params]
+    def initial_slot_value(self, name: str) -> float:
+        """The value slot ``name`` starts at (0 unless a rule says otherwise)."""
+        return 0.0
 
     def build(self, params: list[np.ndarray]) -> None:
-        """Create the state for ``params``; called on the first step."""
+        """Create the state slots for ``params``; called on the first step."""
+        self.slots = {
+            name: [np.full_like(p, self.initial_slot_value(name)) for p in params]
+            for name in self.slot_names
+        }
+
+    def hyperparameters(self) -> dict:
+        """``{name: value}`` of the rule's numbers, e.g. ``{"learning_rate": 0.01, ...}``."""
+        return {name: getattr(self, name) for name in self.hyperparameter_names}
 
     def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
         """Update every parameter in place from its gradient; one training step.
@@ -47,10 +73,7 @@ class Optimizer:
         raise NotImplementedError
 
     def get_config(self) -> dict:
-        config = {"name": self.name}
-        config.update({k: v for k, v in vars(self).items() if not k.startswith("_")})
-        config.pop("iterations")
-        return config
+        return {"name": self.name, **self.hyperparameters()}
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
@@ -69,6 +92,8 @@ class SGD(Optimizer):
     """
 
     name = "sgd"
+    slot_names = ("v",)
+    hyperparameter_names = ("learning_rate", "momentum", "nesterov")
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False):
         super().__init__(learning_rate)
@@ -78,13 +103,10 @@ class SGD(Optimizer):
             raise TypeError(f"nesterov must be True or False, got {nesterov!r}")
         self.nesterov = bool(nesterov)
 
-    def build(self, params):
-        self._velocities = self._slots(params)
-
     def _update(self, params, grads):
         # Python floats combine with float32 arrays in float32, as Keras casts them.
         lr, mu = self.learning_rate, self.momentum
-        for w, g, v in zip(params, grads, self._velocities):
+        for w, g, v in zip(params, grads, self.slots["v"]):
             if mu == 0:
                 w -= lr * g
             else:
@@ -105,6 +127,8 @@ class Adam(Optimizer):
     """
 
     name = "adam"
+    slot_names = ("m", "v")
+    hyperparameter_names = ("learning_rate", "beta_1", "beta_2", "epsilon")
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
         super().__init__(learning_rate)
@@ -112,13 +136,9 @@ class Adam(Optimizer):
         self.beta_2 = check_float_in("beta_2", beta_2, 0.0, 1.0)
         self.epsilon = check_positive_float("epsilon", epsilon)
 
-    def build(self, params):
-        self._m = self._slots(params)
-        self._v = self._slots(params)
-
     def _update(self, params, grads):
         t = self.iterations + 1
-        for w, g, m, v in zip(params, grads, self._m, self._v):
+        for w, g, m, v in zip(params, grads, self.slots["m"], self.slots["v"]):
             f = w.dtype.type
             alpha = (
                 f(self.learning_rate) * np.sqrt(1 - f(self.beta_2) ** t) / (1 - f(self.beta_1) ** t)
@@ -140,6 +160,8 @@ class RMSprop(Optimizer):
     """
 
     name = "rmsprop"
+    slot_names = ("s", "v")
+    hyperparameter_names = ("learning_rate", "rho", "momentum", "epsilon")
 
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7):
         super().__init__(learning_rate)
@@ -147,12 +169,8 @@ class RMSprop(Optimizer):
         self.momentum = check_float_in("momentum", momentum, 0.0, 1.0)
         self.epsilon = check_positive_float("epsilon", epsilon)
 
-    def build(self, params):
-        self._s = self._slots(params)
-        self._v = self._slots(params)
-
     def _update(self, params, grads):
-        for w, g, s, v in zip(params, grads, self._s, self._v):
+        for w, g, s, v in zip(params, grads, self.slots["s"], self.slots["v"]):
             f = w.dtype.type
             s[...] = f(self.rho) * s + f(1 - self.rho) * (g * g)
             step = f(self.learning_rate) * g / np.sqrt(s + f(self.epsilon))
@@ -173,6 +191,8 @@ class Adagrad(Optimizer):
     """
 
     name = "adagrad"
+    slot_names = ("s",)
+    hyperparameter_names = ("learning_rate", "initial_accumulator_value", "epsilon")
 
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7):
         super().__init__(learning_rate)
@@ -181,11 +201,11 @@ class Adagrad(Optimizer):
         )
         self.epsilon = check_positive_float("epsilon", epsilon)
 
-    def build(self, params):
-        self._s = self._slots(params, self.initial_accumulator_value)
+    def initial_slot_value(self, name):
+        return self.initial_accumulator_value
 
     def _update(self, params, grads):
-        for w, g, s in zip(params, grads, self._s):
+        for w, g, s in zip(params, grads, self.slots["s"]):
             f = w.dtype.type
             s += g * g
             w -= f(self.learning_rate) * g / np.sqrt(s + f(self.epsilon))

@@ -49,7 +49,35 @@ def train_epoch(model, X: np.ndarray, Y: np.ndarray, batch_size: int, callbacks)
     return logs
 
 
-def fit_loop(model, X, Y, epochs, batch_size, validation, shuffle, callbacks) -> History:
+class NumpyTrainer:
+    """Trains with ``train_epoch`` on NumPy arrays; one per ``fit``.
+
+    The trainer interface both engines offer (see ``engines``):
+    ``train_epoch(order, callbacks)`` runs one epoch with the samples in
+    ``order`` (None: as stored) and returns its logs; ``close()`` is called when
+    training ends, even by an exception.
+
+    Parameters
+    ----------
+    model : Sequential
+    X : ndarray of shape (n_samples, n_features)
+    Y : ndarray of shape (n_samples, n_outputs)
+        Targets as prepared by the loss.
+    batch_size : int
+    """
+
+    def __init__(self, model, X, Y, batch_size: int):
+        self.model, self.X, self.Y, self.batch_size = model, X, Y, batch_size
+
+    def train_epoch(self, order: np.ndarray | None, callbacks) -> dict:
+        X, Y = (self.X, self.Y) if order is None else (self.X[order], self.Y[order])
+        return train_epoch(self.model, X, Y, self.batch_size, callbacks)
+
+    def close(self) -> None:
+        """Nothing to do: the NumPy engine trains the model's own arrays."""
+
+
+def fit_loop(model, X, Y, epochs, batch_size, validation, shuffle, callbacks, engine) -> History:
     """Run ``epochs`` epochs of ``train_epoch`` with validation and callbacks.
 
     Parameters
@@ -63,9 +91,9 @@ def fit_loop(model, X, Y, epochs, batch_size, validation, shuffle, callbacks) ->
     shuffle : bool
         Permute the samples each epoch with the model's generator.
     callbacks : list of Callback
-
-    When ``model.engine_used`` is ``"compiled"`` the epochs run through
-    ``compiled.CompiledTrainer`` (same batches, same math, numba kernels).
+    engine : NumpyEngine or CompiledEngine
+        Makes the trainer that runs the epochs (``engines.select``); both
+        draw the same batches and do the same math.
     """
     history = History()
     steps = -(-len(X) // batch_size)
@@ -74,21 +102,12 @@ def fit_loop(model, X, Y, epochs, batch_size, validation, shuffle, callbacks) ->
     model.history = history
     model.stop_training = False
     callbacks.on_train_begin()
-    trainer = None
-    if getattr(model, "engine_used", None) == "compiled":
-        from .compiled.trainer import CompiledTrainer
-
-        trainer = CompiledTrainer(model, X, Y, batch_size, callbacks, validation is not None)
+    trainer = engine.trainer(model, X, Y, batch_size, callbacks, validation is not None)
     try:
         for epoch in range(epochs):
             callbacks.on_epoch_begin(epoch)
             order = model._rng.permutation(len(X)) if shuffle else None
-            if trainer is not None:
-                logs = trainer.train_epoch(order, callbacks)  # gathers batches through order
-            elif shuffle:
-                logs = train_epoch(model, X[order], Y[order], batch_size, callbacks)
-            else:
-                logs = train_epoch(model, X, Y, batch_size, callbacks)
+            logs = trainer.train_epoch(order, callbacks)
             if validation is not None:
                 val_logs = model._evaluate_arrays(*validation)
                 logs.update({f"val_{k}": v for k, v in val_logs.items()})
@@ -96,7 +115,6 @@ def fit_loop(model, X, Y, epochs, batch_size, validation, shuffle, callbacks) ->
             if model.stop_training:
                 break
     finally:
-        if trainer is not None:
-            trainer.close()  # the model's arrays may lag the kernel's buffers until now
+        trainer.close()  # the model's arrays may lag the compiled engine's buffers until now
     callbacks.on_train_end()
     return history

@@ -8,15 +8,15 @@ hundred frames take a few seconds.
 
 Timing: at most 12 frames per second, and never less than 6 s of motion, so
 a run of any length plays in 6 to 10 s, plus 1.5 s on the final frame.
-The MP4 needs an ``ffmpeg`` (``imageio-ffmpeg`` ships one); without it only
-the GIF is written.
+The MP4 is written through ``imageio_ffmpeg.write_frames`` with the ffmpeg
+it finds (its own, else one on PATH); without imageio-ffmpeg or an ffmpeg
+only the GIF is written.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from ..engine.metrics import grid_points
 from ..runs.fileio import atomic_path, temporary_sibling
 from ..runs.recording import Recording
 from . import plotting
+from .style import new_figure
 
 __all__ = [
     "FrameDrawer",
@@ -107,7 +108,7 @@ class FrameDrawer:
         self.binary = self.k == 1
         self.gx, self.gy = (a.reshape(res, res) for a in grid_points(recording.extent, res).T)
 
-        fig = self.fig = plotting.new_figure(FIGSIZE)
+        fig = self.fig = new_figure(FIGSIZE)
         fig.set_dpi(DPI)
         ax, ax_loss = fig.subplots(1, 2, width_ratios=[1.15, 1])
         fig.get_layout_engine().set(wspace=0.08)
@@ -256,57 +257,108 @@ def write_gif(path: str | os.PathLike, images: list, durations: list[int]) -> Pa
 
 
 def ffmpeg_exe() -> str | None:
-    """Path of an ffmpeg binary (imageio-ffmpeg's, else one on PATH), or None."""
+    """Path of the ffmpeg binary imageio-ffmpeg would use (its own, else one on PATH), or None."""
     try:
         import imageio_ffmpeg
 
         return imageio_ffmpeg.get_ffmpeg_exe()
     except (ImportError, RuntimeError):
-        import shutil
-
-        return shutil.which("ffmpeg")
+        return None
 
 
 class Mp4Writer:
-    """Pipes RGB frames into ffmpeg (H.264, 24 fps); each frame is repeated to last
-    its duration.  Use as a context manager; the file appears only on success."""
+    """Writes RGB frames as an H.264 MP4 at 24 fps through ``imageio_ffmpeg.write_frames``.
+
+    Each frame is repeated to last its duration.  Use as a context manager:
+    ffmpeg writes a hidden temporary sibling of ``path``, which is renamed to
+    ``path`` when the block succeeds and removed when it fails (an exception,
+    Ctrl-C), so ``path`` never holds half a video.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The MP4 to write; its folder must exist.
+    width, height : int
+        Size of the frames in pixels.  H.264 in yuv420p needs even sizes, so
+        an odd width or height gets one white column or row; frames of the
+        animation (864 x 384) are written as they are.
+
+    Raises
+    ------
+    RuntimeError
+        If no ffmpeg is found (``ffmpeg_exe`` is None), or ffmpeg wrote no video.
+    """
 
     def __init__(self, path: str | os.PathLike, width: int, height: int):
-        exe = ffmpeg_exe()
-        if exe is None:
+        if ffmpeg_exe() is None:
             raise RuntimeError("no ffmpeg found; install imageio-ffmpeg to write MP4")
         self.path = Path(path)
-        self.tmp = temporary_sibling(self.path, ".mp4")
-        cmd = [exe, "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24"]
-        cmd += ["-s", f"{width}x{height}", "-r", str(MP4_FPS), "-i", "-", "-an"]
-        cmd += ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-movflags", "+faststart", str(self.tmp)]
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.width, self.height = int(width), int(height)
+        self.size = (self.width + self.width % 2, self.height + self.height % 2)
+        self.tmp: Path | None = None
+        self._frames = None  # the write_frames generator, started by the first frame
         self.ms, self.written = 0, 0
 
+    def _start(self):
+        import imageio_ffmpeg
+
+        frames = imageio_ffmpeg.write_frames(
+            str(self.tmp),
+            self.size,
+            pix_fmt_in="rgb24",
+            pix_fmt_out="yuv420p",
+            fps=MP4_FPS,
+            codec="libx264",
+            quality=None,  # libx264's own default (CRF 23)
+            macro_block_size=1,  # the size is even already: never rescale
+            ffmpeg_log_level="error",
+            output_params=["-movflags", "+faststart"],
+        )
+        frames.send(None)  # starts ffmpeg
+        return frames
+
     def add(self, frame: np.ndarray, ms: int) -> None:
+        """Append ``frame`` (RGB, uint8, ``height`` x ``width``) to show for ``ms`` milliseconds."""
+        if self.tmp is None:
+            raise RuntimeError("use Mp4Writer as a context manager: with Mp4Writer(...) as video")
+        frame = np.asarray(frame, dtype=np.uint8)
+        if frame.shape != (self.height, self.width, 3):
+            raise ValueError(
+                f"frames must have shape {(self.height, self.width, 3)}, got {frame.shape}"
+            )
+        pad_w, pad_h = self.size[0] - self.width, self.size[1] - self.height
+        if pad_w or pad_h:
+            frame = np.pad(frame, ((0, pad_h), (0, pad_w), (0, 0)), constant_values=255)
         # Repeats from the running total, so rounding never adds up: the video
         # lasts as long as the GIF.
         self.ms += ms
         due = max(self.written + 1, round(self.ms * MP4_FPS / 1000))
-        data = np.ascontiguousarray(frame, dtype=np.uint8).tobytes()
+        data = np.ascontiguousarray(frame).tobytes()
+        if self._frames is None:
+            self._frames = self._start()
         for _ in range(due - self.written):
-            self.proc.stdin.write(data)
+            self._frames.send(data)
         self.written = due
 
     def __enter__(self):
+        self.tmp = temporary_sibling(self.path, ".mp4")
         return self
 
     def __exit__(self, exc_type, exc, tb):
-        if exc_type is not None:
-            self.proc.kill()
-            self.proc.communicate()
-            self.tmp.unlink(missing_ok=True)
-            return False
-        _, err = self.proc.communicate()
-        if self.proc.returncode != 0:
-            self.tmp.unlink(missing_ok=True)
-            raise RuntimeError(f"ffmpeg failed: {err.decode(errors='replace').strip()}")
-        os.replace(self.tmp, self.path)
+        try:
+            if self._frames is not None:
+                # ffmpeg finishes the file and exits, also after a failure: then
+                # nothing writes to the temporary file once it is removed below.
+                frames, self._frames = self._frames, None
+                frames.close()
+            if exc_type is None:
+                if self.written == 0:
+                    raise RuntimeError("an MP4 needs at least one frame")
+                if not self.tmp.is_file() or self.tmp.stat().st_size == 0:
+                    raise RuntimeError(f"ffmpeg wrote no {self.path.name} (see its message above)")
+                os.replace(self.tmp, self.path)
+        finally:
+            self.tmp.unlink(missing_ok=True)  # gone already after the rename
         return False
 
 

@@ -24,6 +24,7 @@ from ..runs.fileio import read_json_object, write_atomic
 from ..runs.folders import HISTORY_COLUMNS, read_run
 from ..runs.modelio import load_model
 from . import plotting
+from .style import OKABE_ITO, new_figure, save_figure
 
 __all__ = ["COLUMNS", "RunSummary", "compare_runs", "format_table", "plot_compare", "read_history"]
 
@@ -45,7 +46,7 @@ COLUMNS = (
     "train_seconds",
     "diverged_epoch",
 )
-_RUN_COLORS = plotting.OKABE_ITO
+_RUN_COLORS = OKABE_ITO
 
 
 @dataclass
@@ -136,7 +137,7 @@ def _boundary_panel(fig: Figure, ax, s: RunSummary, index: int) -> None:
 def plot_compare(summaries: list[RunSummary]) -> Figure:
     """Boundaries in a row, loss curves of all runs below."""
     n = len(summaries)
-    fig = plotting.new_figure((max(8.0, 4.3 * n), 9.0))
+    fig = new_figure((max(8.0, 4.3 * n), 9.0))
     grid = fig.add_gridspec(2, n, height_ratios=[1.25, 1])
     for i, s in enumerate(summaries):
         _boundary_panel(fig, fig.add_subplot(grid[0, i]), s, i + 1)
@@ -230,7 +231,7 @@ def compare_runs(run_dirs, out) -> tuple[Path, list[dict]]:
     if Path(out).exists() and not Path(out).is_dir():
         raise ValueError(f"--out {out} is a file, not a folder")
     folder = new_run_dir(out, "compare")
-    plotting.save_figure(fig, folder / "compare.png")
+    save_figure(fig, folder / "compare.png")
     buf = io.StringIO()
     writer = csv.DictWriter(buf, COLUMNS, lineterminator="\n")
     writer.writeheader()

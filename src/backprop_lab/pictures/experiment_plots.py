@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
 from ..engine.metrics import cell_centres
-from .plotting import OKABE_ITO, PROBA_CMAP, new_figure
+from .style import OKABE_ITO, PROBA_CMAP, new_figure
 
 PROTOCOL_LABELS = {
     "fixed-epochs": "fixed epochs (more data, more steps)",

@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
 from ..runs.fileio import write_atomic
-from . import plotting
+from .style import new_figure
 
 __all__ = ["plot_gradients", "read_gradients", "write_gradients"]
 
@@ -63,7 +63,7 @@ def plot_gradients(epochs, norms, *, layer_names=None, title: str | None = None)
     epochs, norms = _check(epochs, norms)
     n_layers = norms.shape[1]
     names = list(layer_names or [f"layer {i + 1}" for i in range(n_layers)])
-    fig = plotting.new_figure((7.5, 4.5))
+    fig = new_figure((7.5, 4.5))
     ax = fig.add_subplot()
     values = norms.copy()
     values[~(np.isfinite(values) & (values > 0))] = np.nan  # a log axis has no 0 or inf

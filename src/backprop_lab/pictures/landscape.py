@@ -31,7 +31,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
-from . import plotting
+from .style import new_figure
 
 __all__ = [
     "Surface",
@@ -231,7 +231,7 @@ def _pc_label(i: int, ratio: float, of: str) -> str:
 
 def plot_landscape(surfs: list[Surface], *, title: str | None = None) -> Figure:
     """Contours of each surface (log colour scale) with the projected path."""
-    fig = plotting.new_figure((6.0 * len(surfs), 5.6))
+    fig = new_figure((6.0 * len(surfs), 5.6))
     axes = fig.subplots(1, len(surfs), squeeze=False)[0]
     finite = np.concatenate([s.loss[np.isfinite(s.loss)] for s in surfs])
     if finite.size == 0:  # a diverged run: say so rather than fail after training

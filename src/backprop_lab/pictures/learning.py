@@ -1,10 +1,12 @@
-"""The pictures of how a run learned, written into its folder after training.
+"""Every picture of a run folder, drawn after training: ``draw_run`` draws them all.
 
-``network.png`` always (for 2-D inputs and up to 6 hidden layers);
-``gradients.png`` and ``gradients.csv`` when gradient norms were recorded;
-``learning.gif`` (and ``learning.mp4``) when frames were recorded
-(``--animate``); ``landscape.png`` when the weights' trajectory was recorded
-(``--landscape``).  ``recording.make_recorders`` sets up what is recorded.
+``boundary.png`` (for 2-D data) and ``curves.png`` always; ``network.png``
+for 2-D inputs and up to 6 hidden layers; ``gradients.png`` and
+``gradients.csv`` when gradient norms were recorded; ``learning.gif`` (and
+``learning.mp4``) when frames were recorded (``--animate``); ``landscape.png``
+when the weights' trajectory was recorded (``--landscape``); and, last,
+``report.html``, which embeds them.  ``recording.make_recorders`` sets up what
+is recorded; ``folders.write_run`` has written the data files before.
 """
 
 from __future__ import annotations
@@ -15,8 +17,68 @@ import numpy as np
 
 from ..engine.model import architecture
 from ..runs.recording import Recording, sample_rows
+from . import animation, landscape, plotting
+from . import gradients as gradient_plot
+from . import network as network_plot
+from .report import write_report
+from .style import save_figure
 
-__all__ = ["write_learning_pictures"]
+__all__ = ["draw_run", "write_learning_pictures", "write_result_pictures"]
+
+
+def draw_run(folder: Path, result) -> list[str]:
+    """Draw every picture of a finished (or stopped) run into its folder, then ``report.html``.
+
+    Parameters
+    ----------
+    folder : Path
+        The run folder, holding the data files ``folders.write_run`` wrote.
+    result : RunResult
+        What ``runner.train_run`` returned; its ``recording`` (if any) adds
+        the pictures of learning.
+
+    Returns
+    -------
+    names : list of str
+        The files written, ``report.html`` last.
+    """
+    folder = Path(folder)
+    names = write_result_pictures(folder, result)
+    names += write_learning_pictures(folder, result, getattr(result, "recording", None))
+    write_report(folder)  # last: it embeds every picture
+    return [*names, "report.html"]
+
+
+def _title(result) -> str:
+    return f"{result.settings.dataset} · {architecture(result.model.get_config())}"
+
+
+def write_result_pictures(folder: Path, result) -> list[str]:
+    """Write ``boundary.png`` (for 2-D data) and ``curves.png``; returns their names."""
+    data, model, m = result.data, result.model, result.metrics
+    names = []
+
+    def proba(G):
+        P = model.predict(G, verbose=0)
+        return P[:, 0] if P.shape[1] == 1 else P
+
+    if data.X_train.shape[1] == 2:
+        fig = plotting.plot_boundary(
+            proba,
+            data.X_train,
+            data.y_train,
+            data.X_test,
+            data.y_test,
+            true_labels=data.true_labels,
+            accuracy=m.get("test_accuracy"),
+            baseline=m.get("baseline_accuracy"),
+            title=_title(result),
+        )
+        save_figure(fig, folder / "boundary.png")
+        names.append("boundary.png")
+    fig = plotting.plot_curves(result.history, baseline=m.get("baseline_accuracy"))
+    save_figure(fig, folder / "curves.png")
+    return [*names, "curves.png"]
 
 
 def _layer_names(model) -> list[str]:
@@ -57,28 +119,30 @@ def _kept_path(result, recording: Recording) -> np.ndarray:
     return path
 
 
-def write_learning_pictures(folder: Path, result, recording: Recording | None = None) -> None:
-    """Write the pictures above that ``result`` (a ``RunResult``) and ``recording`` allow."""
-    from . import animation, landscape, plotting
-    from . import gradients as gradient_plot
-    from . import network as network_plot
+def write_learning_pictures(folder: Path, result, recording: Recording | None = None) -> list[str]:
+    """Write the pictures of learning that ``result`` (a ``RunResult``) and ``recording`` allow.
 
+    Returns the names of the files written (see the module's docstring).
+    """
     model, data = result.model, result.data
-    title = f"{result.settings.dataset} · {architecture(model.get_config())}"
+    title = _title(result)
+    names = []
     two_d = model.n_features == 2
     if two_d and len(model.layers) - 1 <= network_plot.MAX_HIDDEN_LAYERS:
         extent = recording.extent if recording is not None else (-1.0, 1.0, -1.0, 1.0)
         fig = network_plot.plot_network(model, extent=extent, title=title)
-        plotting.save_figure(fig, folder / "network.png")
+        save_figure(fig, folder / "network.png")
+        names.append("network.png")
     if recording is None:
-        return
+        return names
     if recording.gradient_norms:
         epochs, norms = recording.gradient_epochs, recording.gradient_table()
         gradient_plot.write_gradients(folder / "gradients.csv", epochs, norms)
         fig = gradient_plot.plot_gradients(epochs, norms, layer_names=_layer_names(model))
-        plotting.save_figure(fig, folder / "gradients.png")
+        save_figure(fig, folder / "gradients.png")
+        names += ["gradients.csv", "gradients.png"]
     if recording.n_frames and two_d:
-        animation.write_animation(
+        names += animation.write_animation(
             folder,
             recording,
             data.X_train,
@@ -92,4 +156,6 @@ def write_learning_pictures(folder: Path, result, recording: Recording | None = 
         trajectory = _kept_path(result, recording)
         surfaces = landscape.surfaces(model, X, Y, trajectory)
         fig = landscape.plot_landscape(surfaces, title=f"The descent on the loss surface · {title}")
-        plotting.save_figure(fig, folder / "landscape.png")
+        save_figure(fig, folder / "landscape.png")
+        names.append("landscape.png")
+    return names

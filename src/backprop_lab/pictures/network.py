@@ -18,13 +18,14 @@ from collections.abc import Sequence
 
 import numpy as np
 from matplotlib import colors as mcolors
+from matplotlib.cm import ScalarMappable
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
 from ..engine.metrics import cell_centres, grid_points
-from . import plotting
+from .style import new_figure
 
 __all__ = ["layer_activations", "plot_network", "shown_neurons"]
 
@@ -120,7 +121,7 @@ def plot_network(
 
     width = max(7.5, 0.62 * (_X_STEP * (n_cols - 1) + 2.5))
     height = 0.62 * (tallest + 1.8) + 1.9
-    fig = plotting.new_figure((width, height))
+    fig = new_figure((width, height))
     ax = fig.add_subplot()
     ax.set_axis_off()
     ax.set_aspect("equal")
@@ -231,7 +232,7 @@ def _legend(fig: Figure, ax, wmax: float, output_act: str, trimmed: int | None) 
         title="line thickness ∝ |weight| · biases not drawn",
         title_fontsize="small",
     )
-    sm = plotting.matplotlib.cm.ScalarMappable(cmap=SIGN_CMAP, norm=mcolors.Normalize(-1, 1))
+    sm = ScalarMappable(cmap=SIGN_CMAP, norm=mcolors.Normalize(-1, 1))
     cbar = fig.colorbar(
         sm, ax=ax, orientation="horizontal", location="bottom", shrink=0.45, aspect=30, pad=0.02
     )

@@ -1,62 +1,41 @@
 """Pictures of a trained classifier: decision regions and learning curves.
 
-Everything here draws on :class:`matplotlib.figure.Figure` objects with the Agg
-canvas attached, never on pyplot, so no window opens and no global figure list
-grows; the engine never imports this module (only the command line does).
-
 * :func:`plot_boundary` -- predicted probability over the plane, the learned
-  0.5 boundary, optionally the true boundary, training and test points.
+  0.5 boundary, optionally the true boundary, training and test points; its
+  parts (``draw_regions``, ``contour_edges``, ``draw_true_boundary``,
+  ``draw_train``, ``draw_test``) also serve the animation and the comparison.
 * :func:`plot_curves` -- loss and accuracy per epoch, training vs validation.
-* :func:`save_figure` -- write a PNG atomically.
+
+Colours, ``new_figure`` and ``save_figure`` live in :mod:`.style`;
+``save_figure`` is importable from here too.
 """
 
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable, Mapping, Sequence
 from numbers import Real
-from pathlib import Path
 from typing import Any
 
-import matplotlib
 import numpy as np
 from matplotlib import colors as mcolors
 from matplotlib import patheffects
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from ..engine.metrics import padded_extent
-from ..runs.fileio import atomic_path
+from .style import (
+    BINARY_CLASS_COLORS,
+    PROBA_CMAP,
+    class_palette,
+    lighten,
+    new_figure,
+    save_figure,
+)
 
 __all__ = ["plot_boundary", "plot_curves", "save_figure"]
-
-# RdBu_r (ColorBrewer) is diverging with white at P = 0.5, so the eye finds the
-# uncertain band at once, and its red/blue ends stay distinct for the common
-# red-green colour blindnesses (they differ in the blue channel and in
-# lightness).  The heatmap uses the middle 60% of the map mixed 35% with
-# white, so the class colours of the points (the map's dark ends) stand out.
-PROBA_CMAP = mcolors.ListedColormap(
-    0.65 * matplotlib.colormaps["RdBu_r"](np.linspace(0.2, 0.8, 256))[:, :3] + 0.35,
-    name="RdBu_r_light",
-)
-_BINARY_CLASS_COLORS = ("#2166ac", "#b2182b")  # RdBu's dark blue and dark red ends
-
-# Okabe & Ito's palette, designed to stay distinguishable under colour
-# blindness; black last since it would make a poor region colour.
-OKABE_ITO = (
-    "#0072B2",
-    "#E69F00",
-    "#009E73",
-    "#CC79A7",
-    "#56B4E9",
-    "#D55E00",
-    "#F0E442",
-    "#000000",
-)
 
 _MAX_TRAIN_POINTS = 1500
 _MAX_TEST_POINTS = 400
@@ -99,12 +78,6 @@ def _baseline_text(baseline: Any) -> tuple[str, float]:
     if isinstance(baseline, tuple) and len(baseline) == 2 and isinstance(baseline[0], str):
         return baseline[0], _check_fraction("baseline", baseline[1])
     return "majority baseline", _check_fraction("baseline", baseline)
-
-
-def new_figure(figsize: tuple[float, float]) -> Figure:
-    fig = Figure(figsize=figsize, layout="constrained", facecolor="white")
-    FigureCanvasAgg(fig)
-    return fig
 
 
 # --------------------------------------------------------------------------- boundary
@@ -280,12 +253,12 @@ def draw_regions(fig: Figure, ax: Any, P: np.ndarray, shape: tuple[int, int], bo
         cbar = fig.colorbar(image, ax=ax, shrink=0.8, ticks=[0, 0.25, 0.5, 0.75, 1])
         cbar.set_label("P(class 1)")
         cbar.ax.axhline(0.5, color="black", linewidth=2.0)
-        return field, list(_BINARY_CLASS_COLORS)
+        return field, list(BINARY_CLASS_COLORS)
 
     k = P.shape[1]
-    class_colors = _class_palette(k)
+    class_colors = class_palette(k)
     # Lightened region colours, so points in the full colours remain visible.
-    cmap = mcolors.ListedColormap([_lighten(c, 0.6) for c in class_colors])
+    cmap = mcolors.ListedColormap([lighten(c, 0.6) for c in class_colors])
     norm = mcolors.BoundaryNorm(np.arange(k + 1) - 0.5, k)
     field = P.argmax(axis=1).reshape(shape).astype(np.float64)
     image = ax.imshow(field, cmap=cmap, norm=norm, interpolation="nearest", **image_kw)
@@ -395,21 +368,6 @@ def _grouped_legend(fig: Figure, groups: list[list[Any]]) -> None:
     )
 
 
-def _lighten(color: Any, amount: float) -> tuple[float, float, float]:
-    """Mix ``color`` with white; ``amount`` = 0 keeps it, 1 gives white."""
-    rgb = np.asarray(mcolors.to_rgb(color))
-    return tuple(rgb + (1.0 - rgb) * amount)
-
-
-def _class_palette(k: int) -> list[Any]:
-    """``k`` class colours: Okabe-Ito up to 8, then tab10 / tab20, repeating beyond 20."""
-    if k <= len(OKABE_ITO):
-        return list(OKABE_ITO[:k])
-    # Beyond eight classes no palette stays colour-blind safe; these at least stay distinct.
-    colors = matplotlib.colormaps["tab10" if k <= 10 else "tab20"].colors
-    return [colors[i % len(colors)] for i in range(k)]
-
-
 # --------------------------------------------------------------------------- curves
 
 
@@ -500,40 +458,3 @@ def _draw_series(ax: Any, history: Mapping[str, Sequence[float]], key: str) -> N
         ax.plot(
             epochs, values, color=color, marker=marker, markersize=3, linewidth=1.6, label=label
         )
-
-
-# --------------------------------------------------------------------------- saving
-
-
-def save_figure(fig: Figure, path: str | os.PathLike, *, dpi: float = 120) -> Path:
-    """Write ``fig`` as a PNG at ``path`` atomically.
-
-    The picture is written to a hidden temporary file in the same folder and
-    then renamed over ``path`` (``os.replace``), so a reader sees either the
-    old file or the complete new one, never half a picture.
-
-    Parameters
-    ----------
-    fig : matplotlib.figure.Figure
-        Figure to write.
-    path : str or os.PathLike
-        Destination; its folder must exist.
-    dpi : float, default=120
-        Resolution in dots per inch, > 0.
-
-    Returns
-    -------
-    path : pathlib.Path
-        The written file.
-
-    Raises
-    ------
-    FileNotFoundError
-        If the destination folder does not exist (nothing is written).
-    """
-    if isinstance(dpi, bool) or not isinstance(dpi, Real) or not (math.isfinite(dpi) and dpi > 0):
-        raise ValueError(f"dpi must be a positive finite number, got {dpi!r}")
-    path = Path(path)
-    with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        fig.savefig(f, format="png", dpi=dpi, facecolor="white")
-    return path

@@ -1,7 +1,10 @@
-"""Run folders: ``runs/<UTC timestamp>-<name>/`` with everything a run produced.
+"""Run folders: ``runs/<UTC timestamp>-<name>/`` and the data files in them.
 
 A folder is created exclusively (an existing one is never reused or
-overwritten) and each file is written atomically.
+overwritten) and each file is written atomically.  ``write_run`` writes the
+data of a run (``config.json``, ``history.csv``, ``metrics.json`` and the
+model).  The images of a run are drawn afterwards, by the command line
+calling ``draw_run`` of the layer above; nothing here imports it.
 """
 
 from __future__ import annotations
@@ -16,10 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import __version__
+from .._version import __version__
 from .fileio import read_json_object, write_atomic
-from ..engine.model import architecture
-from .modelio import save_model
+from .modelio import CONFIG_FILE, WEIGHTS_FILE, save_model
 
 HISTORY_COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds")
 
@@ -78,11 +80,20 @@ def run_config(result) -> dict:
     }
 
 
-def write_run(folder: Path, result, *, pictures: bool = True) -> list[str]:
-    """Write the files of a finished (or stopped) run; returns their names.
+def write_run(folder: Path, result) -> list[str]:
+    """Write the data files of a finished (or stopped) run; returns their names.
 
-    With ``pictures``, also the pictures (see ``write_pictures`` and
-    ``learning_pictures``) and, last, ``report.html``.
+    Parameters
+    ----------
+    folder : Path
+        The run folder, from ``new_run_dir``.
+    result : RunResult
+        What ``runner.train_run`` returned.
+
+    Returns
+    -------
+    names : list of str
+        ``config.json``, ``history.csv``, ``metrics.json`` and the two model files.
     """
     write_json(folder / "config.json", run_config(result))
     write_history(folder / "history.csv", result.history, result.epoch_seconds)
@@ -93,41 +104,12 @@ def write_run(folder: Path, result, *, pictures: bool = True) -> list[str]:
     metrics["interrupted"] = result.interrupted
     write_json(folder / "metrics.json", metrics)
     save_model(result.model, folder)
-    if pictures:
-        from ..pictures.learning import write_learning_pictures
-        from ..pictures.report import write_report
-
-        write_pictures(folder, result)
-        write_learning_pictures(folder, result, getattr(result, "recording", None))
-        write_report(folder)  # last: it embeds every picture
-    return sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
+    return ["config.json", "history.csv", "metrics.json", CONFIG_FILE, WEIGHTS_FILE]
 
 
-def write_pictures(folder: Path, result) -> None:
-    """``boundary.png`` (for 2-D data) and ``curves.png``."""
-    from ..pictures import plotting
-
-    data, model, m = result.data, result.model, result.metrics
-
-    def proba(G):
-        P = model.predict(G, verbose=0)
-        return P[:, 0] if P.shape[1] == 1 else P
-
-    if data.X_train.shape[1] == 2:
-        fig = plotting.plot_boundary(
-            proba,
-            data.X_train,
-            data.y_train,
-            data.X_test,
-            data.y_test,
-            true_labels=data.true_labels,
-            accuracy=m.get("test_accuracy"),
-            baseline=m.get("baseline_accuracy"),
-            title=f"{result.settings.dataset} · {architecture(model.get_config())}",
-        )
-        plotting.save_figure(fig, folder / "boundary.png")
-    fig = plotting.plot_curves(result.history, baseline=m.get("baseline_accuracy"))
-    plotting.save_figure(fig, folder / "curves.png")
+def run_files(folder: Path) -> list[str]:
+    """The names of the files in a run folder, sorted, without temporary (hidden) ones."""
+    return sorted(p.name for p in Path(folder).iterdir() if not p.name.startswith("."))
 
 
 def read_run(folder: str | Path) -> tuple[Path, dict]:

@@ -25,8 +25,8 @@ Two callbacks fill one :class:`Recording`:
 
 The recorders only observe: they draw no random numbers and put back the
 gradients they overwrite, so a run trains to the same weights with or
-without them.  Nothing here draws; ``animation``, ``landscape`` and
-``network_plot`` turn a ``Recording`` into pictures.
+without them.  Nothing here draws; ``pictures.animation``, ``pictures.landscape`` and
+``pictures.network`` turn a ``Recording`` into pictures.
 """
 
 from __future__ import annotations

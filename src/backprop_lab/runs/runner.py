@@ -1,7 +1,7 @@
 """One training run from ``Settings``: data, model, training, metrics.
 
 The command line and the experiments both call ``train_run``; it prints
-nothing itself and writes no files (``runs.py`` does that).
+nothing itself and writes no files (``runs.folders`` does that).
 """
 
 from __future__ import annotations

@@ -10,7 +10,9 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import typing
 from dataclasses import dataclass
+from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
 
@@ -28,15 +30,28 @@ except ModuleNotFoundError:  # Python 3.10
 RUN_LOSSES = ("binary_crossentropy", "mse", "sparse_categorical_crossentropy")
 
 
-def parse_hidden(text: str | int | list) -> tuple[tuple[int, str | None], ...]:
+def _layer_text(layer) -> str:
+    """``"8"`` or ``"8:tanh"`` for one layer given as text, a width or ``(width, activation)``."""
+    if isinstance(layer, tuple | list) and len(layer) == 2:
+        width, act = layer
+        return f"{width}:{act}" if act else str(width)
+    return str(layer)
+
+
+def parse_hidden(text: str | int | list | tuple) -> tuple[tuple[int, str | None], ...]:
     """Parse ``"8,8"`` or ``"8:tanh,8:relu"`` (or a TOML list or integer) into
     ``((8, "tanh"), ...)``.
 
-    An empty string means no hidden layer (logistic regression).
+    A list or tuple holds one layer per item: a width, text such as
+    ``"8:tanh"`` or a ``(width, activation)`` pair, so parsed layers parse
+    again.  An empty string means no hidden layer (logistic regression).
     """
     if isinstance(text, bool) or not isinstance(text, str | int | list | tuple):
         raise TypeError(f"hidden must be widths like 8,8 or 8:tanh,8:relu, got {text!r}")
-    items = [str(v) for v in text] if isinstance(text, list | tuple) else str(text).split(",")
+    if isinstance(text, list | tuple):
+        items = [_layer_text(v) for v in text]
+    else:
+        items = str(text).split(",")
     if items == [""]:
         return ()
     layers = []
@@ -53,13 +68,6 @@ def parse_hidden(text: str | int | list) -> tuple[tuple[int, str | None], ...]:
             lookup("activation", act.strip(), activations.ACTIVATIONS)
         layers.append((int(width), act.strip().lower() or None))
     return tuple(layers)
-
-
-def _is_parsed(hidden) -> bool:
-    """Whether ``hidden`` is already ``((width, activation or None), ...)``."""
-    return isinstance(hidden, tuple) and all(
-        isinstance(h, tuple) and len(h) == 2 and isinstance(h[0], int) for h in hidden
-    )
 
 
 @dataclass
@@ -104,7 +112,7 @@ class Settings:
         check_float_in("noise", self.noise, 0.0, math.inf)
         check_float_in("test_size", self.test_size, 0.0, 1.0, closed_low=False)
         # Parsed widths are checked again too: Settings(hidden=((0, "foo"),)) is refused.
-        self.hidden = parse_hidden(self.hidden_text() if _is_parsed(self.hidden) else self.hidden)
+        self.hidden = parse_hidden(self.hidden)
         lookup("activation", self.activation, activations.ACTIVATIONS)
         if self.loss not in RUN_LOSSES:
             lookup("loss", self.loss, {k: k for k in RUN_LOSSES})
@@ -134,7 +142,7 @@ class Settings:
         return optimizers.OPTIMIZERS[self.optimizer](**kwargs)
 
     def hidden_text(self) -> str:
-        return ",".join(f"{w}:{a}" if a else str(w) for w, a in self.hidden)
+        return ",".join(map(_layer_text, self.hidden))
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -148,8 +156,73 @@ class Settings:
 FIELDS = {f.name for f in dataclasses.fields(Settings)}
 
 
+def _field_types() -> dict[str, tuple[type, bool]]:
+    """Each setting's type and whether it may be None, from the dataclass's real types."""
+    types = {}
+    for name, hint in typing.get_type_hints(Settings).items():
+        args = typing.get_args(hint) or (hint,)
+        kinds = [a for a in args if a is not type(None)]
+        types[name] = (kinds[0], len(kinds) < len(args))
+    return types
+
+
+_TYPES = _field_types()
+_ACCEPTED = {int: Integral, float: Real, str: str}  # values taken as they are
+_ALLOWED = {int: "an integer", float: "a number", str: "text"}
+
+
+def coerce(name: str, value: Any) -> Any:
+    """One setting's value in the form ``Settings.to_dict`` holds it.
+
+    The command line's ``--vary``, config files and the Python API all read
+    settings through this one function.
+
+    Parameters
+    ----------
+    name : str
+        A field of `Settings`.
+    value : object
+        A Python or TOML value, or its text as typed on the command line.
+        Integer settings take integers, number settings take integers and
+        floats, text settings take text; all take the numbers' text too.
+        ``hidden`` takes a list or tuple of layers (widths, ``"8:tanh"`` or
+        ``(8, "tanh")``), a width, or text such as ``"8,8"`` or
+        ``"8:tanh,4:relu"``.  Settings that may be None (``lr``, ``seed``)
+        take None or empty text for it.
+
+    Returns
+    -------
+    int, float, str or None
+        ``hidden`` as canonical text such as ``"8:tanh,4"``.  Ranges and
+        names are checked later, by `Settings.validate`.
+
+    Raises
+    ------
+    ValueError
+        One line naming the setting, what it got and what it allows.
+    """
+    if name not in _TYPES:
+        raise ValueError(f"unknown setting {name!r}; valid names: {', '.join(sorted(_TYPES))}")
+    kind, optional = _TYPES[name]
+    if optional and (value is None or (isinstance(value, str) and not value.strip())):
+        return None
+    if kind is tuple:
+        try:
+            return ",".join(map(_layer_text, parse_hidden(value)))
+        except TypeError as e:
+            raise ValueError(str(e)) from None
+    if isinstance(value, _ACCEPTED[kind]) and not isinstance(value, bool):
+        return kind(value)
+    if isinstance(value, str):
+        try:
+            return kind(value.strip())
+        except ValueError:
+            pass
+    raise ValueError(f"{name} must be {_ALLOWED[kind]}, got {value!r}")
+
+
 def load_toml(path: str | Path) -> dict[str, Any]:
-    """Read a TOML file of settings (keys as the long options, ``-`` or ``_``)."""
+    """Read a TOML file of settings (keys as the long options, ``-`` or ``_``), typed by `coerce`."""
     path = Path(path)
     try:
         with path.open("rb") as f:
@@ -165,5 +238,8 @@ def load_toml(path: str | Path) -> dict[str, Any]:
             raise ValueError(
                 f"config file {path}: unknown key {key!r}; valid keys: {', '.join(sorted(FIELDS))}"
             )
-        values[norm] = value
+        try:
+            values[norm] = coerce(norm, value)
+        except ValueError as e:
+            raise ValueError(f"config file {path}: {e}") from None
     return values

@@ -1,8 +1,9 @@
-"""The numba kernels of the compiled engine (see ``compiled`` for how they are driven).
+"""The numba kernels of the compiled engine (see ``trainer`` for how they are driven).
 
 ``train_steps`` runs a range of mini-batch steps of a stack of Dense layers
 (forward, loss, backward, regularization, optimizer update) in one call, and
-``forward_rows`` is the inference pass.  Each helper is the loop form of a
+``forward_rows`` is the inference pass.  The activations and losses they call
+are in ``pointwise``, the codes and columns in ``codes``.  Each helper is the loop form of a
 NumPy-engine method and says which: the same formulas in the same order, in
 the model's dtype (scalars are built with ``f = dtype.type``, so float32
 models compute in float32), so the engines agree to rounding.  Only the order
@@ -34,22 +35,32 @@ others are left to LLVM, which keeps compilation to a few seconds.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numba import njit
 
-from ..losses import EPSILON
-
-# Codes the kernels branch on; numba folds these module constants.
-LINEAR, RELU, LEAKY_RELU, TANH, SIGMOID, SOFTMAX = range(6)
-BCE, CCE, MSE = range(3)
-SGD, ADAM, RMSPROP, ADAGRAD = range(4)
-# Columns of ``spec`` (int64, one row per layer) and ``lconst`` (float64).
-FAN_IN, UNITS, W_OFF, B_OFF, COL_IN, COL_OUT, ACT = range(7)
-SLOPE, L1, L2 = range(3)
-# Entries of ``hp`` (float64), the optimizer's hyper-parameters.
-LR, MOMENTUM, NESTEROV, BETA_1, BETA_2, EPS, RHO = range(7)
+from .codes import (
+    ACT,
+    ADAM,
+    B_OFF,
+    BETA_1,
+    BETA_2,
+    COL_IN,
+    COL_OUT,
+    EPS,
+    FAN_IN,
+    L1,
+    L2,
+    LR,
+    MOMENTUM,
+    NESTEROV,
+    RHO,
+    RMSPROP,
+    SGD,
+    SLOPE,
+    UNITS,
+    W_OFF,
+)
+from .pointwise import activate, activation_backward, count_correct, loss_and_output_grad
 
 
 @njit(inline="always")
@@ -93,130 +104,6 @@ def _weighted_sum(Out, o, b, In, c, m, theta, w, step, n):
         i += k
 
 
-# exp's Taylor coefficients 1/13!, ..., 1/1!, 1/0! (Horner order) and 2**-(2**i).
-_INV_FACTORIALS = tuple(1.0 / math.factorial(k) for k in range(13, -1, -1))
-_HALVINGS = tuple(2.0 ** -(2**i) for i in range(6))
-
-
-@njit(inline="always")
-def _exp_neg(y):
-    """``np.exp(y)`` for ``y <= 0`` (not NaN) in float64, within an ulp or two.
-
-    Written out (range reduction and a Taylor polynomial) rather than calling
-    the C library's ``exp``, because a loop with a library call stays scalar:
-    this lets the sigmoid and tanh loops vectorise, which saves about 0.5 ms of
-    the article's 10 ms run (one ``exp`` per sample).  Its float64 error is far
-    below float32 rounding, so the float32 activations built on it are those
-    of the C library's ``exp``: identical on 2 x 10^8 inputs when it was written.
-    """
-    y = max(y, -40.0)  # exp(-40) < 2**-57: the callers round 1 +- e to 1 anyway
-    k = np.floor(y * 1.4426950408889634 + 0.5)  # y = k ln2 + r, |r| <= ln2 / 2
-    r = (y - k * 6.93147180369123816490e-01) - k * 1.90821492927058770002e-10
-    p = 0.0
-    for c in _INV_FACTORIALS:  # the last term, r**14 / 14!, is below 1e-17
-        p = p * r + c
-    n = -np.int64(k)  # 0 <= n <= 58; times 2**-n, one exact halving per bit of n
-    for i in range(6):
-        if (n >> i) & 1:
-            p *= _HALVINGS[i]
-    return p
-
-
-@njit(inline="always")
-def _tanh(z, single):
-    """``np.tanh(z)``; in float32 through float64 ``exp``, rounded once by the caller.
-
-    That is as accurate as the C library's ``tanhf`` (both agree with NumPy's
-    float32 ``tanh`` to the last bit equally often) and twice as fast.
-    """
-    if not single:
-        return np.tanh(z)
-    x = np.float64(z)
-    if abs(x) < 4e-4:  # exp would cancel; this series is exact to float32 here
-        return x - x * x * x / 3
-    if x != x:  # NaN, which _exp_neg does not take
-        return x
-    e = _exp_neg(-2 * abs(x))
-    t = (1 - e) / (1 + e)
-    return -t if x < 0 else t
-
-
-# error_model="numpy": no ZeroDivisionError check on ``(1 - e) / (1 + e)`` (never
-# zero), a branch that would keep the sigmoid and tanh loops from vectorising.
-@njit(error_model="numpy")
-def _activate(act, slope, Z, A, c, u, S, n):
-    """``A[c:c+u, :n] = activation(Z[c:c+u, :n])``; ``S`` is a (2, batch) scratch."""
-    f = Z.dtype.type
-    single = Z.itemsize == 4
-    if act == SOFTMAX:  # over the units of each sample, shifted by the max
-        for r in range(n):
-            S[0, r] = Z[c, r]
-            S[1, r] = f(0)
-        for j in range(c + 1, c + u):
-            for r in range(n):
-                z = Z[j, r]
-                if z > S[0, r] or z != z:  # NaN wins, as in np.max
-                    S[0, r] = z
-        for j in range(c, c + u):
-            for r in range(n):
-                e = np.exp(Z[j, r] - S[0, r])
-                A[j, r] = e
-                S[1, r] += e
-        for j in range(c, c + u):
-            for r in range(n):
-                A[j, r] = A[j, r] / S[1, r]
-        return
-    s = f(slope)
-    for j in range(c, c + u):
-        if act == LINEAR:
-            for r in range(n):
-                A[j, r] = Z[j, r]
-        elif act == RELU:
-            for r in range(n):
-                z = Z[j, r]
-                A[j, r] = f(0) if z < 0 else z  # NaN passes through, as np.maximum
-        elif act == LEAKY_RELU:
-            for r in range(n):
-                z = Z[j, r]
-                A[j, r] = z if z > 0 else z * s
-        elif act == TANH:
-            for r in range(n):
-                A[j, r] = _tanh(Z[j, r], single)
-        else:  # SIGMOID as 1 / (1 + exp(-z)) written through tanh: no overflow
-            for r in range(n):
-                A[j, r] = f(0.5) * (f(1) + f(_tanh(f(0.5) * Z[j, r], single)))
-
-
-@njit
-def _activation_backward(act, slope, Z, A, G, c, u, S, n):
-    """``G[c:c+u, :n]``: ``dL/dA`` in, ``dL/dZ`` out (the rules of activations.py)."""
-    f = Z.dtype.type
-    if act == SOFTMAX:  # Jacobian-vector product: A_i * (dA_i - sum_j dA_j A_j)
-        for r in range(n):
-            S[0, r] = f(0)
-        for j in range(c, c + u):
-            for r in range(n):
-                S[0, r] += G[j, r] * A[j, r]
-        for j in range(c, c + u):
-            for r in range(n):
-                G[j, r] = A[j, r] * (G[j, r] - S[0, r])
-        return
-    s = f(slope)
-    for j in range(c, c + u):
-        if act == RELU:  # dA * (Z > 0), NaN-faithful
-            for r in range(n):
-                G[j, r] = G[j, r] if Z[j, r] > 0 else G[j, r] * f(0)
-        elif act == LEAKY_RELU:
-            for r in range(n):
-                G[j, r] = G[j, r] if Z[j, r] > 0 else G[j, r] * s
-        elif act == TANH:
-            for r in range(n):
-                G[j, r] = G[j, r] * (f(1) - A[j, r] * A[j, r])
-        elif act == SIGMOID:
-            for r in range(n):
-                G[j, r] = G[j, r] * A[j, r] * (f(1) - A[j, r])
-
-
 @njit(inline="always")
 def _forward(spec, lconst, theta, A, Z, S, n):
     """Samples ``0..n`` of ``A[:n_features]`` through every layer: ``Z = X @ W + b``."""
@@ -226,119 +113,7 @@ def _forward(spec, lconst, theta, A, Z, S, n):
         ci, co = spec[layer, COL_IN], spec[layer, COL_OUT]
         for j in range(u):
             _weighted_sum(Z, co + j, theta[bo + j], A, ci, fan_in, theta, wo + j, u, n)
-        _activate(spec[layer, ACT], lconst[layer, SLOPE], Z, A, co, u, S, n)
-
-
-@njit(inline="always")
-def _clip(p, lo, hi):
-    return lo if p < lo else (hi if p > hi else p)  # NaN stays NaN, as np.clip
-
-
-@njit(inline="always")
-def _add_log(total, product, p):
-    """``total + log(product) == old total + log(old product) + log(p)``, with few logs.
-
-    The logarithms of the clipped probabilities are summed as the logarithm of
-    their product, one ``log`` call per ~40 samples instead of one per sample
-    (the product of factors >= 1e-7 is folded into ``total`` before it can
-    underflow).  In float64 this is more accurate than NumPy's float32 sum.
-    """
-    product *= np.float64(p)
-    if product < 1e-200:
-        return total + np.log(product), 1.0
-    return total, product
-
-
-@njit(inline="always")
-def _loss_and_output_grad(loss, fused, act, slope, Z, A, G, T, c, m, S, n):
-    """Batch loss (float64); writes ``dL/dZ`` of the output layer to ``G[c:c+m]``.
-
-    ``T`` holds the batch's targets, one row per output.  Fused rules (see
-    losses.py), valid only for sigmoid + BCE and softmax + CCE:
-    ``dZ = (P - Y) * inside / size`` and ``dZ = (P * sum(Ym) - Ym) / n``.
-    Otherwise ``G = dL/dP`` and the activation's own backward rule follows.
-    """
-    f = A.dtype.type
-    eps = f(EPSILON)
-    hi = f(1) - eps
-    size, rows = f(n * m), f(n)
-    total, product = 0.0, 1.0  # the loss is total + log(product), see _add_log
-    if loss == BCE:
-        for j in range(m):
-            for r in range(n):
-                p, y = A[c + j, r], T[j, r]
-                pc = _clip(p, eps, hi)
-                # y log(pc) + (1 - y) log(1 - pc): a 0/1 label leaves one term, exactly.
-                S[0, r] = pc if y == 1 else f(1) - pc
-                g = p - y if fused else -(y / pc) + (f(1) - y) / (f(1) - pc)
-                G[c + j, r] = (g if p >= eps and p <= hi else g * f(0)) / size
-            for r in range(n):
-                y = T[j, r]
-                if y == 1 or y == 0:
-                    total, product = _add_log(total, product, S[0, r])
-                else:
-                    pc = _clip(A[c + j, r], eps, hi)
-                    total += y * np.log(pc) + (f(1) - y) * np.log(f(1) - pc)
-        total = -(total + np.log(product)) / (n * m)
-    elif loss == CCE:
-        for r in range(n):  # S[0] = sum(P) per sample (Keras renormalises), S[1] = sum(Ym)
-            S[0, r] = f(0)
-            S[1, r] = f(0)
-        for j in range(m):
-            for r in range(n):
-                S[0, r] += A[c + j, r]
-        for j in range(m):
-            for r in range(n):
-                y = T[j, r]
-                q = A[c + j, r] / S[0, r]
-                qc = _clip(q, eps, hi)
-                if y == 1:
-                    total, product = _add_log(total, product, qc)
-                elif y != 0:
-                    total += y * np.log(qc)
-                ym = y if q >= eps and q <= hi else y * f(0)
-                if fused:
-                    S[1, r] += ym
-                    G[c + j, r] = ym
-                else:  # dL/dQ, then back through Q = P / sum(P)
-                    g = -(ym / qc) / rows
-                    S[1, r] += g * q
-                    G[c + j, r] = g
-        for j in range(m):
-            for r in range(n):
-                if fused:
-                    G[c + j, r] = (A[c + j, r] * S[1, r] - G[c + j, r]) / rows
-                else:
-                    G[c + j, r] = (G[c + j, r] - S[1, r]) / S[0, r]
-        total = -(total + np.log(product)) / n
-    else:  # MSE
-        for j in range(m):
-            for r in range(n):
-                d = A[c + j, r] - T[j, r]
-                total += d * d
-                G[c + j, r] = f(2) * d / size
-        total = total / (n * m)
-    if not fused:
-        _activation_backward(act, slope, Z, A, G, c, m, S, n)
-    return total
-
-
-@njit(inline="always")
-def _count_correct(A, T, c, m, n):
-    """metrics.count_correct: threshold 0.5 for one output, else arg-max against arg-max."""
-    correct = 0
-    for r in range(n):
-        if m == 1:
-            correct += (A[c, r] > 0.5) == (T[0, r] > 0.5)
-            continue
-        best_p, best_y = 0, 0
-        for j in range(1, m):
-            if A[c + j, r] > A[c + best_p, r]:
-                best_p = j
-            if T[j, r] > T[best_y, r]:
-                best_y = j
-        correct += best_p == best_y
-    return correct
+        activate(spec[layer, ACT], lconst[layer, SLOPE], Z, A, co, u, S, n)
 
 
 @njit(inline="always")
@@ -363,7 +138,7 @@ def _backward(spec, lconst, theta, grad, A, Z, G, S, n):
             break
         for k in range(fan_in):  # dX = dZ @ W.T, then back through the previous activation
             _weighted_sum(G, ci + k, f(0), G, co, u, theta, wo + k * u, 1, n)
-        _activation_backward(
+        activation_backward(
             spec[layer - 1, ACT], lconst[layer - 1, SLOPE], Z, A, G, ci, fan_in, S, n
         )
 
@@ -525,13 +300,13 @@ def train_steps(
             for r in range(n):
                 T[j, r] = Y[order[start + r], j]
         _forward(spec, lconst, theta, A, Z, S, n)
-        batch_loss = _loss_and_output_grad(
+        batch_loss = loss_and_output_grad(
             loss, fused, spec[last, ACT], lconst[last, SLOPE], Z, A, G, T, c_out, n_out, S, n
         )
         if regularized:
             batch_loss += _penalty(spec, lconst, theta)
         loss_sum += batch_loss * n
-        correct += _count_correct(A, T, c_out, n_out, n)
+        correct += count_correct(A, T, c_out, n_out, n)
         _backward(spec, lconst, theta, grad, A, Z, G, S, n)
         iterations += 1
         _update(opt, hp, theta, grad, slot_a, slot_b, iterations)

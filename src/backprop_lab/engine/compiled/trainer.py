@@ -1,13 +1,17 @@
 """The compiled engine: ``fit``, ``evaluate`` and ``predict`` through numba kernels.
 
-The kernels (``_kernels``) are the NumPy engine's math as loops over the batch:
-the same activations, Keras's loss semantics (clip at 1e-7, fused sigmoid and
-softmax gradients with their masks), the same optimizer rules, in the model's
-dtype.  One call trains a range of mini-batch steps, so Python runs once per
-epoch instead of once per layer and batch.  This module decides which models
-the kernels support, packs the model for them and drives them from
-``training.fit_loop``; the batches are those of the NumPy engine (the same
-permutation of the model's generator), so the engines agree to rounding.
+The kernels (``kernels`` and ``pointwise``) are the NumPy engine's math as
+loops over the batch: the same activations, Keras's loss semantics (clip at
+1e-7, fused sigmoid and softmax gradients with their masks), the same
+optimizer rules, in the model's dtype.  One call trains a range of mini-batch
+steps, so Python runs once per epoch instead of once per layer and batch.
+This module decides which models the kernels support, packs the model for
+them and drives them as ``training.fit_loop``'s trainer (``CompiledTrainer``);
+the batches are those of the NumPy engine (the same permutation of the
+model's generator), so the engines agree to rounding.  It reads the model only
+through public interfaces: the layers' arrays, ``Optimizer.slots`` and
+``hyperparameters()``, and the callbacks' ``looks_at_model`` and
+``needs_every_batch``.
 
 Shared state
 ------------
@@ -38,47 +42,51 @@ from __future__ import annotations
 
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 from numba import njit
 
 from .. import activations, losses, optimizers, regularizers
-from ..callbacks import _BATCH_HOOKS, Callback, History, ProgbarLogger
+from ..callbacks import looks_at_model, needs_every_batch
 from ..layers import Dense
-from . import kernels as K
+from . import codes, kernels
 
 ACTIVATION_CODES = {
-    activations.Linear: K.LINEAR,
-    activations.ReLU: K.RELU,
-    activations.LeakyReLU: K.LEAKY_RELU,
-    activations.Tanh: K.TANH,
-    activations.Sigmoid: K.SIGMOID,
-    activations.Softmax: K.SOFTMAX,
+    activations.Linear: codes.LINEAR,
+    activations.ReLU: codes.RELU,
+    activations.LeakyReLU: codes.LEAKY_RELU,
+    activations.Tanh: codes.TANH,
+    activations.Sigmoid: codes.SIGMOID,
+    activations.Softmax: codes.SOFTMAX,
 }
 LOSS_CODES = {
-    losses.BinaryCrossentropy: K.BCE,
-    losses.CategoricalCrossentropy: K.CCE,
+    losses.BinaryCrossentropy: codes.BCE,
+    losses.CategoricalCrossentropy: codes.CCE,
     # Targets arrive one-hot from prepare_targets, so this is CCE in the kernel.
-    losses.SparseCategoricalCrossentropy: K.CCE,
-    losses.MeanSquaredError: K.MSE,
+    losses.SparseCategoricalCrossentropy: codes.CCE,
+    losses.MeanSquaredError: codes.MSE,
 }
 OPTIMIZER_CODES = {
-    optimizers.SGD: K.SGD,
-    optimizers.Adam: K.ADAM,
-    optimizers.RMSprop: K.RMSPROP,
-    optimizers.Adagrad: K.ADAGRAD,
+    optimizers.SGD: codes.SGD,
+    optimizers.Adam: codes.ADAM,
+    optimizers.RMSprop: codes.RMSPROP,
+    optimizers.Adagrad: codes.ADAGRAD,
 }
-# The optimizer attributes holding its per-parameter state, as (slot_a, slot_b).
-OPTIMIZER_SLOTS = {
-    optimizers.SGD: ("_velocities",),
-    optimizers.Adam: ("_m", "_v"),
-    optimizers.RMSprop: ("_s", "_v"),
-    optimizers.Adagrad: ("_s",),
+# Where each optimizer hyper-parameter goes in the kernels' ``hp`` vector; the
+# optimizer's slots (``slot_names``, at most two) are ``slot_a`` and ``slot_b``.
+HYPERPARAMETER_INDEX = {
+    "learning_rate": codes.LR,
+    "momentum": codes.MOMENTUM,
+    "nesterov": codes.NESTEROV,
+    "beta_1": codes.BETA_1,
+    "beta_2": codes.BETA_2,
+    "epsilon": codes.EPS,
+    "rho": codes.RHO,
+    "initial_accumulator_value": None,  # only the slot's start, set by Optimizer.build
 }
 REGULARIZER_TYPES = (regularizers.Regularizer, regularizers.L1, regularizers.L2, regularizers.L1L2)
-_DENSE_MATH = ("forward", "backward", "backward_z", "penalty")
-# Callbacks that never look at the model (see "Shared state" above).
-_BLIND_CALLBACKS = (History, ProgbarLogger)
+_DENSE_MATH = ("apply", "forward", "backward", "backward_z", "penalty")
 
 
 def unsupported_reason(model, *, training: bool = True) -> str | None:
@@ -113,15 +121,30 @@ def unsupported_reason(model, *, training: bool = True) -> str | None:
     return None
 
 
+def _cache_failure(exc: BaseException) -> str | None:
+    """Where in numba's on-disk cache ``exc`` was raised (a function name), or None.
+
+    Only an exception raised inside numba's cache module while loading counts:
+    a corrupted index or data file (unpickling errors of any type).
+    """
+    tb, where = exc.__traceback__, None
+    while tb is not None:
+        if tb.tb_frame.f_globals.get("__name__") == "numba.core.caching":
+            where = tb.tb_frame.f_code.co_name
+        tb = tb.tb_next
+    return where
+
+
 class _Kernel:
-    """A ``njit(cache=True)`` kernel that an unusable on-disk cache cannot break.
+    """A ``njit(cache=True)`` kernel that a damaged on-disk cache cannot break.
 
     numba recompiles by itself when the source changed (a stale cache), but a
-    corrupted cache file makes the call raise.  Then a warning is issued, the
-    cache index is emptied (the next process recompiles and rewrites it) and
-    the call is retried once with a freshly compiled, uncached kernel; a
-    failure after that is a real error and is raised.  Without any writable
-    cache directory the kernel compiles in every process.
+    corrupted cache file makes the call raise while numba loads it.  Only then
+    (the exception comes from numba's cache module) is this kernel's cache
+    removed, with a warning that says which error and where, and the call
+    retried once with a freshly compiled kernel, which writes a new cache.  Any
+    other exception is the caller's.  Without a writable cache directory the
+    kernel compiles in every process.
 
     The kernels use numba's "numpy" error model: a float division by zero gives
     inf or NaN, as in the NumPy engine, instead of raising ZeroDivisionError, so
@@ -132,36 +155,43 @@ class _Kernel:
 
     def __init__(self, func):
         self.func = func
-        self.recovered = False
+        self.dispatcher = self._compile()
+
+    def _compile(self):
         try:
-            self.dispatcher = njit(cache=True, **self.options)(func)
+            return njit(cache=True, **self.options)(self.func)
         except RuntimeError as exc:  # numba found no directory to cache in
-            warnings.warn(f"{exc}; compiling in every run", RuntimeWarning, stacklevel=2)
-            self.dispatcher = njit(**self.options)(func)
+            warnings.warn(f"{exc}; compiling in every run", RuntimeWarning, stacklevel=3)
+            return njit(**self.options)(self.func)
+
+    def cache_files(self) -> list[Path]:
+        """This kernel's files in numba's cache folder (index ``.nbi``, data ``.nbc``)."""
+        folder = Path(self.dispatcher.stats.cache_path)
+        stem = Path(self.func.__code__.co_filename).stem
+        return sorted(folder.glob(f"{stem}.{self.func.__name__}-*.nb[ci]"))
 
     def __call__(self, *args):
         try:
             return self.dispatcher(*args)
-        except Exception as exc:  # whatever a damaged cache file raises; retried once
-            if self.recovered:
+        except Exception as exc:
+            where = _cache_failure(exc)
+            if where is None:
                 raise
-            self.recovered = True
+            removed = self.cache_files()
+            for path in removed:
+                path.unlink(missing_ok=True)
             warnings.warn(
-                f"numba cache for {self.func.__name__} is unusable ({type(exc).__name__}: "
-                f"{exc}); recompiling without the cache",
+                f"numba cache for {self.func.__name__} is unusable ({type(exc).__name__} "
+                f"in {where}: {exc}); removed {len(removed)} cache file(s) and recompiled",
                 RuntimeWarning,
                 stacklevel=2,
             )
-            try:
-                self.dispatcher._cache.flush()  # an empty index, rewritten by the next run
-            except Exception:  # healing the cache is best effort
-                pass
-            self.dispatcher = njit(**self.options)(self.func)
+            self.dispatcher = self._compile()
             return self.dispatcher(*args)
 
 
-train_steps = _Kernel(K.train_steps)
-forward_rows = _Kernel(K.forward_rows)
+train_steps = _Kernel(kernels.train_steps)
+forward_rows = _Kernel(kernels.forward_rows)
 
 
 def layout(model) -> tuple[np.ndarray, np.ndarray]:
@@ -177,13 +207,13 @@ def layout(model) -> tuple[np.ndarray, np.ndarray]:
     for i, layer in enumerate(layers):
         fan_in, units = layer.W.shape
         spec[i] = (fan_in, units, offset, offset + fan_in * units, col, col + fan_in, 0)
-        spec[i, K.ACT] = ACTIVATION_CODES[type(layer.activation)]
+        spec[i, codes.ACT] = ACTIVATION_CODES[type(layer.activation)]
         offset += fan_in * units + units
         col += fan_in
-        lconst[i, K.SLOPE] = getattr(layer.activation, "negative_slope", 0.0)
+        lconst[i, codes.SLOPE] = getattr(layer.activation, "negative_slope", 0.0)
         reg = layer.kernel_regularizer
         if reg is not None:
-            lconst[i, K.L1], lconst[i, K.L2] = reg.l1, reg.l2
+            lconst[i, codes.L1], lconst[i, codes.L2] = reg.l1, reg.l2
     return spec, lconst
 
 
@@ -193,13 +223,21 @@ def predict(model, X: np.ndarray) -> np.ndarray:
     return forward_rows(X, spec, lconst, np.concatenate(model.params, axis=None))
 
 
-def _exact_batch_hooks(callbacks) -> bool:
-    """Whether a callback other than a progress bar overrides a batch hook."""
-    for cb in callbacks.callbacks:
-        base = ProgbarLogger if isinstance(cb, ProgbarLogger) else Callback
-        if any(getattr(type(cb), h) is not getattr(base, h) for h in _BATCH_HOOKS):
-            return True
-    return False
+def hyperparameter_vector(optimizer) -> np.ndarray:
+    """The kernels' ``hp`` (float64): ``optimizer.hyperparameters()`` by ``codes`` index.
+
+    A name this table does not know is an error, never silently 0.
+    """
+    hp = np.zeros(7)
+    for name, value in optimizer.hyperparameters().items():
+        if name not in HYPERPARAMETER_INDEX:
+            raise ValueError(
+                f"the compiled engine does not know {type(optimizer).__name__}'s "
+                f"hyper-parameter {name!r}"
+            )
+        if HYPERPARAMETER_INDEX[name] is not None:
+            hp[HYPERPARAMETER_INDEX[name]] = value
+    return hp
 
 
 class CompiledTrainer:
@@ -226,9 +264,7 @@ class CompiledTrainer:
     def __init__(self, model, X, Y, batch_size: int, callbacks, validating: bool):
         self.model = model
         # Whether the model's arrays must be current between kernel calls.
-        self.shared = validating or any(
-            type(cb) not in _BLIND_CALLBACKS for cb in callbacks.callbacks
-        )
+        self.shared = validating or any(looks_at_model(cb) for cb in callbacks.callbacks)
         self._loaded = False  # whether the buffers hold the model's state
         self._ahead = False  # whether the buffers hold steps the model has not got
         self.X = np.ascontiguousarray(X)
@@ -238,7 +274,6 @@ class CompiledTrainer:
         self.spec, self.lconst = layout(model)
         opt = model.optimizer
         self.opt_code = OPTIMIZER_CODES[type(opt)]
-        self.slot_names = OPTIMIZER_SLOTS[type(opt)]
         self.loss_code = LOSS_CODES[type(model.loss)]
         self.fused = int(model.loss.fuses_with == model.layers[-1].activation.name)
         params = model.params
@@ -251,18 +286,6 @@ class CompiledTrainer:
         self.chunk = 16
         self._natural_order = None
 
-    def _hyper_parameters(self) -> np.ndarray:
-        opt = self.model.optimizer
-        hp = np.zeros(7)
-        hp[K.LR] = opt.learning_rate
-        hp[K.MOMENTUM] = getattr(opt, "momentum", 0.0)
-        hp[K.NESTEROV] = getattr(opt, "nesterov", False)
-        hp[K.BETA_1] = getattr(opt, "beta_1", 0.0)
-        hp[K.BETA_2] = getattr(opt, "beta_2", 0.0)
-        hp[K.EPS] = getattr(opt, "epsilon", 0.0)
-        hp[K.RHO] = getattr(opt, "rho", 0.0)
-        return hp
-
     def _views(self, arrays, buffer):
         return [(a, buffer[lo:hi].reshape(a.shape)) for a, (lo, hi) in zip(arrays, self._bounds)]
 
@@ -271,7 +294,7 @@ class CompiledTrainer:
         model, opt = self.model, self.model.optimizer
         if opt.iterations == 0:
             opt.build(model.params)  # as Optimizer.step does on its first step
-        slot_lists = [getattr(opt, name) for name in self.slot_names]
+        slot_lists = [opt.slots[name] for name in opt.slot_names]
         if self._slot_lists is not None and all(
             a is b for a, b in zip(slot_lists, self._slot_lists)
         ):
@@ -312,7 +335,7 @@ class CompiledTrainer:
             self.loss_code,
             self.fused,
             self.opt_code,
-            self._hyper_parameters(),
+            hyperparameter_vector(opt),
             iterations,
             loss_sum,
             correct,
@@ -336,7 +359,7 @@ class CompiledTrainer:
             order = self._natural_order
         with_accuracy = bool(self.model.metrics)
         hooks = callbacks.wants_batches
-        exact = hooks and _exact_batch_hooks(callbacks)
+        exact = hooks and any(needs_every_batch(cb) for cb in callbacks.callbacks)
         loss_sum, correct, batch, seen = 0.0, 0, 0, 0
 
         def logs():

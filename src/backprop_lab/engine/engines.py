@@ -1,0 +1,77 @@
+"""The two engines behind ``fit``, ``evaluate`` and ``predict``, and how one is chosen.
+
+Both offer the same three things: why they cannot run a model (or None), a
+trainer for one ``fit`` (``train_epoch(order, callbacks)`` and ``close()``; see
+``training.NumpyTrainer``) and a forward pass for inference.  The NumPy engine
+runs any model; the compiled one (numba kernels, imported only when first
+needed) runs the layers, losses and optimizers it knows, much faster.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .training import NumpyTrainer
+
+ENGINES = ("auto", "numpy", "compiled")
+
+
+class NumpyEngine:
+    """The readable engine: every step is the NumPy code of the layers and optimizers."""
+
+    name = "numpy"
+
+    def unsupported_reason(self, model, *, training: bool = True) -> str | None:
+        return None
+
+    def trainer(self, model, X, Y, batch_size: int, callbacks, validating: bool):
+        return NumpyTrainer(model, X, Y, batch_size)
+
+    def predict(self, model, X: np.ndarray) -> np.ndarray:
+        return model.apply(X)
+
+
+class CompiledEngine:
+    """The same math as numba kernels (``engine.compiled``)."""
+
+    name = "compiled"
+
+    def unsupported_reason(self, model, *, training: bool = True) -> str | None:
+        try:
+            from .compiled import trainer
+        except ImportError as exc:
+            return f"numba cannot be imported ({exc})"
+        return trainer.unsupported_reason(model, training=training)
+
+    def trainer(self, model, X, Y, batch_size: int, callbacks, validating: bool):
+        from .compiled.trainer import CompiledTrainer
+
+        return CompiledTrainer(model, X, Y, batch_size, callbacks, validating)
+
+    def predict(self, model, X: np.ndarray) -> np.ndarray:
+        from .compiled.trainer import predict
+
+        return predict(model, X)
+
+
+NUMPY, COMPILED = NumpyEngine(), CompiledEngine()
+
+
+def select(model, choice: str, *, training: bool = True):
+    """The engine that runs ``model`` for ``choice`` in ``ENGINES``.
+
+    ``"auto"`` takes the compiled engine when it supports the model and NumPy
+    otherwise; ``"compiled"`` raises a ValueError naming what it cannot run.
+    With ``training=False`` only inference needs to be supported.
+    """
+    if choice == "numpy":
+        return NUMPY
+    reason = COMPILED.unsupported_reason(model, training=training)
+    if reason is None:
+        return COMPILED
+    if choice == "compiled":
+        raise ValueError(
+            f"engine='compiled' cannot run this model: {reason}; "
+            "use engine='auto' or engine='numpy'"
+        )
+    return NUMPY
