@@ -178,6 +178,7 @@ def test_pictures_are_real_pictures(demo):
     assert (red > 0.3).sum() > 100 and (blue > 0.3).sum() > 100  # both classes are drawn
 
 
+@pytest.mark.subprocess
 def test_the_same_seed_gives_the_same_bytes_in_a_fresh_process(demo, tmp_path):
     proc = run_process([*DEMO, "--out", tmp_path / "again", "--quiet"])
     assert proc.returncode == 0, proc.stderr
@@ -320,6 +321,7 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(inputs, argv, expect
     assert tree(inputs) == before  # no run folder, no --out folder, no output file
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize(
     "key", ["lr-nan", "samples-abc", "csv-malformed", "evaluate-bad-json", "toml-invalid"]
 )
@@ -529,6 +531,7 @@ def test_divergence_exits_1_and_keeps_the_run(tmp_path, options):
     assert run_main(["evaluate", folder])[0] == 0
 
 
+@pytest.mark.subprocess
 def test_divergence_in_a_real_process(tmp_path):
     proc = run_process(
         ["train", *DIVERGING["nan-loss"], "--seed", "0", "--out", tmp_path, "--quiet"]
@@ -599,6 +602,7 @@ def test_ctrl_c_keeps_the_finished_epochs_and_exits_130(tmp_path, monkeypatch):
     assert not np.array_equal(interrupt.weights[2][0], interrupt.weights[1][0])
 
 
+@pytest.mark.subprocess
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 def test_a_real_sigint_during_training(tmp_path):
     argv = ["train", "--epochs", "100000", "--samples", "2000", "--seed", "0", "--out", tmp_path]

@@ -49,6 +49,7 @@ def test_scale_rows_cover_grid_and_protocols(tmp_path):
     assert all(len(p) == 2 for p in by_position.values())
 
 
+@pytest.mark.dask
 def test_table_is_identical_for_any_number_of_workers_and_dask(tmp_path):
     _mkdirs(tmp_path, "one", "two", "dask")
     serial = _rows(_scale(tmp_path, "one", n_jobs=1))

@@ -329,6 +329,7 @@ def test_save_figure_rejects_bad_dpi(tmp_path):
         save_figure(plot_curves(HISTORY), tmp_path / "out.png", dpi=0)
 
 
+@pytest.mark.subprocess
 def test_pictures_never_import_pyplot():
     code = (
         "import sys, backprop_lab.pictures.learning, backprop_lab.pictures.compare, "

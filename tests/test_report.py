@@ -135,6 +135,7 @@ def coloured_fraction(pixels):
     return ((pixels.max(axis=2) - pixels.min(axis=2)) > 20).mean()
 
 
+@pytest.mark.browser
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed")
 def test_report_renders_in_headless_chromium(run, tmp_path):
     pixels = screenshot(run.folder / "report.html", tmp_path)
