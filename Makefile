@@ -8,7 +8,7 @@ export KERAS_BACKEND ?= jax
 .PHONY: demo test test-fast lint bench clean
 
 # The slow tiers (see the markers in pyproject.toml); `make test` runs them all.
-SLOW_TIERS := keras or dask or browser or subprocess or slow
+SLOW_TIERS := keras or dask or browser or subprocess
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)

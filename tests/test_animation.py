@@ -141,6 +141,29 @@ def test_a_failure_mid_video_leaves_neither_video_nor_temporary_file(tmp_path, e
     assert list(tmp_path.iterdir()) == []
 
 
+FAILING_FFMPEG = """#!/bin/sh
+# Writes a few bytes where the video should be, then fails, as a full disk would.
+out=""; piped=no
+for a; do [ "$a" = "-" ] && piped=yes; out="$a"; done
+if [ "$piped" = yes ] && [ "$out" != "-" ]; then cat > /dev/null; printf 'half' > "$out"; fi
+exit 1
+"""
+
+
+def test_an_ffmpeg_that_fails_leaves_no_video(tmp_path, monkeypatch):
+    fake = tmp_path / "bin" / "ffmpeg"
+    fake.parent.mkdir()
+    fake.write_text(FAILING_FFMPEG)
+    fake.chmod(0o755)
+    monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", str(fake))
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(RuntimeError, match="did not write a complete learning.mp4"):
+        with Mp4Writer(out / "learning.mp4", WIDTH, HEIGHT) as video:
+            video.add(np.full((HEIGHT, WIDTH, 3), 200, np.uint8), 500)
+    assert list(out.iterdir()) == []
+
+
 @needs_ffmpeg
 def test_a_frame_of_the_wrong_size_is_refused_and_leaves_nothing(tmp_path):
     with pytest.raises(ValueError, match="shape"):

@@ -361,8 +361,12 @@ def test_auto_falls_back_to_numpy_and_compiled_refuses(what, layers):
     y = X[:, 0] - X[:, 1]
     model = Sequential(layers, seed=0)
     model.compile("sgd", "mse")
-    model.fit(X, y, epochs=1, verbose=0)
+    model.fit(X, y, epochs=1, verbose=0, validation_data=(X, y))
     assert model.engine_used == "numpy"
+    # Inference runs the same forward pass as training, in one piece or in blocks.
+    P = model.forward(X.astype(np.float32))
+    np.testing.assert_allclose(model.predict(X, verbose=0), P, rtol=1e-6)
+    np.testing.assert_allclose(model.predict(X, batch_size=7, verbose=0), P, rtol=1e-6)
     with pytest.raises(
         ValueError, match="engine='compiled' cannot run this model: .*" + re.escape(what)
     ):

@@ -156,6 +156,7 @@ def test_vary_is_typed_by_the_settings_schema_in_every_form():
     assert name == "batch_size" and values == [16, 32]
     assert all(type(v) is int for v in values)
     assert ex.parse_vary(["hidden=2,4"]) == [("hidden", ["2", "4"])]  # one layer each
+    assert ex.parse_vary(["activation=relu, tanh"]) == [("activation", ["relu", "tanh"])]
 
 
 def test_results_are_typed_by_their_columns_not_guessed():

@@ -33,7 +33,7 @@ def add_function_import(path: Path, statement: str) -> None:
         (
             "engine/layers.py",
             "from ..pictures import plotting",
-            "engine.layers (line",
+            "engine may not import pictures",
         ),
         ("data/csvio.py", "from ..runs.settings import Settings", "data may not import runs"),
         ("pictures/report.py", "from ..cli import main", "pictures may not import cli"),

@@ -648,3 +648,24 @@ def test_bad_layers_and_shapes_are_refused():
         Sequential(["relu"])
     with pytest.raises(ValueError, match="input_shape"):
         Dense(2, input_shape=(0,))
+
+
+def test_apply_is_forward_without_touching_the_layers():
+    model = Sequential([Dense(5, "tanh", input_shape=(2,)), Dense(3, "softmax")], seed=0)
+    X = np.random.default_rng(0).uniform(-1, 1, (6, 2)).astype(np.float32)
+    outputs = model.layer_outputs(X)
+    assert [A.shape for A in outputs] == [(6, 2), (6, 5), (6, 3)]
+    assert not hasattr(model.layers[0], "Z")  # nothing cached for a backward pass
+    np.testing.assert_array_equal(model.apply(X), model.forward(X))
+
+
+def test_apply_with_other_weights_leaves_the_model_unchanged():
+    model = Sequential([Dense(4, "relu", input_shape=(2,)), Dense(1, "sigmoid")], seed=0)
+    X = np.random.default_rng(1).uniform(-1, 1, (5, 2)).astype(np.float32)
+    before = model.get_weights()
+    other = [2 * w + 0.1 for w in before]
+    W1, b1, W2, b2 = other
+    by_hand = 1 / (1 + np.exp(-(np.maximum(X @ W1 + b1, 0) @ W2 + b2)))
+    np.testing.assert_allclose(model.apply(X, other), by_hand, rtol=1e-6)
+    for w, b in zip(model.get_weights(), before):
+        np.testing.assert_array_equal(w, b)

@@ -122,7 +122,7 @@ def plan_args(args) -> dict:
 def cmd_scale(args) -> int:
     from .. import experiments as ex
     from ..pictures import experiment_plots as xp
-    from ..pictures.plotting import save_figure
+    from ..pictures.style import save_figure
 
     args.sizes = _parse_sizes(args.sizes) if args.sizes else ex.default_sizes()
 
@@ -164,7 +164,7 @@ def cmd_scale(args) -> int:
 def cmd_sweep(args) -> int:
     from .. import experiments as ex
     from ..pictures import experiment_plots as xp
-    from ..pictures.plotting import save_figure
+    from ..pictures.style import save_figure
 
     if not args.resume:  # a resumed sweep varies what its config.json says
         if not args.vary:

@@ -27,8 +27,11 @@ class NumpyEngine:
     def trainer(self, model, X, Y, batch_size: int, callbacks, validating: bool):
         return NumpyTrainer(model, X, Y, batch_size)
 
-    def predict(self, model, X: np.ndarray) -> np.ndarray:
-        return model.apply(X)
+    def predict(self, model, X: np.ndarray, chunk: int | None = None) -> np.ndarray:
+        """``model.apply(X)``, ``chunk`` rows at a time to bound memory."""
+        if chunk is None or len(X) <= chunk:
+            return model.apply(X)
+        return np.concatenate([model.apply(X[i : i + chunk]) for i in range(0, len(X), chunk)])
 
 
 class CompiledEngine:
@@ -48,7 +51,8 @@ class CompiledEngine:
 
         return CompiledTrainer(model, X, Y, batch_size, callbacks, validating)
 
-    def predict(self, model, X: np.ndarray) -> np.ndarray:
+    def predict(self, model, X: np.ndarray, chunk: int | None = None) -> np.ndarray:
+        """``model.apply(X)`` by the kernel, which bounds memory itself (blocks of 256 rows)."""
         from .compiled.trainer import predict
 
         return predict(model, X)

@@ -34,7 +34,17 @@ class Layer:
         raise NotImplementedError
 
     def apply(self, X: np.ndarray, *weights: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        """The layer's output for ``X`` with its own weights, or with ``weights``
+        (one array per entry of ``params``) in their place.
+
+        A layer that caches in ``forward`` should override this with a pure
+        version; this default runs ``forward`` and takes no other weights.
+        """
+        if weights:
+            raise NotImplementedError(
+                f"{type(self).__name__} cannot be evaluated with other weights: define apply()"
+            )
+        return self.forward(X)
 
     def forward(self, X: np.ndarray) -> np.ndarray:
         raise NotImplementedError

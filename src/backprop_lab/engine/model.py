@@ -69,6 +69,14 @@ class Sequential:
         Precision of weights and arithmetic; float32 by default, as in Keras.
     name : str, optional
 
+    Attributes
+    ----------
+    rng : numpy.random.Generator
+        The generator behind ``seed``: it draws the initial weights, then each
+        epoch's order of the samples.
+    engine_used : {"numpy", "compiled"} or None
+        The engine the last ``fit`` ran.
+
     Examples
     --------
     >>> from backprop_lab import Sequential, Dense
@@ -79,7 +87,7 @@ class Sequential:
     def __init__(self, layers=None, *, seed=None, dtype=None, name: str | None = None):
         self.layers: list[Layer] = []
         self.name = name or "sequential"
-        self._rng = check_random_state(seed)
+        self.rng = check_random_state(seed)
         self._dtype = None if dtype is None else np.dtype(dtype)
         self.compiled = False
         self.stop_training = False
@@ -102,7 +110,7 @@ class Sequential:
             if shape is not None:
                 self.build(shape[0])
         elif self.layers[-2].built:
-            layer.build(self.layers[-2].units, self._rng, self.dtype)
+            layer.build(self.layers[-2].units, self.rng, self.dtype)
 
     @property
     def dtype(self) -> np.dtype:
@@ -123,7 +131,7 @@ class Sequential:
             raise ValueError("the model has no layers; add at least one Dense layer")
         fan_in = check_positive_int("n_features", n_features)
         for layer in self.layers:
-            layer.build(fan_in, self._rng, self.dtype)
+            layer.build(fan_in, self.rng, self.dtype)
             fan_in = layer.units
 
     @property
@@ -201,13 +209,8 @@ class Sequential:
         return engines.select(self, getattr(self, "engine", "auto"), training=training)
 
     def _output(self, X: np.ndarray, chunk: int | None = None) -> np.ndarray:
-        """``apply(X)`` through the selected engine, ``chunk`` rows at a time."""
-        engine = self._engine(training=False)
-        if chunk is None or len(X) <= chunk:
-            return engine.predict(self, X)
-        return np.concatenate(
-            [engine.predict(self, X[i : i + chunk]) for i in range(0, len(X), chunk)]
-        )
+        """``apply(X)`` through the selected engine (NumPy: ``chunk`` rows at a time)."""
+        return self._engine(training=False).predict(self, X, chunk)
 
     def _require_compiled(self, what: str) -> None:
         if not self.compiled:
@@ -229,17 +232,21 @@ class Sequential:
         -------
         list of ndarray, the ``i``-th of shape ``(n_samples, units_i)``
         """
-        weights = self.params if weights is None else list(weights)
-        out = [X]
-        for layer, W, b in zip(self.layers, weights[0::2], weights[1::2]):
-            out.append(layer.apply(out[-1], W, b))
+        out, start = [X], 0
+        for layer in self.layers:
+            n = len(layer.params)
+            own = weights is None
+            out.append(
+                layer.apply(out[-1]) if own else layer.apply(out[-1], *weights[start : start + n])
+            )
+            start += n
         return out
 
     def apply(self, X: np.ndarray, weights=None) -> np.ndarray:
         """The network's output ``P`` of shape ``(n_samples, units)``, caching nothing.
 
         A pure function of ``X`` and the weights (the model's, or ``weights``):
-        what pictures, the loss landscape and the server evaluate with.
+        what pictures, the loss landscape and the recording of frames evaluate with.
         """
         return self.layer_outputs(X, weights)[-1]
 
@@ -345,8 +352,16 @@ class Sequential:
             callbacks.append(ProgbarLogger(verbose))
         return fit_loop(self, X, Y, epochs, batch_size, validation, shuffle, callbacks, engine)
 
-    def _evaluate_arrays(self, X, Y) -> dict:
-        """Loss (with regularization) and accuracy of the whole arrays, no callbacks."""
+    def evaluate_arrays(self, X: np.ndarray, Y: np.ndarray) -> dict:
+        """``{"loss": ..., "accuracy": ...}`` of prepared arrays, no checks and no callbacks.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+            In the model's dtype.
+        Y : ndarray of shape (n_samples, n_outputs)
+            Targets as prepared by the loss; the loss includes the penalties.
+        """
         P = self._output(X)
         logs = {"loss": self.loss(Y, P) + self.penalty()}
         if self.metrics:
@@ -374,7 +389,7 @@ class Sequential:
         self._require_compiled("evaluate")
         X = self._inputs(x)
         Y = self._targets(X, y)
-        logs = self._evaluate_arrays(X, Y)
+        logs = self.evaluate_arrays(X, Y)
         if verbose:
             n_batches = -(-len(X) // (batch_size or 32))
             Progbar(n_batches).update(n_batches, logs, finalize=True)

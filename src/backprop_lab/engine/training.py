@@ -106,10 +106,10 @@ def fit_loop(model, X, Y, epochs, batch_size, validation, shuffle, callbacks, en
     try:
         for epoch in range(epochs):
             callbacks.on_epoch_begin(epoch)
-            order = model._rng.permutation(len(X)) if shuffle else None
+            order = model.rng.permutation(len(X)) if shuffle else None
             logs = trainer.train_epoch(order, callbacks)
             if validation is not None:
-                val_logs = model._evaluate_arrays(*validation)
+                val_logs = model.evaluate_arrays(*validation)
                 logs.update({f"val_{k}": v for k, v in val_logs.items()})
             callbacks.on_epoch_end(epoch, logs)
             if model.stop_training:

@@ -74,8 +74,8 @@ def _split_spec(spec: str) -> tuple[str, list[str]]:
     if not sep or not text.strip():
         raise ValueError(f"--vary {spec!r} must look like NAME=V1,V2,...")
     name = name.strip()
-    items = text.split(";" if name == "hidden" and ";" in text else ",")
-    if any(not item.strip() for item in items):
+    items = [item.strip() for item in text.split(";" if name == "hidden" and ";" in text else ",")]
+    if not all(items):
         raise ValueError(f"--vary {spec!r} has an empty value")
     return name, items
 

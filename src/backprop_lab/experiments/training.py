@@ -98,6 +98,6 @@ def _train(model, X, y, settings: Settings, steps: int | None) -> int:
     if full:
         model.fit(X, y, epochs=full, batch_size=batch, verbose=0)
     if rest:
-        pick = model._rng.permutation(len(X))[: rest * batch]
+        pick = model.rng.permutation(len(X))[: rest * batch]
         model.fit(X[pick], y[pick], epochs=1, batch_size=batch, verbose=0, shuffle=False)
     return steps

@@ -340,6 +340,22 @@ class Mp4Writer:
             self._frames.send(data)
         self.written = due
 
+    def _check_written(self) -> None:
+        """Read the finished file back: ffmpeg's exit status is not reported to us."""
+        import imageio_ffmpeg
+
+        failed = RuntimeError(f"ffmpeg did not write a complete {self.path.name}")
+        if not self.tmp.is_file() or self.tmp.stat().st_size == 0:
+            raise failed
+        try:
+            frames, _ = imageio_ffmpeg.count_frames_and_secs(str(self.tmp))
+        except (RuntimeError, OSError):
+            raise failed from None
+        if frames != self.written:
+            raise RuntimeError(
+                f"ffmpeg wrote {frames} of the {self.written} frames of {self.path.name}"
+            )
+
     def __enter__(self):
         self.tmp = temporary_sibling(self.path, ".mp4")
         return self
@@ -354,8 +370,7 @@ class Mp4Writer:
             if exc_type is None:
                 if self.written == 0:
                     raise RuntimeError("an MP4 needs at least one frame")
-                if not self.tmp.is_file() or self.tmp.stat().st_size == 0:
-                    raise RuntimeError(f"ffmpeg wrote no {self.path.name} (see its message above)")
+                self._check_written()
                 os.replace(self.tmp, self.path)
         finally:
             self.tmp.unlink(missing_ok=True)  # gone already after the rename

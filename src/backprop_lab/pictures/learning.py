@@ -17,9 +17,7 @@ import numpy as np
 
 from ..engine.model import architecture
 from ..runs.recording import Recording, sample_rows
-from . import animation, landscape, plotting
-from . import gradients as gradient_plot
-from . import network as network_plot
+from . import animation, gradients, landscape, network, plotting
 from .report import write_report
 from .style import save_figure
 
@@ -128,17 +126,17 @@ def write_learning_pictures(folder: Path, result, recording: Recording | None = 
     title = _title(result)
     names = []
     two_d = model.n_features == 2
-    if two_d and len(model.layers) - 1 <= network_plot.MAX_HIDDEN_LAYERS:
+    if two_d and len(model.layers) - 1 <= network.MAX_HIDDEN_LAYERS:
         extent = recording.extent if recording is not None else (-1.0, 1.0, -1.0, 1.0)
-        fig = network_plot.plot_network(model, extent=extent, title=title)
+        fig = network.plot_network(model, extent=extent, title=title)
         save_figure(fig, folder / "network.png")
         names.append("network.png")
     if recording is None:
         return names
     if recording.gradient_norms:
         epochs, norms = recording.gradient_epochs, recording.gradient_table()
-        gradient_plot.write_gradients(folder / "gradients.csv", epochs, norms)
-        fig = gradient_plot.plot_gradients(epochs, norms, layer_names=_layer_names(model))
+        gradients.write_gradients(folder / "gradients.csv", epochs, norms)
+        fig = gradients.plot_gradients(epochs, norms, layer_names=_layer_names(model))
         save_figure(fig, folder / "gradients.png")
         names += ["gradients.csv", "gradients.png"]
     if recording.n_frames and two_d:

@@ -1,8 +1,10 @@
 """The compiled engine: the NumPy engine's math as numba kernels.
 
-``kernels`` holds the loops (a translation of the NumPy engine, commented as
-one); ``trainer`` decides which models they support, packs a model for them
-and drives them through the same trainer interface as the NumPy loop.
+``kernels`` holds the layer, optimizer and training loops and ``pointwise``
+the activations and losses (a translation of the NumPy engine, commented as
+one), ``codes`` the numbers they branch on; ``trainer`` decides which models
+they support, packs a model for them and drives them through the same
+trainer interface as the NumPy loop.
 
 May import: the rest of ``engine`` and numba.
 """

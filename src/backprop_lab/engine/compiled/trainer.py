@@ -218,7 +218,7 @@ def layout(model) -> tuple[np.ndarray, np.ndarray]:
 
 
 def predict(model, X: np.ndarray) -> np.ndarray:
-    """``model.forward(X)`` through the compiled kernel; ``X`` in the model's dtype."""
+    """``model.apply(X)`` through the compiled kernel; ``X`` in the model's dtype."""
     spec, lconst = layout(model)
     return forward_rows(X, spec, lconst, np.concatenate(model.params, axis=None))
 
