@@ -6,137 +6,14 @@ anything is written.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
-from .. import __version__
 from ..runs.modelio import ModelFileError
 from .commands import cmd_compare, cmd_evaluate, cmd_gradcheck, cmd_predict, cmd_report, cmd_train
-from .common import (
-    EXIT_BAD_INPUT,
-    EXIT_INTERNAL,
-    EXIT_INTERRUPTED,
-    Parser,
-    UsageError,
-    add_network_options,
-    add_train_options,
-)
-from .experiment_commands import add_experiment_options, cmd_scale, cmd_sweep
-
-EXAMPLES = {
-    "report": "examples:\n  backprop-lab report runs/20261128T120000Z-demo",
-    "compare": (
-        "examples:\n  backprop-lab compare runs/20261128T120000Z-demo runs/20261128T121500Z-run\n"
-        "  backprop-lab compare runs/*-sgd runs/*-adam --out comparisons"
-    ),
-    "demo": "examples:\n  backprop-lab demo\n  backprop-lab demo --seed 1 --lr 0.1",
-    "train": (
-        "examples:\n  backprop-lab train --dataset xor --hidden 8,8 --optimizer adam\n"
-        "  backprop-lab train --dataset csv:points.csv --epochs 100 --out results\n"
-        "  backprop-lab train --config run.toml --seed 3"
-    ),
-    "evaluate": (
-        "examples:\n  backprop-lab evaluate runs/20261128T120000Z-demo\n"
-        "  backprop-lab evaluate runs/20261128T120000Z-demo --samples 100000 --seed 9"
-    ),
-    "predict": (
-        "examples:\n  backprop-lab predict runs/20261128T120000Z-demo 0.1 0.2\n"
-        "  backprop-lab predict runs/20261128T120000Z-demo --csv points.csv --output p.csv"
-    ),
-    "scale": (
-        "examples:\n  backprop-lab scale\n"
-        "  backprop-lab scale --sizes 50,500,5000 --seeds 3 --lr 0.1\n"
-        "  backprop-lab scale --dask-workers 2\n"
-        "  backprop-lab scale --scheduler tcp://scheduler.example.org:8786\n"
-        "  backprop-lab scale --resume runs/20261128T120000Z-scale"
-    ),
-    "sweep": (
-        "examples:\n  backprop-lab sweep --vary lr=0.001,0.01,0.1,1\n"
-        "  backprop-lab sweep --vary lr=0.01,0.1 --vary hidden=2,4,8,16 --seeds 3"
-    ),
-    "gradcheck": (
-        "examples:\n  backprop-lab gradcheck\n"
-        "  backprop-lab gradcheck --hidden 8:tanh,4:relu --loss mse"
-    ),
-}
-
-
-def build_parser() -> argparse.ArgumentParser:
-    fmt = argparse.RawDescriptionHelpFormatter
-    parser = Parser(
-        prog="backprop-lab",
-        description="Train, measure and look at small neural networks learning 2-D patterns.",
-        epilog="Run 'backprop-lab COMMAND --help' for a command's options and examples.",
-        formatter_class=fmt,
-    )
-    parser.add_argument("--version", action="version", version=f"backprop-lab {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    sub.required = True
-
-    def add(name, help_text):
-        return sub.add_parser(
-            name, help=help_text, description=help_text, epilog=EXAMPLES[name], formatter_class=fmt
-        )
-
-    for name, text in (
-        (
-            "demo",
-            "The article's experiment (a circle, Dense(8)→Dense(1), SGD) with its explanation.",
-        ),
-        ("train", "Train a network on a dataset and write a run folder."),
-    ):
-        p = add(name, text)
-        add_train_options(p)
-        g = p.add_argument_group("pictures (cost extra time)")
-        g.add_argument("--animate", action="store_true", help="learning.gif (and .mp4)")
-        g.add_argument("--landscape", action="store_true", help="landscape.png: the loss surface")
-    p = add("report", "Rebuild a run folder's report.html from its files.")
-    p.add_argument("run_dir", metavar="RUN_DIR")
-    p = add("compare", "Draw runs side by side and tabulate their metrics.")
-    p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
-    p.add_argument("--out", default="runs", help="parent of the new folder (default runs)")
-    p = add("evaluate", "Evaluate a saved run on its test split or on new data.")
-    p.add_argument("run_dir", metavar="RUN_DIR")
-    p.add_argument("--dataset", help="another dataset (name or csv:PATH)")
-    p.add_argument("--samples", type=int, help="points to generate")
-    p.add_argument("--noise", type=float, help="point jitter")
-    p.add_argument("--seed", type=int, help="seed for the generated data")
-    p = add("predict", "Print the probabilities and labels a saved run gives.")
-    p.add_argument("run_dir", metavar="RUN_DIR")
-    p.add_argument("point", nargs="*", type=float, metavar="X", help="one point's coordinates")
-    p.add_argument("--csv", help="CSV of points (x1,x2 columns)")
-    p.add_argument("--output", help="write the predictions here as CSV")
-    p = add("scale", "Accuracy against training-set size, fixed epochs vs fixed steps.")
-    add_train_options(p, experiment="scale")
-    add_experiment_options(p, 5)
-    p.add_argument("--sizes", help="comma-separated training-set sizes (default: 50 … 500000)")
-    p.add_argument(
-        "--protocol",
-        default="both",
-        choices=("fixed-epochs", "fixed-steps", "both"),
-        help="fixed epochs (more data, more steps), fixed steps (only the data grows), or both",
-    )
-    p.add_argument(
-        "--steps",
-        type=int,
-        default=6250,
-        help="gradient steps per training under fixed-steps (default 6250)",
-    )
-    p = add("sweep", "Accuracy over one or two settings (--vary NAME=V1,V2,...).")
-    add_train_options(p, experiment="sweep")
-    add_experiment_options(p, 3)
-    p.add_argument(
-        "--vary",
-        action="append",
-        metavar="NAME=V1,V2",
-        help="a setting and its values; give once or twice",
-    )
-    p = add("gradcheck", "Compare backprop gradients with finite differences, per layer.")
-    add_network_options(p)
-    p.add_argument("--points", type=int, default=16, help="random points (default 16)")
-    return parser
-
+from .common import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, UsageError
+from .experiment_commands import cmd_scale, cmd_sweep
+from .parser import build_parser
 
 COMMANDS = {
     "report": cmd_report,
