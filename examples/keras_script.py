@@ -2,6 +2,8 @@
 
 The original starts with ``import tensorflow as tf``; here that single line
 reads ``from backprop_lab.compat import tf`` and nothing else changes.
+Like the original, it splits its data with scikit-learn, which the project
+does not need: ``pip install -e '.[examples]'`` in the clone installs it.
 """
 
 import matplotlib.pyplot as plt

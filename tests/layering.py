@@ -32,6 +32,7 @@ ALLOWED = {
     "__init__": {"engine", "compat"},
     "cli": {"engine", "data", "runs", "pictures", "experiments", "__init__"},
     "__main__": {"cli"},
+    "plot": {"engine", "data", "runs", "pictures"},
     "_version": set(),
 }
 EVERYONE_MAY_IMPORT = {"_version"}

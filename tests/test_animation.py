@@ -22,7 +22,7 @@ from backprop_lab.pictures.animation import (
     render_frames,
     write_animation,
 )
-from backprop_lab.runs.recording import Recording, make_recorders
+from backprop_lab.runs.recording import Recording, frame_steps, make_recorders
 
 WIDTH, HEIGHT = int(FIGSIZE[0] * DPI), int(FIGSIZE[1] * DPI)
 needs_ffmpeg = pytest.mark.skipif(ffmpeg_exe() is None, reason="no ffmpeg (install imageio-ffmpeg)")
@@ -73,14 +73,27 @@ def test_gif_has_one_frame_per_snapshot_of_the_expected_size_and_moves(recorded,
     assert written == ["learning.gif"]
     size, frames, durations = gif_frames(tmp_path / "learning.gif")
     assert size == (WIDTH, HEIGHT)
-    assert len(frames) == rec.n_frames == 11  # 80 steps, every 8th: 0, 8, ..., 80
-    assert durations == frame_durations(11)
+    assert len(frames) == rec.n_frames == len(frame_steps(80, 12))  # 80 steps, 12 frames at most
+    assert durations == frame_durations(rec.n_frames)
     for frame in frames:
         assert frame.var() > 0.005  # not blank
         assert frame[0, 0].tolist() == [1.0, 1.0, 1.0]  # white background
     # The boundary and the loss curve change from the first frame to the last.
     assert np.abs(frames[0] - frames[-1]).mean() > 0.01
     assert [p.name for p in tmp_path.iterdir()] == ["learning.gif"]  # no temporary files
+
+
+def test_the_frame_says_which_points_its_loss_is_on_and_that_it_is_not_the_log(recorded):
+    rec, X, y = recorded
+    drawer = animation.FrameDrawer(rec, X, y, epochs=8)
+    texts = [t.get_text() for t in drawer.fig.texts]
+    assert any("on all 300 training points" in t and animation.LOG_NOTE in t for t in texts)
+    drawer.draw(rec.n_frames - 1)
+    status = drawer.status.get_text()
+    assert f"loss {rec.frame_loss[-1]:.4g}" in status  # the landscape's precision
+    assert f"step {rec.frame_steps[-1]}" in status and "(training)" in status
+    drawer.draw(1)  # one step in: a fraction of an epoch, not "0.0"
+    assert drawer.status.get_text().startswith(f"epoch {1 / rec.steps_per_epoch:.2g} of 8")
 
 
 def test_frames_render_as_rgb_arrays(recorded):

@@ -244,6 +244,7 @@ def inputs(tmp_path, monkeypatch, demo):
 
 
 TRAIN = ["train", "--out", "out", "--epochs", "1", "--samples", "60", "--quiet"]
+CSV_TRAIN = ["train", "--out", "out", "--epochs", "1", "--quiet"]  # CSV data takes no --samples
 LOSSES = ("binary_crossentropy", "mse", "sparse_categorical_crossentropy")
 
 BAD = {
@@ -270,19 +271,25 @@ BAD = {
     "noise-overflow": ([*TRAIN, "--noise", "1e308"], "makes points that are not finite"),
     "momentum-adam": ([*TRAIN, "--optimizer", "adam", "--momentum", "0.5"], "momentum applies"),
     "csv-missing": (
-        [*TRAIN, "--dataset", "csv:missing.csv"],
+        [*CSV_TRAIN, "--dataset", "csv:missing.csv"],
         "CSV file missing.csv does not exist",
     ),
-    "csv-empty": ([*TRAIN, "--dataset", "csv:empty.csv"], "empty.csv: file is empty"),
-    "csv-malformed": ([*TRAIN, "--dataset", "csv:bad.csv"], "bad.csv line 3: expected 3 columns"),
-    "csv-label-2": ([*TRAIN, "--dataset", "csv:three.csv"], "labels must be 0 or 1"),
+    "csv-empty": ([*CSV_TRAIN, "--dataset", "csv:empty.csv"], "empty.csv: file is empty"),
+    "csv-malformed": (
+        [*CSV_TRAIN, "--dataset", "csv:bad.csv"],
+        "bad.csv line 3: expected 3 columns",
+    ),
+    "csv-label-2": ([*CSV_TRAIN, "--dataset", "csv:three.csv"], "labels must be 0 or 1"),
     "toml-unknown-key": ([*TRAIN, "--config", "unknown.toml"], ["unknown key 'epoch'", "epochs"]),
     "toml-invalid": ([*TRAIN, "--config", "invalid.toml"], "invalid.toml is not valid TOML"),
     "toml-wrong-type": ([*TRAIN, "--config", "number.toml"], "dataset must be text, got 5"),
     "toml-missing": ([*TRAIN, "--config", "none.toml"], "config file none.toml does not exist"),
     "out-is-a-file": (["train", "--out", "afile", "--quiet"], "--out afile is a file"),
     "demo-bad-lr": (["demo", "--out", "out", "--lr", "-1"], "lr must be a positive finite number"),
-    "no-command": ([], "the following arguments are required: COMMAND"),
+    "csv-with-samples": (
+        [*TRAIN, "--dataset", "csv:bad.csv"],
+        "--samples does not apply to --dataset csv:bad.csv",
+    ),
     "unknown-command": (["fly"], "invalid choice: 'fly'"),
     "evaluate-missing": (["evaluate", "nothere"], "run folder nothere does not exist"),
     "evaluate-no-config": (["evaluate", "noconfig"], "noconfig is not a run folder"),
@@ -291,6 +298,10 @@ BAD = {
     "evaluate-tampered": (["evaluate", "tampered"], "tampered/model.safetensors: contents do"),
     "evaluate-samples-0": (["evaluate", "run", "--samples", "0"], "samples must be a positive"),
     "evaluate-wide-csv": (["evaluate", "run", "--dataset", "csv:wide.csv"], "the data has 3"),
+    "evaluate-csv-noise": (
+        ["evaluate", "run", "--dataset", "csv:wide.csv", "--noise", "0.1"],
+        "--noise does not apply to the CSV data csv:wide.csv",
+    ),
     "predict-missing": (["predict", "nothere", "0", "0"], "run folder nothere does not exist"),
     "predict-bad-json": (["predict", "badjson", "0", "0"], "badjson/config.json is not valid"),
     "predict-tampered": (["predict", "tampered", "0", "0"], "tampered/model.safetensors"),
@@ -363,7 +374,7 @@ def test_ctrl_c_before_training_exits_130_without_a_traceback(tmp_path, monkeypa
 
     monkeypatch.setattr(runner, "load_data", interrupted)
     code, _, err = run_main(["train", "--out", tmp_path / "out", "--quiet"])
-    assert (code, err) == (130, "backprop-lab: interrupted\n")
+    assert (code, err) == (130, "backprop-lab: interrupted while loading the data\n")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -667,3 +678,17 @@ def test_predict_refuses_a_point_and_a_csv_together(demo, tmp_path):
     points.write_text("x1,x2\n0.1,0.2\n")
     code, out, err = run_main(["predict", demo.folder, "0.1", "0.2", "--csv", points])
     assert code == 2 and "not both" in err and out == ""
+
+
+def test_pictures_a_run_cannot_have_are_named_on_the_console(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (80, 3))
+    rows = "".join(f"{a},{b},{c},{int(a * b > 0)}\n" for a, b, c in X)
+    (tmp_path / "three.csv").write_text("x1,x2,x3,label\n" + rows)
+    argv = ["train", "--dataset", f"csv:{tmp_path / 'three.csv'}", "--epochs", "2"]
+    code, out, err = run_main([*argv, "--out", tmp_path / "runs", "--quiet"])
+    assert code == 0, err
+    assert "boundary.png not drawn: the data has 3 input features" in out
+    assert "network.png not drawn" in out
+    files = {p.name for p in only_run_folder(tmp_path / "runs").iterdir()}
+    assert "boundary.png" not in files and "curves.png" in files

@@ -71,3 +71,40 @@ def test_a_folder_lacking_a_file_is_one_clear_line_and_nothing_written(
     assert code == 2
     assert err.count("\n") == 1 and message in err
     assert not out.exists()
+
+
+def test_each_panel_says_what_its_run_is_not_when_it_ran(runs):
+    from backprop_lab.pictures.compare import plot_compare, read_summary
+
+    summaries = [read_summary(r) for r in runs]
+    fig = plot_compare(summaries)
+    first, second = (ax.get_title() for ax in fig.axes[:3] if ax.get_title())
+    assert first.startswith("1. sgd · circle\n2 → 8 relu → 1 sigmoid\nsgd lr 0.01 · batch 32")
+    assert second.startswith("2. adam · xor\n2 → 8 relu → 1 sigmoid\nadam lr 0.001 · batch 32")
+    assert "2 epochs · seed 1" in first
+    for run in runs:  # the timestamped folder names are in the table only
+        assert run.name not in first + second
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend[:2] == ["1. sgd · circle · sgd lr 0.01", "2. adam · xor · adam lr 0.001"]
+    assert "training loss (mean over the epoch's batches)" in legend
+
+
+def test_settings_the_runs_differ_in_are_named_in_every_panel(runs, tmp_path):
+    from backprop_lab.pictures.compare import plot_compare, read_summary
+
+    code, _, err = run_main(
+        ["train", *BASE, "--seed", "1", "--name", "sgd", "--noise", "0.1", "--out", tmp_path]
+    )
+    assert code == 0, err
+    summaries = [read_summary(runs[0]), read_summary(next(tmp_path.iterdir()))]
+    titles = [ax.get_title() for ax in plot_compare(summaries).axes if ax.get_title()]
+    assert "noise 0.0" in titles[0] and "noise 0.1" in titles[1]
+    assert "samples" not in titles[0]  # the same in both: not repeated
+
+
+def test_the_printed_table_has_a_dataset_column(runs, tmp_path):
+    code, out, err = run_main(["compare", *runs, "--out", tmp_path])
+    assert code == 0, err
+    header, first, second = out.splitlines()[:3]
+    assert header.split()[:4] == ["run", "folder", "dataset", "network"]
+    assert first.split()[2] == "circle" and second.split()[2] == "xor"

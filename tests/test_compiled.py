@@ -468,3 +468,36 @@ def test_hyperparameters_reach_the_kernel_by_name_and_unknown_ones_are_refused()
 
     with pytest.raises(ValueError, match="does not know Renamed's hyper-parameter 'mu'"):
         hyperparameter_vector(Renamed(0.1))
+
+
+class SeesSomeBatches(Callback):
+    """Wants batches 3 and 7 of each epoch; records what it saw there."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def batches_wanted(self, steps):
+        return [3, 7]
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.seen.append((self.epoch, batch, logs["loss"], self.model.get_weights()[0].copy()))
+
+
+def test_a_callback_that_wants_some_batches_sees_them_exactly_and_nothing_is_lost():
+    X, y = make_circle(320, random_state=0)  # 10 batches of 32 per epoch
+    watchers = {}
+    for engine in ("numpy", "compiled"):
+        model = article_model(engine)
+        watchers[engine] = SeesSomeBatches()
+        model.fit(X, y, epochs=2, verbose=0, callbacks=[watchers[engine]])
+    numpy_seen = {(e, b): (loss, w) for e, b, loss, w in watchers["numpy"].seen}
+    compiled = watchers["compiled"].seen
+    # The compiled engine stops after batches 3 and 7 and at the end of each epoch.
+    assert [(e, b) for e, b, *_ in compiled] == [(e, b) for e in (0, 1) for b in (3, 7, 9)]
+    for e, b, loss, w in compiled:
+        np.testing.assert_allclose(loss, numpy_seen[(e, b)][0], rtol=1e-5)
+        assert_weights_close([w], [numpy_seen[(e, b)][1]])

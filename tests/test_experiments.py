@@ -1,6 +1,7 @@
 """Experiments: determinism across workers and backends, resume, protocols, bad input."""
 
 import csv
+import re
 
 import numpy as np
 import pytest
@@ -298,3 +299,110 @@ def test_cli_sweep_resumes_from_its_folder_alone(tmp_path, capsys):
 def _csv_rows(path):
     with path.open(newline="") as f:
         return [{k: v for k, v in r.items() if k not in TIMING} for r in csv.DictReader(f)]
+
+
+# --------------------------------------------------------------------------- issue 10, section 4
+
+
+@pytest.fixture
+def no_dask(monkeypatch):
+    """As if Dask were not installed: importing distributed fails."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "distributed", None)
+
+
+@pytest.mark.parametrize(
+    "options", [["--dask-workers", "2"], ["--scheduler", "tcp://127.0.0.1:9"]], ids=["local", "tcp"]
+)
+def test_cli_without_dask_refuses_before_creating_anything(tmp_path, capsys, no_dask, options):
+    out = tmp_path / "runs"
+    argv = ["scale", "--sizes", "64", "--seeds", "1", "--epochs", "1", "--test-samples", "200"]
+    assert main([*argv, *options, "--quiet", "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and len(captured.err.strip().splitlines()) == 1
+    assert "needs dask.distributed, which is not installed" in captured.err
+    assert "pip install -e '.[dask]'" in captured.err
+    assert not out.exists()  # no run folder, no header-only results.csv
+
+
+def test_api_without_dask_refuses_before_writing_the_table(tmp_path, no_dask):
+    _mkdirs(tmp_path, "a")
+    with pytest.raises(ValueError, match="needs dask.distributed"):
+        _scale(tmp_path, "a", dask_workers=2)
+    assert list((tmp_path / "a").iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (dict(scheduler="tcp://127.0.0.1:9", dask_workers=2), "not both"),
+        (dict(dask_workers=0), "dask_workers must be a positive integer"),
+    ],
+)
+def test_api_refuses_backend_options_it_would_ignore(tmp_path, options, message):
+    _mkdirs(tmp_path, "a")
+    with pytest.raises(ValueError, match=message):
+        _scale(tmp_path, "a", **options)
+    assert list((tmp_path / "a").iterdir()) == []
+
+
+def test_vary_suggests_the_nearest_name():
+    with pytest.raises(ValueError, match=r"valid names: samples, .*, l2; did you mean 'epochs'\?"):
+        ex.parse_vary(["epoch=1,2"])
+    assert ex.VARY_NAMES[:3] == ("samples", "noise", "hidden")
+
+
+SWEEP = ["sweep", "--vary", "lr=0.01,0.1", "--seeds", "1", "--samples", "200", "--epochs", "1"]
+SWEEP += ["--test-samples", "200", "--jobs", "1", "--seed", "3"]
+
+
+def test_cli_progress_counts_trainings_and_resumes_from_what_is_left(tmp_path, capsys):
+    assert main([*SWEEP, "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^trainings - 2/2 \d+s \d+(ms|us|s)/training$", out, re.M), out
+    assert "/step" not in out
+    (folder,) = tmp_path.iterdir()
+    path = folder / "results.csv"
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[:2]))  # the second training is missing
+    assert main(["sweep", "--resume", str(folder), "--jobs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^trainings - 1/1 ", out, re.M), out  # not 1/2: one training ran
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        ["--lr", "0.5"],
+        ["--seeds", "2"],
+        ["--test-samples", "300"],
+        ["--vary", "epochs=1,2"],
+        ["--config", "run.toml"],
+        ["--out", "elsewhere"],
+        ["--seed", "0"],
+    ],
+)
+def test_cli_resume_refuses_options_it_would_ignore(tmp_path, capsys, monkeypatch, option):
+    monkeypatch.chdir(tmp_path)
+    assert main([*SWEEP, "--quiet", "--out", "runs"]) == 0
+    (folder,) = (tmp_path / "runs").iterdir()
+    before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    capsys.readouterr()
+    assert main(["sweep", "--resume", str(folder), *option, "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert f"{option[0]} cannot be given with --resume" in err, err
+    assert len(err.strip().splitlines()) == 1
+    assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["runs"]
+
+
+def test_cli_scale_resume_takes_its_sizes_from_the_folder(tmp_path, capsys):
+    argv = ["scale", "--sizes", "64", "--seeds", "1", "--steps", "5", "--epochs", "1"]
+    argv += ["--test-samples", "200", "--jobs", "1", "--seed", "3", "--quiet"]
+    assert main([*argv, "--out", str(tmp_path)]) == 0
+    (folder,) = tmp_path.iterdir()
+    assert main(["scale", "--resume", str(folder), "--quiet", "--jobs", "1"]) == 0
+    assert "scale: 2 trainings" in capsys.readouterr().out
+    assert main(["scale", "--resume", str(folder), "--sizes", "64,128"]) == 2
+    assert "--sizes cannot be given with --resume" in capsys.readouterr().err

@@ -7,22 +7,76 @@ import matplotlib.image as mpimg
 import numpy as np
 import pytest
 
-from backprop_lab.pictures.gradients import plot_gradients, read_gradients, write_gradients
+from backprop_lab.pictures.gradients import plot_gradients
 from backprop_lab.pictures.style import save_figure
+from backprop_lab.runs.folders import read_gradients, write_gradients
+
+
+def axes_by_label(fig):
+    return {ax.get_label(): ax for ax in fig.axes}
+
+
+def visible_tick_labels(ax):
+    """The y tick labels matplotlib draws inside the axis's view, after a draw."""
+    ax.figure.canvas.draw()
+    lo, hi = sorted(ax.get_ylim())
+    return [t.get_text() for t in ax.get_yticklabels() if lo <= t.get_position()[1] <= hi]
 
 
 def test_one_line_per_layer_on_a_log_axis(tmp_path):
     epochs = np.arange(6)
     norms = np.column_stack([np.geomspace(1, 1e-4, 6), np.full(6, 0.5), [1, 2, 0, np.inf, 3, 4]])
     fig = plot_gradients(epochs, norms, layer_names=["a", "b", "c"])
-    (ax,) = fig.axes
+    axes = axes_by_label(fig)
+    assert set(axes) == {"norms", "zero", "not finite"}
+    ax = axes["norms"]
     assert ax.get_yscale() == "log"
     assert [line.get_label() for line in ax.lines] == ["a", "b", "c"]
-    # Zero and infinity cannot sit on a log axis: they are gaps, not errors.
+    # Zero and infinity cannot sit on a log axis: they are gaps there, marked in their strips.
     assert np.isnan(ax.lines[2].get_ydata()[[2, 3]]).all()
+    assert [list(line.get_xdata()) for line in axes["zero"].lines] == [[], [], [2]]
+    assert [list(line.get_xdata()) for line in axes["not finite"].lines] == [[], [], [3]]
     image = mpimg.imread(save_figure(fig, tmp_path / "gradients.png"))
     assert image.shape[:2] == (540, 900)
     assert image[..., :3].var() > 0.005
+
+
+def test_zero_gradients_are_shown_and_labelled_not_dropped():
+    # What `train --lr 100 --seed 1` records: two norms before training, then exact zeros.
+    norms = np.vstack([[0.13317, 0.15464], np.zeros((50, 2))])
+    fig = plot_gradients(np.arange(51), norms)
+    zero = axes_by_label(fig)["zero"]
+    assert [t.get_text() for t in zero.get_yticklabels()] == ["exactly 0"]
+    for line in zero.lines:
+        np.testing.assert_array_equal(line.get_xdata(), np.arange(1, 51))
+    assert zero.get_xlabel() == "epoch (0 = before training)"  # the bottom axis carries it
+    assert "log scale" in axes_by_label(fig)["norms"].get_ylabel()
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        [0.13317, 0.15464],  # one epoch's values, a few per cent apart (lr 100)
+        np.linspace(0.155, 0.031, 51),  # less than a decade (the article's settings)
+        np.geomspace(0.2, 0.006, 51),  # one to two decades (lr 0.1)
+        np.geomspace(1, 1e-6, 51),  # many decades
+    ],
+    ids=["narrow", "within-a-decade", "two-decades", "many-decades"],
+)
+def test_tick_labels_are_never_repeated(column):
+    column = np.asarray(column)
+    norms = np.column_stack([column, column * 1.1])
+    (ax,) = [
+        a for a in plot_gradients(np.arange(len(column)), norms).axes if a.get_yscale() == "log"
+    ]
+    labels = visible_tick_labels(ax)
+    assert len(labels) >= 2 and all(labels), labels
+    assert len(set(labels)) == len(labels), labels
+
+
+def test_a_run_without_zeros_has_no_strips():
+    fig = plot_gradients(np.arange(4), np.array([[1.0, 2.0], [0.5, 1.0], [0.2, 0.4], [0.1, 0.3]]))
+    assert set(axes_by_label(fig)) == {"norms"}
 
 
 def test_csv_reads_back_exactly(tmp_path):

@@ -115,3 +115,28 @@ def test_the_picture_has_both_planes_and_is_not_blank(trained, tmp_path):
     image = mpimg.imread(save_figure(fig, tmp_path / "landscape.png"))
     assert image.shape[:2] == (672, 1440)
     assert image[..., :3].var() > 0.005
+
+
+def test_the_picture_says_which_training_points_and_that_the_log_differs(trained):
+    model, _, X, Y, trajectory = trained
+    surfs = surfaces(model, X, Y, trajectory, resolution=5)
+    fig = plot_landscape(surfs, title="t", points="all 480 training points")
+    heading = fig.get_suptitle()
+    assert heading.startswith("t\n") and "on all 480 training points" in heading
+    assert "logged loss is each epoch's mean over its batches" in heading
+    assert all("training loss at the trained weights" in ax.get_title() for ax in fig.axes[:2])
+
+
+def test_the_animation_ends_on_the_loss_the_landscape_shows_on_the_same_points():
+    """learning.gif and landscape.png measure the loss on the same training points."""
+    from backprop_lab.pictures import learning
+
+    # 4,800 training points: more than either picture evaluates.
+    settings = Settings(samples=6000, epochs=2, seed=3, engine="numpy").validate()
+    result = train_run(settings, animate=True, landscape=True)
+    rec, model = result.recording, result.model
+    X, Y, points = learning._training_subset(result.data, model)
+    assert points == "4,096 of the 4,800 training points"
+    assert rec.loss_points == len(X) and rec.n_train == len(result.data.X_train)
+    centre = loss_at(model, X, Y, np.concatenate(model.params, axis=None))
+    assert rec.frame_loss[-1] == pytest.approx(centre, rel=1e-6)

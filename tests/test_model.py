@@ -4,6 +4,7 @@ callbacks, printing, and the errors bad arguments raise."""
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -669,3 +670,52 @@ def test_apply_with_other_weights_leaves_the_model_unchanged():
     np.testing.assert_allclose(model.apply(X, other), by_hand, rtol=1e-6)
     for w, b in zip(model.get_weights(), before):
         np.testing.assert_array_equal(w, b)
+
+
+@pytest.mark.parametrize(
+    ("name", "call", "instead"),
+    [
+        ("save", lambda m: m.save("model.keras"), "runs.modelio.save_model(model, folder)"),
+        ("save_weights", lambda m: m.save_weights("w.h5"), "get_weights()"),
+        ("load_weights", lambda m: m.load_weights("w.h5"), "set_weights(arrays)"),
+        ("to_json", lambda m: m.to_json(), "get_config()"),
+        ("get_layer", lambda m: m.get_layer("dense"), "model.layers"),
+        ("pop", lambda m: m.pop(), "a new Sequential"),
+        ("metrics_names", lambda m: m.metrics_names, "evaluate returns [loss, accuracy]"),
+        ("weights", lambda m: m.weights, "get_weights()"),
+        ("trainable_weights", lambda m: m.trainable_weights, "get_weights()"),
+        ("train_on_batch", lambda m: m.train_on_batch([[0, 0]], [0]), "fit("),
+        ("test_on_batch", lambda m: m.test_on_batch([[0, 0]], [0]), "evaluate("),
+        ("predict_on_batch", lambda m: m.predict_on_batch([[0, 0]]), "predict("),
+    ],
+)
+def test_missing_keras_model_names_raise_not_implemented_naming_what_exists(name, call, instead):
+    """The README promises NotImplementedError for what is unsupported, never AttributeError."""
+    model = Sequential([Dense(1, "sigmoid", input_shape=(2,))], seed=0)
+    with pytest.raises(NotImplementedError) as info:
+        call(model)
+    message = str(info.value)
+    assert message.startswith(f"Sequential.{name} is not supported by backprop_lab; instead: ")
+    assert instead in message and "\n" not in message
+    assert not hasattr(model, "no_such_keras_name")  # other names stay AttributeError
+
+
+def test_progbar_counts_steps_by_default_and_other_units_on_request():
+    import io
+
+    from backprop_lab.engine.progress import Progbar
+
+    lines = []
+    for kwargs in ({}, {"unit": "training", "prefix": "trainings"}):
+        stream = io.StringIO()
+        bar = Progbar(18, stream=stream, interactive=False, **kwargs)
+        bar.start -= 1.8  # 0.1 s per unit
+        bar.update(18, finalize=True)
+        lines.append(stream.getvalue())
+    assert re.fullmatch(r"18/18 2s 100ms/step\n", lines[0]), lines[0]
+    assert re.fullmatch(r"trainings - 18/18 2s 100ms/training\n", lines[1]), lines[1]
+    stream = io.StringIO()
+    bar = Progbar(2, stream=stream, interactive=False, unit="training")
+    bar.start -= 6.0
+    bar.update(2, finalize=True)
+    assert stream.getvalue() == "2/2 6s 3s/training\n"  # Keras writes whole seconds too

@@ -88,3 +88,45 @@ def test_three_classes_draw_three_output_maps():
 def test_what_cannot_be_drawn_is_one_clear_error(model, message):
     with pytest.raises(ValueError, match=message):
         plot_network(model)
+
+
+def test_a_run_on_three_features_says_why_boundary_and_network_are_absent(tmp_path):
+    """A CSV of 3 feature columns trains; the pictures it cannot have are named with a reason."""
+    from backprop_lab.data.csvio import save_csv
+    from backprop_lab.pictures.learning import absent_pictures, draw_run
+    from backprop_lab.runs.folders import write_run
+    from backprop_lab.runs.runner import train_run
+    from backprop_lab.runs.settings import Settings
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (120, 3))
+    save_csv(tmp_path / "three.csv", X, (X.sum(axis=1) > 0).astype(int))
+    settings = Settings(dataset=f"csv:{tmp_path / 'three.csv'}", epochs=2, seed=0, engine="numpy")
+    result = train_run(settings.validate())
+    folder = tmp_path / "run"
+    folder.mkdir()
+    write_run(folder, result)
+    names = draw_run(folder, result)
+    absent = absent_pictures(result)
+    assert [line.split(" not drawn: ")[0] for line in absent] == ["boundary.png", "network.png"]
+    assert all("3 input features" in line and "\n" not in line for line in absent)
+    assert not {"boundary.png", "network.png"} & set(names)
+    assert {"curves.png", "gradients.png"} <= set(names)
+
+
+@pytest.mark.parametrize(("hidden", "expected"), [("4", []), ("2,2,2,2,2,2,2", ["network.png"])])
+def test_absent_pictures_list_exactly_what_draw_run_leaves_out(tmp_path, hidden, expected):
+    from backprop_lab.pictures.learning import absent_pictures, draw_run
+    from backprop_lab.runs.folders import write_run
+    from backprop_lab.runs.runner import train_run
+    from backprop_lab.runs.settings import Settings
+
+    settings = Settings(samples=100, epochs=1, seed=0, engine="numpy", hidden=hidden)
+    result = train_run(settings.validate())
+    write_run(tmp_path, result)
+    names = draw_run(tmp_path, result)
+    absent = absent_pictures(result)
+    assert [line.split(" not drawn: ")[0] for line in absent] == expected
+    assert not set(expected) & set(names)
+    if expected:
+        assert "7 hidden layers" in absent[0] and "up to 6" in absent[0]

@@ -249,10 +249,15 @@ def test_curves_with_validation(tmp_path):
         np.testing.assert_array_equal(val.get_ydata(), HISTORY[f"val_{key}"])
         assert ax.get_xlabel() == "epoch"
         assert ax.get_xlim()[0] > 0
-    assert [t.get_text() for t in ax_loss.get_legend().get_texts()] == ["training", "validation"]
+    # What each line is: fit's running mean over the batches, or a value after the epoch.
+    train_label, val_label = (
+        "training (mean over the epoch's batches)",
+        "validation (after the epoch)",
+    )
+    assert [t.get_text() for t in ax_loss.get_legend().get_texts()] == [train_label, val_label]
     assert [t.get_text() for t in ax_acc.get_legend().get_texts()] == [
-        "training",
-        "validation",
+        train_label,
+        val_label,
         "always 'outside' (80.4%)",
     ]
     baseline = ax_acc.get_lines()[2]
@@ -269,11 +274,19 @@ def test_curves_without_validation_or_accuracy():
     fig = plot_curves({"loss": [1.0, 0.5], "acc": [0.5, 0.9]})
     ax_loss, ax_acc = fig.axes
     assert len(ax_loss.get_lines()) == 1 and len(ax_acc.get_lines()) == 1
-    assert [t.get_text() for t in ax_acc.get_legend().get_texts()] == ["training"]
+    assert [t.get_text() for t in ax_acc.get_legend().get_texts()] == [
+        "training (mean over the epoch's batches)"
+    ]
 
     fig = plot_curves({"loss": [1.0]}, baseline=0.5)
     assert "no accuracy recorded" in [t.get_text() for t in fig.axes[1].texts]
     assert "majority baseline (50.0%)" in [t.get_text() for t in fig.axes[1].get_legend().texts]
+
+
+def test_curves_name_what_the_validation_data_is():
+    fig = plot_curves(HISTORY, validation="test set")
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels[1] == "test set (after the epoch)"
 
 
 def test_curves_leave_gaps_for_diverged_epochs():

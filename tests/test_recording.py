@@ -8,13 +8,15 @@ import numpy as np
 import pytest
 
 from backprop_lab import SGD, Dense, Sequential
-from backprop_lab.engine.callbacks import CallbackList
+from backprop_lab.engine.callbacks import Callback, CallbackList
 from backprop_lab.engine.metrics import grid_points
 from backprop_lab.engine.regularizers import L2
 from backprop_lab.runs.recording import (
-    BatchStepRecorder,
+    LOSS_SAMPLES,
+    MAX_SAMPLES,
     StepRecorder,
-    frame_interval,
+    describe_points,
+    frame_steps,
     layer_gradient_norms,
     make_recorders,
     sample_rows,
@@ -41,29 +43,43 @@ def model(seed=0, engine="numpy", l2=None, dtype=None):
     return m
 
 
-def snapshot_steps(total, k):
-    """Steps the recorder snapshots: 0, every k-th, and the last."""
-    steps = list(range(0, total + 1, k))
-    return steps if steps[-1] == total else [*steps, total]
-
-
 # --------------------------------------------------------------------------- when
 
 
 @pytest.mark.parametrize("total", [1, 5, 118, 119, 120, 121, 6250, 10**6 + 7])
-@pytest.mark.parametrize("max_frames", [2, 3, 120])
-def test_frame_interval_keeps_at_most_max_frames_and_every_step_when_few(total, max_frames):
-    k = frame_interval(total, max_frames)
-    assert len(snapshot_steps(total, k)) <= max_frames
+@pytest.mark.parametrize("max_frames", [2, 3, 4, 120])
+def test_frame_steps_keep_at_most_max_frames_from_start_to_end(total, max_frames):
+    steps = frame_steps(total, max_frames)
+    assert len(steps) <= max_frames
+    assert steps[0] == 0 and steps[-1] == total
+    assert np.all(np.diff(steps) > 0)
     if total < max_frames:
-        assert k == 1  # fewer steps than frames: every step
-    else:  # the smallest interval that fits
-        assert k == 1 or len(snapshot_steps(total, k - 1)) > max_frames
+        assert steps == list(range(total + 1))  # fewer steps than frames: every step
 
 
-def test_frame_interval_refuses_a_single_frame():
+def test_frame_steps_are_dense_at_the_start_and_even_after():
+    steps = np.array(frame_steps(625_000))  # 400,000 points in batches of 32, 50 epochs
+    gaps = np.diff(steps)
+    assert steps[1] == 1  # the first step is seen
+    assert np.sum(steps < 12_500) >= 30  # a quarter of the frames within the first epoch
+    assert np.all(np.diff(gaps[:30]) >= 0)  # gaps grow at first...
+    assert gaps[-10:-1].max() - gaps[-10:-1].min() <= 1  # ...then stay even
+    assert len(steps) >= 100  # few frames lost to rounding
+
+
+def test_frame_steps_refuse_a_single_frame():
     with pytest.raises(ValueError, match="at least 2"):
-        frame_interval(10, 1)
+        frame_steps(10, 1)
+
+
+def test_frames_are_taken_within_the_first_epoch_of_a_long_run():
+    """A long run on many points learns much within its first epoch: frames see it."""
+    X, y = circle(400)  # 100 steps per epoch, 40 epochs
+    callbacks, rec = make_recorders(X, y, frames=True, epochs=40, batch_size=4, resolution=8)
+    model().fit(X, y, epochs=40, batch_size=4, verbose=0, callbacks=callbacks)
+    assert rec.frame_steps == frame_steps(4000)
+    assert sum(0 < s < 100 for s in rec.frame_steps) >= 15
+    assert len(rec.frames) <= 120
 
 
 def test_few_steps_are_all_recorded_with_the_real_model_output_at_each():
@@ -72,7 +88,7 @@ def test_few_steps_are_all_recorded_with_the_real_model_output_at_each():
     m = model()
     seen = []
 
-    class Spy(BatchStepRecorder):  # the model's own output right after each step
+    class Spy(StepRecorder):  # the model's own output right after each step
         def _snapshot(self):
             seen.append(self.model.predict(grid, verbose=0)[:, 0].reshape(12, 12))
             super()._snapshot()
@@ -96,13 +112,12 @@ def test_few_steps_are_all_recorded_with_the_real_model_output_at_each():
     assert rec.frame_accuracy[-1] == pytest.approx(m.evaluate(X, y, verbose=0)[1])
 
 
-def test_long_runs_snapshot_at_epoch_ends_without_batch_hooks():
-    X, y = circle(64)  # 2 steps per epoch, 100 epochs: 200 steps > 120 frames
-    callbacks, rec = make_recorders(X, y, frames=True, epochs=100, batch_size=32, resolution=8)
+def test_only_frames_and_trajectory_need_batch_hooks():
+    X, y = circle(64)
+    callbacks, _ = make_recorders(X, y)  # gradients: what every run records
     assert not CallbackList(callbacks, None, {}).wants_batches  # a compiled engine runs freely
-    model().fit(X, y, epochs=100, batch_size=32, verbose=0, callbacks=callbacks)
-    assert rec.frame_steps == snapshot_steps(200, 2)  # every epoch: 101 frames
-    assert len(rec.frames) <= 120
+    callbacks, _ = make_recorders(X, y, trajectory=True)
+    assert CallbackList(callbacks, None, {}).wants_batches
 
 
 def test_memory_is_bounded_by_max_frames_however_long_the_run():
@@ -110,7 +125,34 @@ def test_memory_is_bounded_by_max_frames_however_long_the_run():
     callbacks, rec = make_recorders(X, y, frames=True, trajectory=True, max_frames=10)
     model().fit(X, y, epochs=30, batch_size=4, verbose=0, callbacks=callbacks)  # 480 steps
     assert rec.n_frames <= 10 and len(rec.trajectory) <= 10
-    assert rec.frame_steps[0] == 0 and rec.frame_steps[-1] == 480
+    assert rec.frame_steps == rec.trajectory_steps == frame_steps(480, 10)
+
+
+def test_a_run_stopped_early_ends_on_its_last_step_within_max_frames():
+    X, y = circle(64)
+
+    class StopAt(Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if self.model.optimizer.iterations >= 37:
+                self.model.stop_training = True
+
+    callbacks, rec = make_recorders(X, y, frames=True, max_frames=10, resolution=8)
+    model().fit(X, y, epochs=30, batch_size=4, verbose=0, callbacks=[StopAt(), *callbacks])
+    assert rec.frame_steps[-1] == 37 and rec.n_frames <= 10
+    assert rec.frame_steps[:-1] == [s for s in frame_steps(480, 10) if s < 37]
+
+
+def test_the_frames_loss_is_measured_on_the_points_the_recording_names():
+    X, y = circle(LOSS_SAMPLES + 500)
+    callbacks, rec = make_recorders(X, y, frames=True, resolution=8)
+    m = model()
+    m.fit(X, y, epochs=1, batch_size=512, verbose=0, callbacks=callbacks)
+    assert (rec.n_train, rec.loss_points, rec.gradient_points) == (len(X), 4096, MAX_SAMPLES)
+    Xs, ys = sample_rows(X, y, LOSS_SAMPLES)  # a fixed subset: the landscape's too
+    assert rec.frame_loss[-1] == pytest.approx(m.evaluate(Xs, ys, verbose=0)[0], rel=1e-5)
+    assert describe_points(rec.loss_points, rec.n_train) == "4,096 of the 4,596 training points"
+    assert describe_points(400, 400) == "all 400 training points"
+    assert describe_points(0, 0) == "the training points"
 
 
 @pytest.mark.parametrize("engine", ["numpy", "compiled"])

@@ -4,6 +4,8 @@ report.html, which ``backprop-lab report`` rebuilds and a real browser renders."
 from __future__ import annotations
 
 import base64
+import html
+import json
 import re
 import shutil
 import subprocess
@@ -62,6 +64,44 @@ def test_report_is_self_contained_with_every_picture_and_the_baseline(run):
     assert not re.search(r'(src|href)="(https?:)?//', text)  # nothing to fetch
     assert "majority baseline" in text and "test accuracy" in text
     assert "binary_crossentropy" in text and "2 → 8 relu → 1 sigmoid" in text
+
+
+def test_report_has_the_diagnosis_of_metrics_json(run):
+    diagnosis = json.loads((run.folder / "metrics.json").read_text())["diagnosis"]
+    text = (run.folder / "report.html").read_text()
+    assert "<h2>Diagnosis</h2>" in text
+    assert html.escape(diagnosis["summary"]) in text
+    for finding in diagnosis["findings"]:
+        assert f"<li>{html.escape(finding['message'])}</li>" in text
+    if not diagnosis["findings"]:
+        assert "None of the failures it looks for" in text
+
+
+def test_report_lists_every_finding_escaped(run, tmp_path):
+    folder = tmp_path / "run"
+    shutil.copytree(run.folder, folder)
+    metrics = json.loads((folder / "metrics.json").read_text())
+    messages = ["Dead units: 6 of the 8 relu units <b>", "Zero gradients & more"]
+    metrics["diagnosis"] = {
+        "verdict": "baseline",
+        "summary": "No better than the baseline.",
+        "findings": [{"kind": "x", "message": m} for m in messages],
+    }
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+    text = build_report(folder)
+    section = text[text.index("<h2>Diagnosis</h2>") : text.index("<h2>Pictures</h2>")]
+    assert "No better than the baseline" in section
+    assert [f"<li>{html.escape(m)}</li>" in section for m in messages] == [True, True]
+
+
+def test_report_of_a_run_recorded_before_diagnoses_has_no_such_section(run, tmp_path):
+    old = tmp_path / "old-run"
+    shutil.copytree(run.folder, old)
+    metrics = json.loads((old / "metrics.json").read_text())
+    del metrics["diagnosis"]
+    (old / "metrics.json").write_text(json.dumps(metrics))
+    text = build_report(old)
+    assert "Diagnosis" not in text and "majority baseline" in text
 
 
 def test_report_command_rebuilds_the_same_page(run):

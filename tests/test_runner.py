@@ -61,12 +61,10 @@ def test_ctrl_c_keeps_the_finished_epochs_and_their_weights():
     assert result.metrics["test_loss"] == pytest.approx(result.history["val_loss"][-1])
 
 
-def test_ctrl_c_in_the_first_epoch_keeps_the_initial_weights():
-    cb = InterruptAt(epoch=0, batch=0)
-    result = train_run(settings(), callbacks=[cb])
-    assert result.interrupted
-    assert result.history == {} and result.epoch_seconds == []
-    assert_weights_equal(result.model.get_weights(), cb.initial)
+def test_ctrl_c_in_the_first_epoch_keeps_nothing():
+    # No finished epoch, nothing to measure or save: the interrupt goes on up.
+    with pytest.raises(KeyboardInterrupt):
+        train_run(settings(), callbacks=[InterruptAt(epoch=0, batch=0)])
 
 
 def test_nan_loss_stops_the_run_and_keeps_the_last_finite_weights():
@@ -157,7 +155,7 @@ def test_evaluate_run_metrics_agree_with_each_other():
     assert m["baseline_accuracy"] == pytest.approx(C.sum(axis=1).max() / C.sum())
     assert 0 <= m["disagreement_area"] <= 4 and 0 <= m["iou"] <= 1
     again = evaluate_run(result.model, result.data)
-    assert again == m
+    assert again == {k: v for k, v in m.items() if k != "diagnosis"}
 
 
 def test_softmax_runs_have_no_region_metrics():

@@ -2,7 +2,15 @@ from pathlib import Path
 
 import pytest
 
-from backprop_lab.runs.settings import FIELDS, Settings, coerce, load_toml, parse_hidden
+from backprop_lab.runs.settings import (
+    FIELD_NAMES,
+    FIELDS,
+    Settings,
+    coerce,
+    load_toml,
+    parse_hidden,
+    unused_by_dataset,
+)
 
 
 @pytest.mark.parametrize(
@@ -156,3 +164,27 @@ def test_coerce_refuses_with_one_line_naming_the_setting(name, value, message):
     with pytest.raises(ValueError, match=message) as info:
         coerce(name, value)
     assert "\n" not in str(info.value)
+
+
+def test_unknown_names_get_the_nearest_valid_one(tmp_path):
+    path = tmp_path / "run.toml"
+    path.write_text("epoch = 3\n")
+    with pytest.raises(
+        ValueError, match=r"valid keys: dataset, samples, .*; did you mean 'epochs'\?$"
+    ):
+        load_toml(path)
+    with pytest.raises(ValueError, match=r"; did you mean 'batch_size'\?$"):
+        coerce("batchsize", 3)
+    path.write_text("zzz = 3\n")
+    with pytest.raises(ValueError, match=r"valid keys: .*out$"):  # nothing close: no guess
+        load_toml(path)
+
+
+def test_samples_and_noise_are_unused_by_csv_data_only():
+    assert unused_by_dataset("csv:a.csv", {"samples": 5, "noise": 0.1, "epochs": 2}) == [
+        "samples",
+        "noise",
+    ]
+    assert unused_by_dataset("CSV:a.csv", ["noise"]) == ["noise"]
+    assert unused_by_dataset("circle", {"samples": 5, "noise": 0.1}) == []
+    assert FIELD_NAMES[0] == "dataset" and set(FIELD_NAMES) == FIELDS

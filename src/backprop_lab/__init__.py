@@ -3,28 +3,43 @@
 The engine is plain NumPy, written to be read: every layer's backward pass sits
 next to its forward pass.  The API follows Keras, so a Keras script runs after
 changing its import line (see ``backprop_lab.compat``).
+
+The names below load on first use, so ``import backprop_lab`` (and the
+``backprop-lab`` command starting) is quick and imports nothing heavy.
 """
 
-from ._version import __version__
-from .compat import keras  # ``from backprop_lab import keras``
-from .engine.callbacks import Callback, EarlyStopping, History, TerminateOnNaN
-from .engine.layers import Dense
-from .engine.model import Sequential
-from .engine.optimizers import SGD, Adagrad, Adam, RMSprop
-from .engine.random import set_random_seed
+from __future__ import annotations
 
-__all__ = [
-    "__version__",
-    "Adagrad",
-    "Adam",
-    "Callback",
-    "Dense",
-    "EarlyStopping",
-    "History",
-    "RMSprop",
-    "SGD",
-    "Sequential",
-    "TerminateOnNaN",
-    "keras",
-    "set_random_seed",
-]
+import importlib
+
+from ._version import __version__
+
+# Public name -> the module that defines it.
+_EXPORTS = {
+    "Callback": "engine.callbacks",
+    "EarlyStopping": "engine.callbacks",
+    "History": "engine.callbacks",
+    "TerminateOnNaN": "engine.callbacks",
+    "Dense": "engine.layers",
+    "Sequential": "engine.model",
+    "SGD": "engine.optimizers",
+    "Adagrad": "engine.optimizers",
+    "Adam": "engine.optimizers",
+    "RMSprop": "engine.optimizers",
+    "set_random_seed": "engine.random",
+    "keras": "compat",  # ``from backprop_lab import keras``
+}
+
+__all__ = ["__version__", *sorted(_EXPORTS)]
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'backprop_lab' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    globals()[name] = value  # found directly from now on
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

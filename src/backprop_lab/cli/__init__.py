@@ -1,7 +1,9 @@
 """The ``backprop-lab`` command: a thin layer over the Python API.
 
 Every refused input prints one line on stderr and exits with code 2, before
-anything is written.
+anything is written.  Ctrl-C at any moment exits with code 130 and one line
+saying what was kept (see ``interrupts``).  This module imports nothing heavy
+at its top, so a Ctrl-C while NumPy, matplotlib or numba load is handled too.
 """
 
 from __future__ import annotations
@@ -9,40 +11,65 @@ from __future__ import annotations
 import os
 import sys
 
-from ..runs.modelio import ModelFileError
-from .commands import cmd_compare, cmd_evaluate, cmd_gradcheck, cmd_predict, cmd_report, cmd_train
-from .common import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, UsageError
-from .experiment_commands import cmd_scale, cmd_sweep
-from .parser import build_parser
-
-COMMANDS = {
-    "report": cmd_report,
-    "compare": cmd_compare,
-    "demo": lambda a: cmd_train(a, demo=True),
-    "train": cmd_train,
-    "evaluate": cmd_evaluate,
-    "predict": cmd_predict,
-    "gradcheck": cmd_gradcheck,
-    "scale": cmd_scale,
-    "sweep": cmd_sweep,
-}
+from . import interrupts
+from .errors import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, UsageError
 
 
-def main(argv=None) -> int:
-    parser = build_parser()
+def _commands() -> dict:
+    from .commands import (
+        cmd_compare,
+        cmd_evaluate,
+        cmd_gradcheck,
+        cmd_predict,
+        cmd_report,
+        cmd_train,
+    )
+    from .experiment_commands import cmd_scale, cmd_sweep
+
+    return {
+        "report": cmd_report,
+        "compare": cmd_compare,
+        "demo": lambda a: cmd_train(a, demo=True),
+        "train": cmd_train,
+        "evaluate": cmd_evaluate,
+        "predict": cmd_predict,
+        "gradcheck": cmd_gradcheck,
+        "scale": cmd_scale,
+        "sweep": cmd_sweep,
+    }
+
+
+def _run(argv, handler: interrupts.Interrupts) -> int:
+    from ..runs.modelio import ModelFileError
+    from .parser import build_parser
+
+    args = build_parser().parse_args(argv)
+    handler.enter("loading")
+    command = _commands()[args.command]
+    handler.enter(f"running {args.command}")
     try:
-        args = parser.parse_args(argv)
-        return COMMANDS[args.command](args)
+        return command(args)
     except (UsageError, ValueError, TypeError, ModelFileError, NotImplementedError) as e:
         print(f"backprop-lab: error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
+
+
+def main(argv=None) -> int:
+    """Run one command; returns its exit code (0, 1 diverged, 2 bad input, 70, 130)."""
+    handler = interrupts.current = interrupts.Interrupts()
+    handler.install()
+    try:
+        code = _run(argv, handler)
+    except UsageError as e:
+        print(f"backprop-lab: error: {e}", file=sys.stderr)
+        code = EXIT_BAD_INPUT
     except OSError as e:  # an unreadable or unwritable path
         where = f"{e.filename}: " if e.filename else ""
         print(f"backprop-lab: error: {where}{e.strerror or e}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except KeyboardInterrupt:  # outside training, which handles Ctrl-C itself
-        print("backprop-lab: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        code = EXIT_BAD_INPUT
+    except KeyboardInterrupt:  # the commands report what they kept; this is the rest
+        print(f"backprop-lab: interrupted while {handler.stage}", file=sys.stderr)
+        code = EXIT_INTERRUPTED
     except Exception as e:  # a bug or a failing library: one line, unless asked for more
         if os.environ.get("BACKPROP_LAB_DEBUG"):
             raise
@@ -51,7 +78,14 @@ def main(argv=None) -> int:
             "(set BACKPROP_LAB_DEBUG=1 to see the traceback)",
             file=sys.stderr,
         )
-        return EXIT_INTERNAL
+        code = EXIT_INTERNAL
+    finally:
+        handler.uninstall()
+    if handler.received and code != EXIT_INTERRUPTED:
+        # A Ctrl-C that a library swallowed: the command still ran to its end.
+        print("backprop-lab: interrupted, after the command had finished", file=sys.stderr)
+        code = EXIT_INTERRUPTED
+    return code
 
 
 if __name__ == "__main__":

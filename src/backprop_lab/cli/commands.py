@@ -12,39 +12,58 @@ import numpy as np
 from ..engine._checks import check_positive_int
 from ..engine.metrics import predicted_labels
 from ..engine.random import fresh_seed
-from ..runs.settings import Settings
-from .common import EXIT_DIVERGED, EXIT_INTERRUPTED, UsageError, settings_from_args
+from ..runs.settings import Settings, unused_by_dataset
+from . import interrupts
+from .common import settings_from_args
+from .errors import EXIT_DIVERGED, EXIT_INTERRUPTED, UsageError
 from .explain import explain_demo, report_run
 
 
 def cmd_train(args, *, demo: bool = False) -> int:
-    from ..pictures.learning import draw_run
+    from ..pictures.learning import absent_pictures, draw_run
     from ..runs import folders
     from ..runs.runner import OVERFLOW_IS_REPORTED, load_data, train_run
 
+    stop = interrupts.current
     settings = settings_from_args(args, Settings(name="demo" if demo else "run"))
     if settings.seed is None:
         settings.seed = fresh_seed()
+    stop.enter("loading the data")
     data = load_data(settings)  # refuse bad data before creating anything
     if args.animate and data.X_train.shape[1] != 2:
         raise UsageError(f"--animate needs 2 input features, the data has {data.X_train.shape[1]}")
     if Path(settings.out).exists() and not Path(settings.out).is_dir():
         raise UsageError(f"--out {settings.out} is a file, not a folder")
     folder = folders.new_run_dir(settings.out, settings.name)
+    saved = False
     try:
-        result = train_run(
-            settings,
-            verbose=0 if args.quiet else 1,
-            data=data,
-            animate=args.animate,
-            landscape=args.landscape,
-        )
+        with stop.stop_then_save() as saving:
+            stop.enter("training, before the first epoch finished: nothing was kept")
+            result = train_run(
+                settings,
+                verbose=0 if args.quiet else 1,
+                data=data,
+                animate=args.animate,
+                landscape=args.landscape,
+            )
+            saving()  # from here on, Ctrl-C waits until the run is saved
+            folders.write_run(folder, result)
+            saved = True
+    except KeyboardInterrupt:
+        if not saved:
+            folders.remove_quietly(folder)
+            raise
+        return _pictures_interrupted(folder)  # pressed while the run was being saved
     except BaseException:
-        folders.remove_quietly(folder)  # still empty: a failed command leaves nothing behind
+        folders.remove_quietly(folder)  # a failed command leaves nothing behind
         raise
-    folders.write_run(folder, result)
-    with np.errstate(**OVERFLOW_IS_REPORTED):  # drawing a diverged run's huge weights
-        draw_run(folder, result)
+    stop.enter("drawing the pictures")
+    try:
+        with np.errstate(**OVERFLOW_IS_REPORTED):  # drawing a diverged run's huge weights
+            draw_run(folder, result)
+    except KeyboardInterrupt:
+        return _pictures_interrupted(folder)
+    stop.enter("printing the summary (the run and its pictures are saved)")
     if result.interrupted:
         n = len(result.epoch_seconds)
         print(
@@ -58,6 +77,8 @@ def cmd_train(args, *, demo: bool = False) -> int:
             "of the last finite epoch.",
             file=sys.stderr,
         )
+    for line in absent_pictures(result):
+        print(line)
     report_run(result, folder, folders.run_files(folder))
     if demo and not (result.interrupted or result.diverged_epoch):
         explain_demo(result)
@@ -66,11 +87,30 @@ def cmd_train(args, *, demo: bool = False) -> int:
     return EXIT_DIVERGED if result.diverged_epoch else 0
 
 
-def cmd_report(args) -> int:
-    from ..pictures.report import write_report
+def _pictures_interrupted(folder: Path) -> int:
+    """Ctrl-C after the run was saved: say so in its metrics.json and on the console."""
+    from ..runs import folders
 
-    path = write_report(args.run_dir)
-    print(f"Wrote {path}")
+    with interrupts.current.deferred():
+        folders.mark_interrupted(folder, "drawing the pictures")
+    print(
+        f"\nInterrupted while drawing the pictures: the run is saved in {folder} without all "
+        f"of them; draw the missing ones with: backprop-lab report {folder}",
+        file=sys.stderr,
+    )
+    return EXIT_INTERRUPTED
+
+
+def cmd_report(args) -> int:
+    from ..pictures.redraw import redraw_missing
+
+    interrupts.current.enter("drawing the missing pictures and the report")
+    drawn, lost = redraw_missing(args.run_dir)
+    if drawn:
+        print(f"Drew the missing {', '.join(drawn)}")
+    for line in lost:
+        print(line)
+    print(f"Wrote {Path(args.run_dir) / 'report.html'}")
     return 0
 
 
@@ -107,6 +147,11 @@ def cmd_evaluate(args) -> int:
     elif overrides:  # the run's own seed would redraw its training points
         overrides["seed"] = fresh_seed()
     settings = Settings(**{**base, **overrides}).validate()
+    for name in unused_by_dataset(settings.dataset, overrides):
+        raise UsageError(
+            f"--{name} does not apply to the CSV data {settings.dataset}: "
+            "its points are scored as they are"
+        )
     data = load_data(settings)
     if overrides:  # new data: score all of it, not just a split of it
         data = Data(

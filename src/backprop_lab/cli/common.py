@@ -3,27 +3,88 @@
 from __future__ import annotations
 
 import argparse
+import difflib
+import sys
 
 from ..data.datasets import DATASETS
 from ..engine import activations, optimizers
 from ..engine.model import ENGINES
-from ..runs.settings import RUN_LOSSES, Settings, load_toml
-
-EXIT_BAD_INPUT = 2
-EXIT_DIVERGED = 1
-EXIT_INTERRUPTED = 130
-EXIT_INTERNAL = 70  # EX_SOFTWARE
-
-
-class UsageError(Exception):
-    """Bad input from the command line, a config file or a run folder."""
+from ..runs.settings import (
+    FIELD_NAMES,
+    FIELDS,
+    GENERATED_ONLY,
+    RUN_LOSSES,
+    Settings,
+    did_you_mean,
+    load_toml,
+    unused_by_dataset,
+)
+from .errors import UsageError
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse, but errors are one line (no usage block) and exit code 2."""
+    """argparse, but errors are one line (no usage block) and exit code 2.
+
+    A mistyped command, choice or option gets the closest valid one
+    (``trian``: did you mean 'train'?).  Run with no arguments at all, a
+    parser of commands prints its help, the list of commands, on stdout and
+    exits 0, as ``--help`` does (and as pip, docker or cargo do): a bare
+    command is how people ask what a tool does, not a mistake to report.
+    """
 
     def error(self, message):
         raise UsageError(message)
+
+    def _commands(self) -> dict | None:
+        """The command parsers by name, if this parser has commands."""
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                return action.choices
+        return None
+
+    def parse_args(self, args=None, namespace=None):
+        argv = sys.argv[1:] if args is None else list(args)
+        if not argv and self._commands():
+            self.print_help()
+            self.exit(0)
+        known, extras = self.parse_known_args(argv, namespace)
+        if extras:
+            hint = self._option_hint(known, extras)
+            self.error(f"unrecognized arguments: {' '.join(extras)}{hint}")
+        return known
+
+    def _option_hint(self, namespace, extras) -> str:
+        """``"; did you mean --hidden?"`` for the first unknown option close to a real one."""
+        parser, commands = self, self._commands()
+        if commands and getattr(namespace, "command", None) in commands:
+            parser = commands[namespace.command]
+        options = [o for a in parser._actions for o in a.option_strings if o.startswith("--")]
+        for word in extras:
+            close = difflib.get_close_matches(word.split("=")[0], options, n=1)
+            if word.startswith("--") and close:
+                return f"; did you mean {close[0]}?"
+        return ""
+
+    def _check_value(self, action, value):
+        if action.choices is not None and value not in action.choices:
+            names = [str(c) for c in action.choices]
+            raise argparse.ArgumentError(
+                action,
+                f"invalid choice: {value!r}{did_you_mean(value, names)} "
+                f"(choose from {', '.join(names)})",
+            )
+
+
+def _describe_config(p: argparse.ArgumentParser) -> None:
+    """The --config help from the settings schema: the keys of this command's options."""
+    dests = {action.dest for action in p._actions}
+    keys = ", ".join(name for name in FIELD_NAMES if name in dests)
+    for action in p._actions:
+        if action.dest == "config":
+            action.help = (
+                f"TOML file of settings, keys as the options ('-' or '_'): {keys}; "
+                "options given here win"
+            )
 
 
 def add_network_options(p: argparse.ArgumentParser) -> None:
@@ -37,7 +98,8 @@ def add_network_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--loss", help=f"{', '.join(RUN_LOSSES)} (default binary_crossentropy)")
     g.add_argument("--l2", type=float, help="L2 penalty on every kernel (default 0)")
     g.add_argument("--seed", type=int, help="makes the run reproducible (default: random)")
-    g.add_argument("--config", help="TOML file with the same keys; options given here win")
+    g.add_argument("--config", metavar="FILE.toml")
+    _describe_config(p)
 
 
 def add_train_options(p: argparse.ArgumentParser, *, experiment: str | None = None) -> None:
@@ -66,13 +128,36 @@ def add_train_options(p: argparse.ArgumentParser, *, experiment: str | None = No
     g.add_argument("--out", help="parent folder of the run folder (default runs)")
     g.add_argument("--name", help="suffix of the run folder's name (default: the command)")
     g.add_argument("--quiet", action="store_true", help="no progress output")
+    _describe_config(p)
 
 
 def settings_from_args(args, defaults: Settings) -> Settings:
-    values = load_toml(args.config) if args.config else {}
-    given = {k: v for k, v in vars(args).items() if k in Settings.__dataclass_fields__}
-    values.update({k: v for k, v in given.items() if v is not None})
+    """A command's settings: ``defaults``, then its --config file, then the options given.
+
+    A config file takes the keys of the command's own options, so nothing in
+    it is silently ignored; for the same reason, samples and noise, given in
+    either place, are refused with a csv:PATH dataset, which uses a file's
+    points as they are.
+    """
+    options = vars(args)
+    from_file = load_toml(args.config) if args.config else {}
+    for key in from_file:
+        if key not in options:
+            command = options.get("command") or "this command"
+            keys = ", ".join(name for name in FIELD_NAMES if name in options)
+            raise UsageError(
+                f"config file {args.config}: {key} is not an option of {command}; its keys: {keys}"
+            )
+    given = {k: v for k, v in options.items() if k in FIELDS and v is not None}
+    values = {**from_file, **given}
     try:
-        return Settings(**{**defaults.to_dict(), **values}).validate()
+        settings = Settings(**{**defaults.to_dict(), **values}).validate()
     except TypeError as e:
         raise UsageError(str(e)) from None
+    for name in unused_by_dataset(settings.dataset, values):
+        where = f"--{name}" if name in given else f"{name} (config file {args.config})"
+        raise UsageError(
+            f"{where} does not apply to --dataset {settings.dataset}: a CSV file's points "
+            f"are used as they are ({' and '.join(GENERATED_ONLY)} shape generated datasets)"
+        )
+    return settings

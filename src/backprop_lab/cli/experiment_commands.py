@@ -5,26 +5,28 @@ from __future__ import annotations
 import argparse
 import os
 
-import numpy as np
-
 from ..engine._checks import check_positive_int
 from ..engine.random import fresh_seed
 from ..runs.settings import Settings
+from . import interrupts
 from .common import UsageError, settings_from_args
 
+# What a command's experiment options default to; None in the parser tells "not given".
+PLAN_DEFAULTS = {
+    "scale": {"seeds": 5, "test_samples": 100_000, "protocol": "both", "steps": 6250},
+    "sweep": {"seeds": 3, "test_samples": 100_000},
+}
 
-def add_experiment_options(p: argparse.ArgumentParser, default_seeds: int) -> None:
+
+def add_experiment_options(p: argparse.ArgumentParser, kind: str) -> None:
+    defaults = PLAN_DEFAULTS[kind]
     g = p.add_argument_group("experiment")
     g.add_argument(
-        "--seeds",
-        type=int,
-        default=default_seeds,
-        help=f"trainings per grid point (default {default_seeds})",
+        "--seeds", type=int, help=f"trainings per grid point (default {defaults['seeds']})"
     )
     g.add_argument(
         "--test-samples",
         type=int,
-        default=100_000,
         help="size of the shared, independent test set (default 100000)",
     )
     g.add_argument("--jobs", type=int, help="worker processes (default: all cores)")
@@ -33,8 +35,28 @@ def add_experiment_options(p: argparse.ArgumentParser, default_seeds: int) -> No
     g.add_argument(
         "--resume",
         metavar="RUN_DIR",
-        help="finish an interrupted experiment (its settings come from RUN_DIR)",
+        help="finish an interrupted experiment (its settings come from RUN_DIR; "
+        "only --jobs, --scheduler, --dask-workers and --quiet go with it)",
     )
+
+
+# Options that may go with --resume: where and how to run, not what.
+_RESUME_OPTIONS = {"command", "resume", "jobs", "scheduler", "dask_workers", "quiet"}
+
+
+def _refuse_options_with_resume(args) -> None:
+    """A resumed experiment runs what its folder says: any other option would be ignored."""
+    given = [
+        name
+        for name, value in vars(args).items()
+        if name not in _RESUME_OPTIONS and value is not None and value is not False
+    ]
+    if given:
+        option = "--" + given[0].replace("_", "-")
+        raise UsageError(
+            f"{option} cannot be given with --resume: a resumed experiment keeps the settings "
+            "in its config.json (only --jobs, --scheduler, --dask-workers and --quiet go with it)"
+        )
 
 
 def _parse_sizes(text: str) -> list[int]:
@@ -58,8 +80,12 @@ def _run_experiment(args, kind: str, plan):
         folder, config = read_run(args.resume)
         if config.get("kind") != kind:
             raise UsageError(f"{folder} is not a {kind} experiment (kind {config.get('kind')!r})")
+        _refuse_options_with_resume(args)
         settings = Settings(**config["settings"]).validate()
     else:
+        for name, value in PLAN_DEFAULTS[kind].items():
+            if getattr(args, name) is None:
+                setattr(args, name, value)
         settings = settings_from_args(args, Settings(name=kind))
         if settings.seed is None:
             settings.seed = fresh_seed()
@@ -80,16 +106,26 @@ def _run_experiment(args, kind: str, plan):
         raise UsageError(f"--dask-workers must be at least 1, got {args.dask_workers}")
 
     check_positive_int("test_samples", config["test_samples"])
+    ex.check_backend(args.scheduler, args.dask_workers)  # Dask installed, before any folder
     if args.scheduler:  # refuse an unreachable cluster before creating anything
         try:
             ex.connect(args.scheduler).close()
         except ConnectionError as e:
             raise UsageError(str(e)) from None
+    stop = interrupts.current
     if not args.resume:
-        folder = new_run_dir(settings.out, settings.name)
-        write_json(folder / "config.json", config)
-    bar = None if args.quiet else Progbar(len(jobs), prefix="trainings")
+        with stop.deferred():  # the folder and its config.json, or neither
+            folder = new_run_dir(settings.out, settings.name)
+            write_json(folder / "config.json", config)
     print(f"{kind}: {len(jobs)} trainings, results in {folder}")
+    resume = f"backprop-lab {kind} --resume {folder}"
+    stop.enter(f"training; the finished trainings are in {folder}: finish with {resume}")
+    bar = None if args.quiet else Progbar(len(jobs), prefix="trainings", unit="training")
+
+    def progress(done: int, todo: int) -> None:
+        bar.target = todo  # a resumed experiment runs only the trainings still missing
+        bar.update(done, finalize=done == todo)
+
     try:
         rows = ex.run_experiment(
             folder,
@@ -100,10 +136,11 @@ def _run_experiment(args, kind: str, plan):
             n_jobs=workers,
             scheduler=args.scheduler,
             dask_workers=args.dask_workers,
-            progress=None if bar is None else (lambda i, n: bar.update(i, finalize=i == n)),
+            progress=None if bar is None else progress,
         )
     except ConnectionError as e:
         raise UsageError(str(e)) from None
+    stop.enter(f"drawing the pictures; the table is complete: draw them with {resume}")
     refs = ex.reference_accuracies(settings, config["test_samples"], config["seed"])
     return rows, refs, folder, config
 
@@ -124,7 +161,8 @@ def cmd_scale(args) -> int:
     from ..pictures import experiment_plots as xp
     from ..pictures.style import save_figure
 
-    args.sizes = _parse_sizes(args.sizes) if args.sizes else ex.default_sizes()
+    if not args.resume:  # a resumed experiment has its sizes in its config.json
+        args.sizes = _parse_sizes(args.sizes) if args.sizes else ex.default_sizes()
 
     def plan(settings, config):
         return ex.plan_scale(
@@ -149,15 +187,16 @@ def cmd_scale(args) -> int:
         xp.plot_scaling(summary, baseline=refs["baseline"], best=refs["best"]),
         folder / "scaling.png",
     )
-    grids = []
-    for row in rows:
-        path = folder / "grids" / f"{row['index']}.npy"
-        if path.exists():
-            grids.append((f"{row['size']:,} points · {row['test_accuracy']:.1%}", np.load(path)))
-    if grids:
-        radius = 0.5 if config["settings"]["dataset"] == "circle" else None
-        save_figure(xp.plot_boundaries(grids, radius=radius), folder / "boundaries.png")
-    print(f"Wrote results.csv, scaling.png{', boundaries.png' if grids else ''} to {folder}")
+    fig = xp.plot_scale_boundaries(
+        rows,
+        folder / "grids",
+        seeds=config["seeds"],
+        test_samples=config["test_samples"],
+        radius=0.5 if config["settings"]["dataset"] == "circle" else None,
+    )
+    if fig is not None:
+        save_figure(fig, folder / "boundaries.png")
+    print(f"Wrote results.csv, scaling.png{', boundaries.png' if fig else ''} to {folder}")
     return 0
 
 

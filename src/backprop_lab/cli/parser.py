@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 
 from .._version import __version__
+from ..experiments.jobs import VARY_NAMES
 from .common import Parser, add_network_options, add_train_options
 from .experiment_commands import add_experiment_options
 
@@ -97,28 +98,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", help="write the predictions here as CSV")
     p = add("scale", "Accuracy against training-set size, fixed epochs vs fixed steps.")
     add_train_options(p, experiment="scale")
-    add_experiment_options(p, 5)
+    add_experiment_options(p, "scale")
     p.add_argument("--sizes", help="comma-separated training-set sizes (default: 50 … 500000)")
     p.add_argument(
         "--protocol",
-        default="both",
         choices=("fixed-epochs", "fixed-steps", "both"),
-        help="fixed epochs (more data, more steps), fixed steps (only the data grows), or both",
+        help="fixed epochs (more data, more steps), fixed steps (only the data grows), "
+        "or both (default)",
     )
     p.add_argument(
         "--steps",
         type=int,
-        default=6250,
         help="gradient steps per training under fixed-steps (default 6250)",
     )
     p = add("sweep", "Accuracy over one or two settings (--vary NAME=V1,V2,...).")
     add_train_options(p, experiment="sweep")
-    add_experiment_options(p, 3)
+    add_experiment_options(p, "sweep")
     p.add_argument(
         "--vary",
         action="append",
         metavar="NAME=V1,V2",
-        help="a setting and its values; give once or twice",
+        help=f"a setting and its values; give once or twice. NAME: {', '.join(VARY_NAMES)} "
+        "(several hidden values are separated by ';', quoted for the shell: 'hidden=8;8,8')",
     )
     p = add("gradcheck", "Compare backprop gradients with finite differences, per layer.")
     add_network_options(p)

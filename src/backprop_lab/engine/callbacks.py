@@ -36,6 +36,17 @@ class Callback:
     def on_train_batch_begin(self, batch, logs=None): ...
     def on_train_batch_end(self, batch, logs=None): ...
 
+    def batches_wanted(self, steps: int):
+        """The batches of the current epoch (0-based, sorted) after which this
+        callback must see the exact model and logs, or None for every batch.
+
+        Asked at the start of each epoch of ``steps`` batches, of callbacks
+        with batch hooks.  An engine may run the other batches without stopping:
+        the compiled engine then calls the hooks once per run of batches, with
+        the logs of its last batch.
+        """
+        return None
+
 
 BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end")
 
@@ -54,6 +65,17 @@ def needs_every_batch(callback: Callback) -> bool:
     """
     base = ProgbarLogger if isinstance(callback, ProgbarLogger) else Callback
     return overrides_batch_hooks(callback, base)
+
+
+def batches_wanted(callbacks, steps: int):
+    """``batches_wanted(steps)`` of all ``callbacks``: sorted indices, or None for every batch."""
+    wanted = set()
+    for callback in callbacks:
+        batches = callback.batches_wanted(steps)
+        if batches is None:
+            return None
+        wanted.update(int(b) for b in batches)
+    return sorted(wanted)
 
 
 def looks_at_model(callback: Callback) -> bool:

@@ -465,3 +465,41 @@ class Sequential:
 
     def __call__(self, x) -> np.ndarray:
         return self.predict(x, verbose=0)
+
+
+# Keras names a script reaches for that Sequential does not provide yet, with what
+# to use instead: they raise NotImplementedError, as the README promises, never
+# AttributeError.  The first three are attributes in Keras, the rest methods.
+_KERAS_ATTRIBUTES = ("metrics_names", "weights", "trainable_weights")
+_NOT_IMPLEMENTED = {
+    "metrics_names": "evaluate returns [loss, accuracy] (just the loss without metrics)",
+    "weights": "get_weights() returns copies of the arrays [W1, b1, W2, b2, ...]",
+    "trainable_weights": "get_weights() returns copies of the arrays [W1, b1, W2, b2, ...]",
+    "save": "backprop_lab.runs.modelio.save_model(model, folder) writes model.safetensors "
+    "+ model.json (what the CLI writes in every run folder); load_model(folder) reads them",
+    "save_weights": "get_weights() returns the arrays; backprop_lab.runs.modelio.save_model"
+    "(model, folder) writes them with the architecture",
+    "load_weights": "set_weights(arrays), or backprop_lab.runs.modelio.load_model(folder) "
+    "for a folder that save_model wrote",
+    "to_json": "get_config() returns the architecture as a dict",
+    "get_layer": "model.layers is the list of layers, first to last",
+    "pop": "build a new Sequential from the layers you keep",
+    "train_on_batch": "fit(x, y, batch_size=len(x), epochs=1, verbose=0)",
+    "test_on_batch": "evaluate(x, y, verbose=0)",
+    "predict_on_batch": "predict(x, verbose=0)",
+}
+
+
+def _not_implemented(name: str, instead: str):
+    def refuse(self, *args, **kwargs):
+        raise NotImplementedError(
+            f"Sequential.{name} is not supported by backprop_lab; instead: {instead}"
+        )
+
+    refuse.__name__ = refuse.__qualname__ = name
+    refuse.__doc__ = f"Not supported: raises NotImplementedError. Instead: {instead}."
+    return property(refuse) if name in _KERAS_ATTRIBUTES else refuse
+
+
+for _name, _instead in _NOT_IMPLEMENTED.items():
+    setattr(Sequential, _name, _not_implemented(_name, _instead))

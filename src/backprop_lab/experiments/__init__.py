@@ -11,13 +11,23 @@ May import: ``engine``, ``data`` and ``runs``; never ``pictures`` or ``cli``.
 """
 
 from .api import run_experiment, scale, sweep
-from .backends import connect
-from .jobs import PROTOCOLS, default_sizes, parse_vary, plan_scale, plan_sweep, scale_jobs
+from .backends import check_backend, connect
+from .jobs import (
+    PROTOCOLS,
+    VARY_NAMES,
+    default_sizes,
+    parse_vary,
+    plan_scale,
+    plan_sweep,
+    scale_jobs,
+)
 from .results import summarise
 from .training import reference_accuracies
 
 __all__ = [
     "PROTOCOLS",
+    "VARY_NAMES",
+    "check_backend",
     "connect",
     "default_sizes",
     "parse_vary",

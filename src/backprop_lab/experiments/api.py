@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..runs.fileio import atomic_path
 from ..runs.settings import Settings
 from . import results
 from .backends import executor
@@ -42,19 +43,20 @@ def run_experiment(
     Rows are written as trainings finish; probability maps go to
     ``folder/grids/<index>.npy``.  The returned rows are in grid order.
     """
+    run = executor(n_jobs, scheduler, dask_workers)  # refuses a missing Dask before any file
     path = folder / "results.csv"
     done = results.resume(path, jobs)
     todo = [job for job in jobs if job.index not in done]
     fn = functools.partial(
         run_job, base=base, test_samples=test_samples, experiment_seed=experiment_seed
     )
-    run = executor(n_jobs, scheduler, dask_workers)
     (folder / "grids").mkdir(exist_ok=True)
     with results.appending(path, jobs) as write:
         for count, row in enumerate(run(fn, todo), start=1):
             grid = row.pop("grid", None)
-            if grid is not None:
-                np.save(folder / "grids" / f"{row['index']}.npy", grid)
+            if grid is not None:  # whole or absent, whenever Ctrl-C comes
+                with atomic_path(folder / "grids" / f"{row['index']}.npy", ".npy") as tmp:
+                    np.save(tmp, grid)
             done[row["index"]] = write(row)
             if progress:
                 progress(count, len(todo))

@@ -8,9 +8,33 @@ from __future__ import annotations
 
 import functools
 
+from ..engine._checks import check_positive_int
+
+
+def check_backend(scheduler: str | None = None, dask_workers: int | None = None) -> None:
+    """Refuse a backend that cannot run, before anything is created or written.
+
+    One of ``scheduler`` (an existing Dask cluster) and ``dask_workers`` (a
+    local one) at most, a positive number of workers, and Dask installed.
+    Reaching the scheduler is `connect`'s job.
+    """
+    if scheduler and dask_workers is not None:
+        raise ValueError(
+            "give scheduler (an existing Dask cluster) or dask_workers (a local one), not both"
+        )
+    if dask_workers is not None:
+        check_positive_int("dask_workers", dask_workers)
+    if scheduler or dask_workers:
+        _distributed()
+
 
 def executor(jobs_n: int, scheduler: str | None, dask_workers: int | None):
-    """Yield-results function for the chosen backend: in-process, joblib or Dask."""
+    """Yield-results function for the chosen backend: in-process, joblib or Dask.
+
+    A Dask backend is checked here (`check_backend`), not when the first
+    result is asked for, so a missing Dask leaves no table behind.
+    """
+    check_backend(scheduler, dask_workers)
     if scheduler or dask_workers:
         return functools.partial(_run_dask, scheduler=scheduler, workers=dask_workers)
     if jobs_n == 1:
@@ -30,7 +54,8 @@ def _distributed():
         import distributed
     except ImportError:
         raise ValueError(
-            "running on Dask needs dask.distributed: pip install 'backprop-lab[dask]'"
+            "running on Dask needs dask.distributed, which is not installed: "
+            "pip install 'dask[distributed]' (in a clone of backprop-lab: pip install -e '.[dask]')"
         ) from None
     return distributed
 

@@ -15,12 +15,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..engine._checks import check_positive_int
-from ..runs.settings import FIELDS, Settings, coerce
+from ..runs.settings import FIELD_NAMES, Settings, coerce, did_you_mean
 
 PROTOCOLS = ("fixed-epochs", "fixed-steps")
 ARTICLE_STEPS = 50 * 125  # the article's 50 epochs of 125 batches
 # Settings an experiment does not vary: test_size is unused (one shared test set).
 VARY_EXCLUDED = {"seed", "out", "name", "engine", "dataset", "test_size"}
+# What ``--vary`` takes, in the settings' order; --help and the README list these.
+VARY_NAMES = tuple(name for name in FIELD_NAMES if name not in VARY_EXCLUDED)
 
 
 def default_sizes() -> list[int]:
@@ -111,9 +113,11 @@ def parse_vary(vary) -> list[tuple[str, list]]:
     parsed = []
     for name, values in pairs:
         name = str(name).strip().replace("-", "_")
-        if name not in FIELDS or name in VARY_EXCLUDED:
-            valid = ", ".join(sorted(FIELDS - VARY_EXCLUDED))
-            raise ValueError(f"--vary: unknown parameter {name!r}; valid names: {valid}")
+        if name not in VARY_NAMES:
+            raise ValueError(
+                f"--vary: unknown parameter {name!r}; valid names: {', '.join(VARY_NAMES)}"
+                + did_you_mean(name, VARY_NAMES)
+            )
         if not isinstance(values, list | tuple) or not values:
             raise ValueError(f"--vary {name} needs a list of values, got {values!r}")
         try:

@@ -2,9 +2,16 @@
 
 Each frame is one snapshot that ``recording.StepRecorder`` took during
 training: the model's output over the plane with its 0.5 boundary, next to
-the training loss up to that moment, with the epoch and the accuracy in the
-frame.  One figure is drawn once and its artists updated per frame, so a
-hundred frames take a few seconds.
+the training loss up to that moment, with the epoch, the step and the
+accuracy in the frame.  The loss and accuracy are those of the frame's
+weights on the training points the recording names (all of them, or a fixed
+subset of 4,096: the same points as ``landscape.png``), and the loss axis
+says which; they are not the loss ``fit`` logs, the mean over an epoch's
+batches taken before each update, and the frame says so too.  Snapshots are
+spaced by steps (``recording.frame_steps``), closer together at the start,
+so the epoch of each frame is on the loss axis and in the frame's text.  One
+figure is drawn once and its artists updated per frame, so a hundred frames
+take a few seconds.
 
 Timing: at most 12 frames per second, and never less than 6 s of motion, so
 a run of any length plays in 6 to 10 s, plus 1.5 s on the final frame.
@@ -26,11 +33,12 @@ from matplotlib.lines import Line2D
 
 from ..engine.metrics import grid_points
 from ..runs.fileio import atomic_path, temporary_sibling
-from ..runs.recording import Recording
+from ..runs.recording import Recording, describe_points
 from . import plotting
 from .style import new_figure
 
 __all__ = [
+    "LOG_NOTE",
     "FrameDrawer",
     "Mp4Writer",
     "frame_durations",
@@ -49,6 +57,7 @@ TRUTH_RESOLUTION = 300  # grid points per side for the (static) true boundary
 PALETTE_SIZE = 192
 LOSS_COLOR, DOT_COLOR = "#0072B2", "#D55E00"  # Okabe-Ito blue and vermillion
 _KEY_COLORS = (LOSS_COLOR, DOT_COLOR, "black", "white", "0.6")
+LOG_NOTE = "not the logged loss, which is each epoch's mean over its batches during the epoch"
 
 
 def frame_durations(n_frames: int) -> list[int]:
@@ -141,14 +150,18 @@ class FrameDrawer:
         top = np.nanmax(loss) if np.isfinite(loss).any() else 1.0
         ax_loss.set_ylim(0, 1.08 * top)
         ax_loss.set_xlabel("epoch")
+        self.points = describe_points(recording.loss_points, recording.n_train)
         ax_loss.set_ylabel("training loss")
-        ax_loss.set_title("training loss so far")
         ax_loss.grid(True, alpha=0.3)
         (self.line,) = ax_loss.plot([], [], color=LOSS_COLOR, linewidth=1.8)
         (self.dot,) = ax_loss.plot([], [], "o", color=DOT_COLOR, markersize=6, clip_on=False)
         self.dot.set_in_layout(False)  # unclipped, so it would count in the layout
         if title:
             fig.suptitle(title)
+        fig.supxlabel(
+            f"loss and accuracy at each frame's weights on {self.points}\n({LOG_NOTE})",
+            fontsize="x-small",
+        )
         self.status = ax_loss.set_title("\n")
         self.contours: list = []
         # Blitting: axes, ticks, labels and colour bar are drawn once as the
@@ -163,6 +176,13 @@ class FrameDrawer:
 
     def __len__(self) -> int:
         return self.rec.n_frames
+
+    @staticmethod
+    def _epoch_text(epoch: float) -> str:
+        """``0.013``, ``0.52``, ``3.2``: within the first epoch frames are steps apart."""
+        if epoch == 0 or epoch >= 1:
+            return f"{epoch:.1f}"
+        return f"{epoch:.2g}"
 
     def draw(self, i: int) -> np.ndarray:
         rec, res = self.rec, self.res
@@ -184,8 +204,8 @@ class FrameDrawer:
         self.dot.set_data(self.x[i : i + 1], self.loss[i : i + 1])
         of = f" of {self.epochs}" if self.epochs else ""
         self.status.set_text(
-            f"epoch {self.x[i]:.1f}{of} · step {rec.frame_steps[i]:,}\n"
-            f"loss {self.loss[i]:.3f} · train accuracy {100 * rec.frame_accuracy[i]:.1f}%"
+            f"epoch {self._epoch_text(self.x[i])}{of} · step {rec.frame_steps[i]:,}\n"
+            f"loss {self.loss[i]:.4g} · accuracy {100 * rec.frame_accuracy[i]:.1f}% (training)"
         )
         canvas = self.fig.canvas
         canvas.restore_region(self.background)

@@ -4,13 +4,17 @@
 test split, regenerated from ``config.json``) in a row, and all their loss
 curves on one axis below; ``compare.csv`` and the printed table hold their
 metrics.  Everything comes from the run folders alone.
+
+Each panel says what its run is, from its ``config.json``: its name and
+dataset, its network, its optimizer, learning rate, batch size, epochs and
+seed, and any other setting in which the compared runs differ (the folder's
+timestamp is only in the table).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,12 +25,12 @@ from matplotlib.ticker import MaxNLocator
 
 from ..engine.model import architecture
 from ..runs.fileio import read_json_object, write_atomic
-from ..runs.folders import HISTORY_COLUMNS, read_run
+from ..runs.folders import read_history, read_run
 from ..runs.modelio import load_model
 from . import plotting
 from .style import OKABE_ITO, new_figure, save_figure
 
-__all__ = ["COLUMNS", "RunSummary", "compare_runs", "format_table", "plot_compare", "read_history"]
+__all__ = ["COLUMNS", "RunSummary", "compare_runs", "format_table", "plot_compare"]
 
 MAX_RUNS = 8
 COLUMNS = (
@@ -47,6 +51,8 @@ COLUMNS = (
     "diverged_epoch",
 )
 _RUN_COLORS = OKABE_ITO
+# Settings a panel names only when the compared runs differ in them.
+_DIFFERING = ("samples", "noise", "test_size", "activation", "loss", "momentum", "l2", "engine")
 
 
 @dataclass
@@ -64,30 +70,69 @@ class RunSummary:
     def architecture(self) -> str:
         return architecture(self.model.get_config())
 
+    @property
+    def settings(self) -> dict:
+        return self.config.get("settings") or {}
 
-def read_history(folder: Path) -> dict:
-    """``history.csv`` of a run folder as ``{"loss": [...], "val_loss": [...], ...}``."""
-    path = folder / "history.csv"
-    try:
-        rows = list(csv.DictReader(path.read_text().splitlines()))
-    except FileNotFoundError:
-        raise ValueError(
-            f"{folder} has no history.csv, which compare needs for the loss curves"
-        ) from None
-    if not rows or "loss" not in rows[0]:
-        raise ValueError(f"{path} has no epochs with a 'loss' column")
-    history = {}
-    for key in HISTORY_COLUMNS[1:5]:
-        if key in rows[0]:
-            history[key] = [float(r[key]) if r[key] not in ("", None) else math.nan for r in rows]
-    return history
+    @property
+    def name(self) -> str:
+        """The run's ``--name``, else its folder's name."""
+        return str(self.settings.get("name") or self.folder.name)
+
+    @property
+    def dataset(self) -> str:
+        """The dataset, a CSV by its file name alone."""
+        dataset = str(self.settings.get("dataset", "?"))
+        if dataset.startswith("csv:"):
+            return "csv:" + Path(dataset[4:]).name
+        return dataset
+
+    @property
+    def learning_rate(self):
+        """The learning rate the optimizer used (``--lr`` may be unset: its default)."""
+        lr = (self.config.get("optimizer") or {}).get("learning_rate")
+        return self.settings.get("lr") if lr is None else lr
+
+    def label(self, index: int) -> str:
+        """``"1. demo · circle · sgd lr 0.01"``: the run in a legend."""
+        return f"{index}. {self.name} · {self.dataset} · {self._optimizer()}"
+
+    def _optimizer(self) -> str:
+        lr = self.learning_rate
+        return f"{self.settings.get('optimizer', '?')}" + ("" if lr is None else f" lr {lr:g}")
+
+    def describe(self, index: int, differing: tuple[str, ...] = ()) -> list[str]:
+        """The lines that say what the run is, for its panel's title."""
+        st = self.settings
+        training = [self._optimizer()]
+        for key, unit in (("batch_size", "batch {}"), ("epochs", "{} epochs"), ("seed", "seed {}")):
+            if st.get(key) is not None:
+                training.append(unit.format(st[key]))
+        lines = [f"{index}. {self.name} · {self.dataset}", self.architecture, " · ".join(training)]
+        others = [f"{key} {st.get(key)}" for key in differing if key in st]
+        if others:
+            lines.append(" · ".join(others))
+        return lines
+
+
+def differing_settings(summaries: list[RunSummary]) -> tuple[str, ...]:
+    """The settings of ``_DIFFERING`` in which the runs are not all the same."""
+    return tuple(
+        key for key in _DIFFERING if len({repr(s.settings.get(key)) for s in summaries}) > 1
+    )
 
 
 def read_summary(folder) -> RunSummary:
     """Read everything compare needs from ``folder``; one clear line if something is missing."""
     folder, config = read_run(folder)
     metrics = read_json_object(folder / "metrics.json", "compare")
-    return RunSummary(folder, config, metrics, read_history(folder), load_model(folder))
+    return RunSummary(
+        folder,
+        config,
+        metrics,
+        read_history(folder, "compare needs for the loss curves"),
+        load_model(folder),
+    )
 
 
 def _data(summary: RunSummary):
@@ -102,9 +147,9 @@ def _data(summary: RunSummary):
         raise ValueError(f"{summary.folder}: cannot regenerate its data ({e})") from None
 
 
-def _boundary_panel(fig: Figure, ax, s: RunSummary, index: int) -> None:
+def _boundary_panel(fig: Figure, ax, s: RunSummary, index: int, differing=()) -> None:
     m = s.metrics
-    title = f"{index}. {s.folder.name}\n{s.architecture}"
+    title = "\n".join(s.describe(index, differing))
     if "test_accuracy" in m and "baseline_accuracy" in m:
         title += (
             f"\ntest accuracy {100 * m['test_accuracy']:.1f}% "
@@ -122,7 +167,9 @@ def _boundary_panel(fig: Figure, ax, s: RunSummary, index: int) -> None:
     P = plotting.evaluate_proba(lambda G: s.model.predict(G, verbose=0), grid)
     binary = P.shape[1] == 1
     field, colors = plotting.draw_regions(fig, ax, P, gx.shape, box)
-    plotting.draw_boundary(ax, gx, gy, field, binary)
+    learned = plotting.draw_boundary(ax, gx, gy, field, binary)
+    if learned.get_label().endswith("(none in view)"):  # the figure's key names a solid line
+        ax.set_title(f"{title}\nno learned boundary in view: one class", fontsize="small")
     if data.true_labels is not None:
         truth = np.asarray(data.true_labels(grid), dtype=np.float64).reshape(gx.shape)
         plotting.draw_true_boundary(ax, gx, gy, truth, binary)
@@ -139,8 +186,9 @@ def plot_compare(summaries: list[RunSummary]) -> Figure:
     n = len(summaries)
     fig = new_figure((max(8.0, 4.3 * n), 9.0))
     grid = fig.add_gridspec(2, n, height_ratios=[1.25, 1])
+    differing = differing_settings(summaries)
     for i, s in enumerate(summaries):
-        _boundary_panel(fig, fig.add_subplot(grid[0, i]), s, i + 1)
+        _boundary_panel(fig, fig.add_subplot(grid[0, i]), s, i + 1, differing)
     ax = fig.add_subplot(grid[1, :])
     handles = []
     for i, s in enumerate(summaries):
@@ -149,10 +197,10 @@ def plot_compare(summaries: list[RunSummary]) -> Figure:
             values = np.asarray(s.history.get(key, []), dtype=np.float64)
             values[~np.isfinite(values)] = np.nan
             ax.plot(np.arange(1, len(values) + 1), values, color=color, linestyle=dash, lw=1.6)
-        handles.append(Line2D([], [], color=color, lw=2, label=f"{i + 1}. {s.folder.name}"))
+        handles.append(Line2D([], [], color=color, lw=2, label=s.label(i + 1)))
     handles += [
-        Line2D([], [], color="0.3", lw=1.6, label="training loss"),
-        Line2D([], [], color="0.3", lw=1.6, linestyle="--", label="test loss"),
+        Line2D([], [], color="0.3", lw=1.6, label="training loss (mean over the epoch's batches)"),
+        Line2D([], [], color="0.3", lw=1.6, linestyle="--", label="test loss (after the epoch)"),
     ]
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
@@ -160,7 +208,7 @@ def plot_compare(summaries: list[RunSummary]) -> Figure:
     ax.grid(True, alpha=0.3)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     # Below the axes, so no curve is ever hidden behind it.
-    fig.legend(handles=handles, fontsize="small", loc="outside lower center", ncols=min(n + 2, 4))
+    fig.legend(handles=handles, fontsize="small", loc="outside lower center", ncols=min(n + 2, 3))
     fig.suptitle(
         "Runs compared: decision boundaries (top) and loss curves (bottom)\n"
         "solid line: learned boundary (P = 0.5) · dashed: true boundary · triangles: test points",
@@ -170,14 +218,14 @@ def plot_compare(summaries: list[RunSummary]) -> Figure:
 
 
 def _row(i: int, s: RunSummary) -> dict:
-    settings, m = s.config.get("settings", {}), s.metrics
+    settings, m = s.settings, s.metrics
     row = {
         "run": i + 1,
         "folder": str(s.folder),
         "dataset": settings.get("dataset", ""),
         "architecture": s.architecture,
         "optimizer": settings.get("optimizer", ""),
-        "lr": s.config.get("optimizer", {}).get("learning_rate", settings.get("lr")),
+        "lr": s.learning_rate,
         "batch_size": settings.get("batch_size", ""),
     }
     for key in COLUMNS[7:]:
@@ -190,6 +238,7 @@ def format_table(rows: list[dict]) -> str:
     cols = [
         ("run", "run", "{}"),
         ("folder", "folder", "{}"),
+        ("dataset", "dataset", "{}"),
         ("architecture", "network", "{}"),
         ("optimizer", "opt", "{}"),
         ("lr", "lr", "{:g}"),
@@ -204,7 +253,10 @@ def format_table(rows: list[dict]) -> str:
         for key, _, fmt in cols:
             v = row.get(key, "")
             line.append(fmt.format(v) if isinstance(v, int | float) and v != "" else str(v))
-        cells.append([Path(c).name if i == 1 else c for i, c in enumerate(line)])
+        line[1] = Path(line[1]).name  # the folder, without its parents
+        if line[2].startswith("csv:"):  # a CSV by its file name
+            line[2] = "csv:" + Path(line[2][4:]).name
+        cells.append(line)
     widths = [max(len(r[j]) for r in cells) for j in range(len(cols))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells)
 

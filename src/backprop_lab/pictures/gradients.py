@@ -1,28 +1,26 @@
-"""``gradients.png`` and ``gradients.csv``: how large each layer's gradient is, epoch by epoch.
+"""``gradients.png``: how large each layer's gradient is, epoch by epoch.
 
 The values are those ``recording.GradientRecorder`` measures: the norm of the
 gradient of the training loss (over the whole training set, or a fixed subset
 of 1,024 of its points when it is larger) with respect to each layer's kernel,
-before training (epoch 0) and at the end of every epoch.  On a log axis a
+before training (epoch 0) and at the end of every epoch; the run folder keeps
+them in ``gradients.csv`` (``runs.folders.write_gradients``).  On a log axis a
 vanishing gradient is a line falling away from the others, an exploding one a
-line shooting up.
+line shooting up.  Zeros (a layer that no longer learns at all) and NaN or
+infinity cannot sit on a log axis, so they are marked in strips of their own
+below and above it.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import os
-from pathlib import Path
-
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
+from matplotlib.ticker import Formatter, LogLocator, MaxNLocator, NullFormatter, NullLocator
 
-from ..runs.fileio import write_atomic
+from ..runs.folders import check_gradient_table
 from .style import new_figure
 
-__all__ = ["plot_gradients", "read_gradients", "write_gradients"]
+__all__ = ["plot_gradients"]
 
 # Okabe-Ito colours with distinct markers and dashes, so layers stay apart in
 # grey scale and for colour-blind readers.
@@ -37,19 +35,58 @@ _STYLES = [
 ]
 
 
-def _check(epochs, norms) -> tuple[np.ndarray, np.ndarray]:
-    epochs = np.asarray(epochs, dtype=np.int64).reshape(-1)
-    norms = np.asarray(norms, dtype=np.float64)
-    if norms.ndim != 2 or len(norms) != len(epochs) or len(epochs) == 0:
-        raise ValueError(
-            f"need one row of layer norms per epoch, got {len(epochs)} epochs and "
-            f"norms of shape {norms.shape}"
+class _DistinctFormatter(Formatter):
+    """Plain numbers with as few significant digits as keep the visible ticks apart.
+
+    A fixed ``.2g`` labels ticks at 0.145 and 0.15 both "0.15"; here the
+    digits grow until every tick in view has its own label.
+    """
+
+    digits = 2
+
+    def set_locs(self, locs):
+        super().set_locs(locs)
+        lo, hi = sorted(self.axis.get_view_interval()) if self.axis else (-np.inf, np.inf)
+        shown = [v for v in locs if lo <= v <= hi]
+        for digits in range(1, 8):
+            labels = [f"{v:.{digits}g}" for v in shown]
+            if len(set(labels)) == len(labels):
+                break
+        self.digits = digits
+
+    def __call__(self, x, pos=None):
+        return f"{x:.{self.digits}g}"
+
+
+def _band(fig, spec, ax, epochs, mask, label: str, name: str) -> None:
+    """A strip beside the log axis marking the epochs where a layer's norm is ``mask``-ed."""
+    band = fig.add_subplot(spec, sharex=ax)
+    band.set_label(name)
+    n_layers = mask.shape[1]
+    offsets = np.linspace(-0.25, 0.25, n_layers) if n_layers > 1 else np.zeros(1)
+    for i in range(n_layers):
+        color, marker, _ = _STYLES[i % len(_STYLES)]
+        band.plot(
+            epochs[mask[:, i]],
+            np.full(int(mask[:, i].sum()), offsets[i]),
+            color=color,
+            marker=marker,
+            markersize=4,
+            linestyle="none",
         )
-    return epochs, norms
+    band.set_ylim(-0.5, 0.5)
+    band.set_yticks([0.0], [label])
+    band.yaxis.set_minor_locator(NullLocator())
+    band.grid(True, axis="x", alpha=0.3)
 
 
 def plot_gradients(epochs, norms, *, layer_names=None, title: str | None = None) -> Figure:
     """Draw each layer's kernel gradient norm per epoch on a log axis.
+
+    A log axis has no place for 0 or for NaN and infinity, so those values are
+    marked in strips of their own: "exactly 0" below the axis (a layer whose
+    gradient is exactly zero no longer learns), "NaN or ∞" above it.  The
+    tick labels carry as many digits as keep them apart.
 
     Parameters
     ----------
@@ -59,14 +96,28 @@ def plot_gradients(epochs, norms, *, layer_names=None, title: str | None = None)
         ``||dL/dW_l||`` of each layer.
     layer_names : list of str, optional
         Legend entries, e.g. ``["layer 1 (8 relu)", ...]``.
+
+    Returns
+    -------
+    Figure
+        Its axes are labelled ``"norms"`` (the log axis) and, when needed,
+        ``"zero"`` and ``"not finite"`` (the strips).
     """
-    epochs, norms = _check(epochs, norms)
+    epochs, norms = check_gradient_table(epochs, norms)
     n_layers = norms.shape[1]
     names = list(layer_names or [f"layer {i + 1}" for i in range(n_layers)])
+    zero = norms == 0
+    not_finite = ~np.isfinite(norms)
     fig = new_figure((7.5, 4.5))
-    ax = fig.add_subplot()
+    rows = [("not finite", not_finite.any()), ("norms", True), ("zero", zero.any())]
+    rows = [name for name, shown in rows if shown]
+    spec = fig.add_gridspec(
+        len(rows), 1, height_ratios=[8 if r == "norms" else 1 for r in rows], hspace=0.05
+    )
+    ax = fig.add_subplot(spec[rows.index("norms")])
+    ax.set_label("norms")
     values = norms.copy()
-    values[~(np.isfinite(values) & (values > 0))] = np.nan  # a log axis has no 0 or inf
+    values[zero | not_finite] = np.nan  # drawn in their strips
     marker_every = max(1, len(epochs) // 25)
     for i in range(n_layers):
         color, marker, dash = _STYLES[i % len(_STYLES)]
@@ -84,51 +135,36 @@ def plot_gradients(epochs, norms, *, layer_names=None, title: str | None = None)
     if np.isfinite(values).any():
         ax.set_yscale("log")
         lo, hi = np.nanmin(values), np.nanmax(values)
-        if np.log10(hi / lo) < 2.5:  # a narrow range reads better as 0.02, 0.05, 0.1
-            ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
-            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.2g}"))
+        span = np.log10(hi / lo)
+        if span < 2.5:  # a narrow range reads better as 0.02, 0.05, 0.1 than as powers of 10
+            if span < 0.3:  # a log axis this short is nearly linear: evenly spaced ticks
+                locator = MaxNLocator(nbins=5)
+            elif span < 1:
+                locator = LogLocator(subs=(1.0, 1.5, 2.0, 3.0, 5.0, 7.0))
+            else:
+                locator = LogLocator(subs=(1.0, 2.0, 5.0))
+            ax.yaxis.set_major_locator(locator)
+            ax.yaxis.set_major_formatter(_DistinctFormatter())
             ax.yaxis.set_minor_formatter(NullFormatter())
     else:
         ax.text(0.5, 0.5, "no finite, non-zero gradient", ha="center", transform=ax.transAxes)
-    ax.set_xlabel("epoch (0 = before training)")
-    ax.set_ylabel("‖∂L/∂W‖ of the layer's kernel")
+    ax.set_ylabel("gradient norm ‖∂L/∂W‖ (log scale)")
     ax.set_xlim(epochs[0] - 0.5, max(epochs[-1], 1) + 0.5)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
     ax.grid(True, which="major", alpha=0.3)
     ax.grid(True, which="minor", alpha=0.1)
     ax.legend(fontsize="small", loc="best")
-    ax.set_title(
+    if "not finite" in rows:
+        _band(fig, spec[0], ax, epochs, not_finite, "NaN or ∞", "not finite")
+    if "zero" in rows:
+        _band(fig, spec[-1], ax, epochs, zero, "exactly 0", "zero")
+    by_name = {a.get_label(): a for a in fig.axes}
+    for name in rows[:-1]:
+        by_name[name].tick_params(axis="x", labelbottom=False)
+    by_name[rows[-1]].set_xlabel("epoch (0 = before training)")
+    by_name[rows[0]].set_title(
         title
         or "Gradient norm per layer (training loss on up to 1,024 fixed points, end of each epoch)",
         fontsize="medium",
     )
     return fig
-
-
-def write_gradients(path: str | os.PathLike, epochs, norms) -> Path:
-    """Write ``epoch,layer_1,...`` rows as CSV, atomically."""
-    epochs, norms = _check(epochs, norms)
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["epoch", *(f"layer_{i + 1}" for i in range(norms.shape[1]))])
-    for e, row in zip(epochs, norms):
-        writer.writerow([int(e), *(repr(float(v)) for v in row)])
-    path = Path(path)
-    write_atomic(path, buf.getvalue().encode())
-    return path
-
-
-def read_gradients(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
-    """Read what ``write_gradients`` wrote: ``(epochs, norms)``."""
-    path = Path(path)
-    try:
-        rows = list(csv.reader(path.read_text().splitlines()))
-    except FileNotFoundError:
-        raise ValueError(f"{path.parent} has no {path.name} (gradient norms per epoch)") from None
-    if len(rows) < 2 or rows[0][:1] != ["epoch"]:
-        raise ValueError(f"{path} is not a gradient table (epoch,layer_1,...)")
-    try:
-        data = np.array([[float(v) for v in row] for row in rows[1:]])
-    except ValueError:
-        raise ValueError(f"{path} holds a value that is not a number") from None
-    return _check(data[:, 0], data[:, 1:])

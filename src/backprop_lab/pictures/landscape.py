@@ -18,6 +18,13 @@ trained model's loss.  Two planes are drawn side by side:
 
 The trajectory recorded during training (``recording.StepRecorder``) is
 projected onto each plane: the start, the path and the end.
+
+The loss is measured on the training points ``pictures.learning`` gives
+(all of them, or a fixed subset of 4,096, the same as the animation's), and
+the picture says which; at the trained weights it is the loss after the last
+step, so it differs from the loss ``fit`` logs for the last epoch (the mean
+over its batches, each taken before its update), and the picture says that
+too.
 """
 
 from __future__ import annotations
@@ -229,8 +236,15 @@ def _pc_label(i: int, ratio: float, of: str) -> str:
     return f"PC {i} ({100 * ratio:.1f}%{of})"
 
 
-def plot_landscape(surfs: list[Surface], *, title: str | None = None) -> Figure:
-    """Contours of each surface (log colour scale) with the projected path."""
+def plot_landscape(
+    surfs: list[Surface], *, title: str | None = None, points: str | None = None
+) -> Figure:
+    """Contours of each surface (log colour scale) with the projected path.
+
+    ``points`` names the training points the loss was measured on, e.g.
+    ``"all 4,000 training points"`` (``recording.describe_points``); it goes
+    under the title with the difference from the logged loss.
+    """
     fig = new_figure((6.0 * len(surfs), 5.6))
     axes = fig.subplots(1, len(surfs), squeeze=False)[0]
     finite = np.concatenate([s.loss[np.isfinite(s.loss)] for s in surfs])
@@ -259,7 +273,9 @@ def plot_landscape(surfs: list[Surface], *, title: str | None = None) -> Figure:
         ax.xaxis.set_major_locator(MaxNLocator(6))  # long tick labels must not touch
         ax.set_xlabel(s.xlabel)
         ax.set_ylabel(s.ylabel)
-        ax.set_title(f"{s.title}\nloss at the trained weights: {s.centre:.4g}", fontsize="medium")
+        ax.set_title(
+            f"{s.title}\ntraining loss at the trained weights: {s.centre:.4g}", fontsize="medium"
+        )
     cbar = fig.colorbar(filled, ax=list(axes), shrink=0.85)
     cbar.set_label("training loss (log scale)")
     if np.log10(hi / lo) < 2.5:  # a narrow range: 1-2-5 ticks in plain numbers
@@ -273,5 +289,12 @@ def plot_landscape(surfs: list[Surface], *, title: str | None = None) -> Figure:
         Line2D([], [], marker="*", ms=15, ls="none", color="white", mec="black", label="end"),
     ]
     fig.legend(handles=handles, loc="outside lower center", ncols=3, frameon=False)
-    fig.suptitle(title or "The descent on the loss surface")
+    heading = title or "The descent on the loss surface"
+    on = f"on {points}" if points else "on the training points"
+    fig.suptitle(
+        f"{heading}\n"
+        f"loss {on}, after the last step (the logged loss is each epoch's "
+        "mean over its batches, during the epoch)",
+        fontsize="medium",
+    )
     return fig

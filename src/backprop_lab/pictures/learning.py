@@ -1,12 +1,14 @@
 """Every picture of a run folder, drawn after training: ``draw_run`` draws them all.
 
 ``boundary.png`` (for 2-D data) and ``curves.png`` always; ``network.png``
-for 2-D inputs and up to 6 hidden layers; ``gradients.png`` and
-``gradients.csv`` when gradient norms were recorded; ``learning.gif`` (and
+for 2-D inputs and up to 6 hidden layers; ``gradients.png`` when gradient
+norms were recorded (``gradients.csv`` is a data file); ``learning.gif`` (and
 ``learning.mp4``) when frames were recorded (``--animate``); ``landscape.png``
 when the weights' trajectory was recorded (``--landscape``); and, last,
 ``report.html``, which embeds them.  ``recording.make_recorders`` sets up what
 is recorded; ``folders.write_run`` has written the data files before.
+``absent_pictures`` says, one line each, why a picture every run has is
+missing from this one (data with other than 2 features, too deep a network).
 """
 
 from __future__ import annotations
@@ -16,15 +18,22 @@ from pathlib import Path
 import numpy as np
 
 from ..engine.model import architecture
-from ..runs.recording import Recording, sample_rows
+from ..runs.recording import LOSS_SAMPLES, Recording, describe_points, sample_rows
 from . import animation, gradients, landscape, network, plotting
 from .report import write_report
 from .style import save_figure
 
-__all__ = ["draw_run", "write_learning_pictures", "write_result_pictures"]
+__all__ = [
+    "STANDARD_PICTURES",
+    "absent_pictures",
+    "absent_reasons",
+    "draw_run",
+    "write_learning_pictures",
+    "write_result_pictures",
+]
 
 
-def draw_run(folder: Path, result) -> list[str]:
+def draw_run(folder: Path, result, *, only=None) -> list[str]:
     """Draw every picture of a finished (or stopped) run into its folder, then ``report.html``.
 
     Parameters
@@ -34,24 +43,99 @@ def draw_run(folder: Path, result) -> list[str]:
     result : RunResult
         What ``runner.train_run`` returned; its ``recording`` (if any) adds
         the pictures of learning.
+    only : set of str, optional
+        Draw only these pictures (``redraw`` draws the missing ones); the
+        report is written in any case.
 
     Returns
     -------
     names : list of str
-        The files written, ``report.html`` last.
+        The files written, ``report.html`` last.  ``absent_pictures(result)``
+        says why any picture every run has is not among them.
     """
     folder = Path(folder)
-    names = write_result_pictures(folder, result)
-    names += write_learning_pictures(folder, result, getattr(result, "recording", None))
+    names = write_result_pictures(folder, result, only=only)
+    names += write_learning_pictures(folder, result, result.recording, only=only)
     write_report(folder)  # last: it embeds every picture
     return [*names, "report.html"]
+
+
+def _boundary_absence(model) -> str | None:
+    if model.n_features != 2:
+        return (
+            f"the data has {model.n_features} input features "
+            "and the picture is a plane of 2 (x1, x2)"
+        )
+    return None
+
+
+def _network_absence(model) -> str | None:
+    if model.n_features != 2:
+        return (
+            f"the data has {model.n_features} input features "
+            "and the picture draws each neuron as a map over a plane of 2 (x1, x2)"
+        )
+    hidden = len(model.layers) - 1
+    if hidden > network.MAX_HIDDEN_LAYERS:
+        return (
+            f"the network has {hidden} hidden layers "
+            f"and the picture draws up to {network.MAX_HIDDEN_LAYERS}"
+        )
+    return None
+
+
+def _gradients_absence(recording: Recording | None) -> str | None:
+    if recording is None or not recording.gradient_norms:
+        return "no gradient norms were recorded"
+    return None
+
+
+STANDARD_PICTURES = ("boundary.png", "curves.png", "network.png", "gradients.png")
+
+
+def absent_reasons(result) -> dict[str, str]:
+    """``{name: reason}`` for each of ``STANDARD_PICTURES`` that ``draw_run`` leaves out.
+
+    ``draw_run`` decides with the same tests, so a name here is never among
+    the files it returns, and the other way round.
+    """
+    reasons = {
+        "boundary.png": _boundary_absence(result.model),
+        "network.png": _network_absence(result.model),
+        "gradients.png": _gradients_absence(result.recording),
+    }
+    return {name: why for name, why in reasons.items() if why is not None}
+
+
+def absent_pictures(result) -> list[str]:
+    """Why ``draw_run`` leaves out pictures every run normally has: one line per picture.
+
+    Parameters
+    ----------
+    result : RunResult
+        What ``runner.train_run`` returned.
+
+    Returns
+    -------
+    lines : list of str
+        In drawing order, each ``"NAME not drawn: reason"`` on one line with
+        no final period, for ``boundary.png``, ``network.png`` and
+        ``gradients.png``; empty when all of them are drawn (any run on 2
+        input features with up to 6 hidden layers).  Pictures that must be
+        asked for (``learning.gif``, ``landscape.png``) are never listed.
+    """
+    return [f"{name} not drawn: {why}" for name, why in absent_reasons(result).items()]
 
 
 def _title(result) -> str:
     return f"{result.settings.dataset} · {architecture(result.model.get_config())}"
 
 
-def write_result_pictures(folder: Path, result) -> list[str]:
+def _wanted(name: str, only) -> bool:
+    return only is None or name in only
+
+
+def write_result_pictures(folder: Path, result, *, only=None) -> list[str]:
     """Write ``boundary.png`` (for 2-D data) and ``curves.png``; returns their names."""
     data, model, m = result.data, result.model, result.metrics
     names = []
@@ -60,7 +144,7 @@ def write_result_pictures(folder: Path, result) -> list[str]:
         P = model.predict(G, verbose=0)
         return P[:, 0] if P.shape[1] == 1 else P
 
-    if data.X_train.shape[1] == 2:
+    if _boundary_absence(model) is None and _wanted("boundary.png", only):
         fig = plotting.plot_boundary(
             proba,
             data.X_train,
@@ -74,9 +158,14 @@ def write_result_pictures(folder: Path, result) -> list[str]:
         )
         save_figure(fig, folder / "boundary.png")
         names.append("boundary.png")
-    fig = plotting.plot_curves(result.history, baseline=m.get("baseline_accuracy"))
-    save_figure(fig, folder / "curves.png")
-    return [*names, "curves.png"]
+    if _wanted("curves.png", only):
+        # fit's validation data is the run's test split.
+        fig = plotting.plot_curves(
+            result.history, baseline=m.get("baseline_accuracy"), validation="test set"
+        )
+        save_figure(fig, folder / "curves.png")
+        names.append("curves.png")
+    return names
 
 
 def _layer_names(model) -> list[str]:
@@ -87,14 +176,18 @@ def _layer_names(model) -> list[str]:
     ]
 
 
-LANDSCAPE_SAMPLES = 4096  # training points the loss surface is measured on
+# Training points the loss surface is measured on: the same as the frames'
+# loss (recording.LOSS_SAMPLES), so learning.gif's last loss is landscape.png's
+# loss at the trained weights.
+LANDSCAPE_SAMPLES = LOSS_SAMPLES
 
 
 def _training_subset(data, model):
-    """The training points of the loss surface: all, or a fixed subset of 4,096."""
+    """The training points of the loss surface (all, or a fixed subset of 4,096) and their name."""
     X, y = sample_rows(data.X_train, data.y_train, LANDSCAPE_SAMPLES)
+    points = describe_points(len(X), len(data.X_train))
     X = np.ascontiguousarray(X, dtype=model.dtype)
-    return X, model.loss.prepare_targets(y, model.layers[-1].units, model.dtype)
+    return X, model.loss.prepare_targets(y, model.layers[-1].units, model.dtype), points
 
 
 def _kept_path(result, recording: Recording) -> np.ndarray:
@@ -117,7 +210,9 @@ def _kept_path(result, recording: Recording) -> np.ndarray:
     return path
 
 
-def write_learning_pictures(folder: Path, result, recording: Recording | None = None) -> list[str]:
+def write_learning_pictures(
+    folder: Path, result, recording: Recording | None = None, *, only=None
+) -> list[str]:
     """Write the pictures of learning that ``result`` (a ``RunResult``) and ``recording`` allow.
 
     Returns the names of the files written (see the module's docstring).
@@ -126,20 +221,19 @@ def write_learning_pictures(folder: Path, result, recording: Recording | None = 
     title = _title(result)
     names = []
     two_d = model.n_features == 2
-    if two_d and len(model.layers) - 1 <= network.MAX_HIDDEN_LAYERS:
+    if _network_absence(model) is None and _wanted("network.png", only):
         extent = recording.extent if recording is not None else (-1.0, 1.0, -1.0, 1.0)
         fig = network.plot_network(model, extent=extent, title=title)
         save_figure(fig, folder / "network.png")
         names.append("network.png")
     if recording is None:
         return names
-    if recording.gradient_norms:
+    if _gradients_absence(recording) is None and _wanted("gradients.png", only):
         epochs, norms = recording.gradient_epochs, recording.gradient_table()
-        gradients.write_gradients(folder / "gradients.csv", epochs, norms)
         fig = gradients.plot_gradients(epochs, norms, layer_names=_layer_names(model))
         save_figure(fig, folder / "gradients.png")
-        names += ["gradients.csv", "gradients.png"]
-    if recording.n_frames and two_d:
+        names.append("gradients.png")
+    if recording.n_frames and two_d and _wanted("learning.gif", only):
         names += animation.write_animation(
             folder,
             recording,
@@ -149,11 +243,12 @@ def write_learning_pictures(folder: Path, result, recording: Recording | None = 
             title=title,
             epochs=result.settings.epochs,
         )
-    if recording.n_trajectory:
-        X, Y = _training_subset(data, model)
+    if recording.n_trajectory and _wanted("landscape.png", only):
+        X, Y, points = _training_subset(data, model)
         trajectory = _kept_path(result, recording)
         surfaces = landscape.surfaces(model, X, Y, trajectory)
-        fig = landscape.plot_landscape(surfaces, title=f"The descent on the loss surface · {title}")
+        heading = f"The descent on the loss surface · {title}"
+        fig = landscape.plot_landscape(surfaces, title=heading, points=points)
         save_figure(fig, folder / "landscape.png")
         names.append("landscape.png")
     return names

@@ -4,7 +4,10 @@
   0.5 boundary, optionally the true boundary, training and test points; its
   parts (``draw_regions``, ``contour_edges``, ``draw_true_boundary``,
   ``draw_train``, ``draw_test``) also serve the animation and the comparison.
-* :func:`plot_curves` -- loss and accuracy per epoch, training vs validation.
+* :func:`plot_curves` -- loss and accuracy per epoch, training vs validation;
+  the legend says that the training values are each epoch's running mean
+  over its batches (as ``fit`` logs them) and the validation ones are taken
+  after the epoch.
 
 Colours, ``new_figure`` and ``save_figure`` live in :mod:`.style`;
 ``save_figure`` is importable from here too.
@@ -37,6 +40,8 @@ from .style import (
 
 __all__ = ["plot_boundary", "plot_curves", "save_figure"]
 
+# What fit logs as the training loss and accuracy of an epoch (Keras semantics).
+TRAINING_LABEL = "training (mean over the epoch's batches)"
 _MAX_TRAIN_POINTS = 1500
 _MAX_TEST_POINTS = 400
 
@@ -376,8 +381,13 @@ def plot_curves(
     *,
     baseline: float | tuple[str, float] | None = None,
     title: str | None = None,
+    validation: str = "validation",
 ) -> Figure:
     """Draw loss and accuracy per epoch, training vs validation.
+
+    The training line is the value ``fit`` logs: the mean over the epoch's
+    batches, each taken before its update; the validation line is measured
+    after the epoch.  The legend says so.
 
     Parameters
     ----------
@@ -390,6 +400,8 @@ def plot_curves(
         accuracy panel, optionally with its name.
     title : str, optional
         Title over both panels.
+    validation : str
+        What the ``"val_"`` values were measured on, e.g. ``"test set"``.
 
     Returns
     -------
@@ -402,12 +414,12 @@ def plot_curves(
 
     fig = new_figure((10.0, 4.0))
     ax_loss, ax_acc = fig.subplots(1, 2)
-    _draw_series(ax_loss, history, "loss")
+    _draw_series(ax_loss, history, "loss", validation)
     ax_loss.set_title("loss")
     ax_loss.set_ylabel("loss")
 
     if acc_key is not None:
-        _draw_series(ax_acc, history, acc_key)
+        _draw_series(ax_acc, history, acc_key, validation)
     else:
         ax_acc.text(
             0.5,
@@ -443,10 +455,12 @@ def plot_curves(
     return fig
 
 
-def _draw_series(ax: Any, history: Mapping[str, Sequence[float]], key: str) -> None:
+def _draw_series(
+    ax: Any, history: Mapping[str, Sequence[float]], key: str, validation: str
+) -> None:
     for name, label, color in (
-        (key, "training", "#0072B2"),
-        (f"val_{key}", "validation", "#D55E00"),
+        (key, TRAINING_LABEL, "#0072B2"),
+        (f"val_{key}", f"{validation} (after the epoch)", "#D55E00"),
     ):
         if name not in history:
             continue

@@ -113,6 +113,36 @@ def _metrics_section(m: dict) -> str:
     return out
 
 
+_VERDICTS = {
+    "learned": "Learned the pattern",
+    "partly": "Learned part of the pattern",
+    "baseline": "No better than the baseline",
+    "diverged": "Diverged",
+}
+
+
+def _diagnosis_section(m: dict) -> str:
+    """The verdict and the findings of ``runs.diagnosis``; "" for runs recorded without one."""
+    d = m.get("diagnosis")
+    if not isinstance(d, dict):
+        return ""
+    verdict = str(d.get("verdict", ""))
+    head = html.escape(_VERDICTS.get(verdict, verdict))
+    summary = html.escape(str(d.get("summary", "")))
+    out = f'<p class="verdict"><b>{head}</b>' + (f" — {summary}" if summary else "") + "</p>"
+    findings = [f for f in d.get("findings") or [] if isinstance(f, dict) and f.get("message")]
+    if findings:
+        items = "".join(f"<li>{html.escape(str(f['message']))}</li>" for f in findings)
+        out += f'<ul class="findings">{items}</ul>'
+    else:
+        out += (
+            '<p class="muted">None of the failures it looks for (dead units, a saturated '
+            "output, zero or vanishing gradients, a stalled, rising or still falling loss) "
+            "was found.</p>"
+        )
+    return "<h2>Diagnosis</h2>" + out
+
+
 def _pictures(folder: Path) -> list[Path]:
     known = [folder / name for name in PICTURES if (folder / name).is_file()]
     others = sorted(
@@ -173,6 +203,7 @@ def build_report(folder: str | os.PathLike) -> str:
         f"{html.escape(arch)} · seed {html.escape(str(config.get('seed')))}</p>",
         "<h2>Metrics</h2>",
         _metrics_section(metrics),
+        _diagnosis_section(metrics),
         "<h2>Pictures</h2>",
         "".join(_figure(p) for p in pictures) or '<p class="muted">No pictures in this folder.</p>',
     ]

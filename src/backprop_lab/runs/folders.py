@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import platform
 import time
@@ -20,9 +21,14 @@ from pathlib import Path
 import numpy as np
 
 from .._version import __version__
+from ..engine.metrics import padded_extent
 from .fileio import read_json_object, write_atomic
-from .modelio import CONFIG_FILE, WEIGHTS_FILE, save_model
+from .modelio import CONFIG_FILE, WEIGHTS_FILE, load_model, save_model
+from .recording import Recording
+from .runner import RunResult, load_data
+from .settings import Settings
 
+GRADIENTS_FILE = "gradients.csv"
 HISTORY_COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds")
 
 
@@ -39,6 +45,47 @@ def new_run_dir(out: str | Path, name: str) -> Path:
         except FileExistsError:
             continue
     raise OSError(f"could not create a new run folder under {out}")
+
+
+def check_gradient_table(epochs, norms) -> tuple[np.ndarray, np.ndarray]:
+    """Checked ``epochs`` (int64, shape ``(n,)``) and ``norms`` (float64, ``(n, n_layers)``)."""
+    epochs = np.asarray(epochs, dtype=np.int64).reshape(-1)
+    norms = np.asarray(norms, dtype=np.float64)
+    if norms.ndim != 2 or len(norms) != len(epochs) or len(epochs) == 0:
+        raise ValueError(
+            f"need one row of layer norms per epoch, got {len(epochs)} epochs and "
+            f"norms of shape {norms.shape}"
+        )
+    return epochs, norms
+
+
+def write_gradients(path: str | os.PathLike, epochs, norms) -> Path:
+    """Write the gradient norms per epoch as ``epoch,layer_1,...`` rows of CSV, atomically."""
+    epochs, norms = check_gradient_table(epochs, norms)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["epoch", *(f"layer_{i + 1}" for i in range(norms.shape[1]))])
+    for e, row in zip(epochs, norms):
+        writer.writerow([int(e), *(repr(float(v)) for v in row)])
+    path = Path(path)
+    write_atomic(path, buf.getvalue().encode())
+    return path
+
+
+def read_gradients(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
+    """Read what ``write_gradients`` wrote: ``(epochs, norms)``."""
+    path = Path(path)
+    try:
+        rows = list(csv.reader(path.read_text().splitlines()))
+    except FileNotFoundError:
+        raise ValueError(f"{path.parent} has no {path.name} (gradient norms per epoch)") from None
+    if len(rows) < 2 or rows[0][:1] != ["epoch"]:
+        raise ValueError(f"{path} is not a gradient table (epoch,layer_1,...)")
+    try:
+        data = np.array([[float(v) for v in row] for row in rows[1:]])
+    except ValueError:
+        raise ValueError(f"{path} holds a value that is not a number") from None
+    return check_gradient_table(data[:, 0], data[:, 1:])
 
 
 def write_json(path: Path, data: dict) -> None:
@@ -65,13 +112,18 @@ def write_history(path: Path, history: dict, seconds: list) -> None:
 
 def run_config(result) -> dict:
     """Every setting, the seed, the engine used and the versions, for config.json."""
-    model = result.model
+    model, recording = result.model, result.recording
     return {
         "settings": result.settings.to_dict(),
         "seed": result.settings.seed,
         "engine_used": getattr(model, "engine_used", model.engine),
         "model": model.get_config(),
         "optimizer": model.optimizer.get_config(),
+        # What the pictures of learning need that only training can record.
+        "recorded": {
+            "frames": bool(recording and recording.n_frames),
+            "trajectory": bool(recording and recording.n_trajectory),
+        },
         "versions": {
             "backprop_lab": __version__,
             "numpy": np.__version__,
@@ -93,7 +145,8 @@ def write_run(folder: Path, result) -> list[str]:
     Returns
     -------
     names : list of str
-        ``config.json``, ``history.csv``, ``metrics.json`` and the two model files.
+        ``config.json``, ``history.csv``, ``metrics.json``, the two model files
+        and, when gradient norms were recorded, ``gradients.csv``.
     """
     write_json(folder / "config.json", run_config(result))
     write_history(folder / "history.csv", result.history, result.epoch_seconds)
@@ -102,9 +155,31 @@ def write_run(folder: Path, result) -> list[str]:
     metrics["train_seconds"] = result.train_seconds
     metrics["diverged_epoch"] = result.diverged_epoch
     metrics["interrupted"] = result.interrupted
+    # Where Ctrl-C stopped the command; mark_interrupted adds the later stages.
+    metrics["interrupted_during"] = ["training"] if result.interrupted else []
     write_json(folder / "metrics.json", metrics)
     save_model(result.model, folder)
-    return ["config.json", "history.csv", "metrics.json", CONFIG_FILE, WEIGHTS_FILE]
+    names = ["config.json", "history.csv", "metrics.json", CONFIG_FILE, WEIGHTS_FILE]
+    recording = result.recording
+    if recording is not None and recording.gradient_norms:
+        write_gradients(
+            folder / GRADIENTS_FILE, recording.gradient_epochs, recording.gradient_table()
+        )
+        names.append(GRADIENTS_FILE)
+    return names
+
+
+def mark_interrupted(folder: Path, stage: str) -> None:
+    """Record in ``metrics.json`` that Ctrl-C stopped the command while ``stage``.
+
+    The run's data files are complete; what ``stage`` would have written
+    (e.g. pictures) may be missing, and ``backprop-lab report`` draws it again.
+    """
+    metrics = read_json_object(folder / "metrics.json", "marking the run as interrupted")
+    during = metrics.setdefault("interrupted_during", [])
+    if stage not in during:
+        during.append(stage)
+    write_json(folder / "metrics.json", metrics)
 
 
 def run_files(folder: Path) -> list[str]:
@@ -124,6 +199,57 @@ def read_run(folder: str | Path) -> tuple[Path, dict]:
     if not isinstance(config.get("settings"), dict):
         raise ValueError(f"{path} has no 'settings' object; is {folder} a run folder?")
     return folder, config
+
+
+def read_history(folder: Path, needed_for: str) -> dict:
+    """``history.csv`` of a run folder as ``{"loss": [...], "val_loss": [...], ...}``.
+
+    ``needed_for`` completes the error for a missing file ("which NEEDED_FOR");
+    a cell left empty (a metric the run did not log) reads as NaN.
+    """
+    path = folder / "history.csv"
+    try:
+        rows = list(csv.DictReader(path.read_text().splitlines()))
+    except FileNotFoundError:
+        raise ValueError(f"{folder} has no history.csv, which {needed_for}") from None
+    if not rows or "loss" not in rows[0]:
+        raise ValueError(f"{path} has no epochs with a 'loss' column")
+    history = {}
+    for key in HISTORY_COLUMNS[1:5]:
+        if key in rows[0]:
+            history[key] = [float(r[key]) if r[key] not in ("", None) else math.nan for r in rows]
+    return history
+
+
+def read_result(folder: str | Path) -> RunResult:
+    """A saved run as the ``RunResult`` its pictures are drawn from, from its files alone.
+
+    The data are made (or read) again from the run's settings and seed, the
+    model and history come from their files, and the recording holds only what
+    the folder keeps: the gradient norms of ``gradients.csv``, if present.
+    Frames and the weights' trajectory are not kept.
+    """
+    folder, config = read_run(folder)
+    settings = Settings(**config["settings"]).validate()
+    metrics = read_json_object(folder / "metrics.json", "drawing the run's pictures")
+    history = read_history(folder, "its pictures are drawn from")
+    data = load_data(settings)
+    recording = Recording(extent=padded_extent(data.X_train), n_train=len(data.X_train))
+    if (folder / GRADIENTS_FILE).exists():
+        recording.gradient_epochs, norms = read_gradients(folder / GRADIENTS_FILE)
+        recording.gradient_norms = list(norms)
+    return RunResult(
+        settings,
+        load_model(folder),
+        data,
+        history,
+        [],
+        metrics.get("train_seconds", 0.0),
+        metrics.get("diverged_epoch"),
+        bool(metrics.get("interrupted")),
+        metrics,
+        recording,
+    )
 
 
 def remove_quietly(folder: Path) -> None:

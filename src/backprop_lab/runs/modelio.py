@@ -18,9 +18,9 @@ from safetensors.numpy import load as st_load
 from safetensors.numpy import save as st_save
 
 from ..engine import activations, losses, optimizers
-from .fileio import read_json_object, write_atomic
 from ..engine.layers import Dense
 from ..engine.model import Sequential
+from .fileio import read_json_object, write_atomic
 
 FORMAT = "backprop-lab-model"
 VERSION = 1

@@ -10,18 +10,27 @@ Two callbacks fill one :class:`Recording`:
   gradients at the weights of the end of each epoch, not means of the noisy
   mini-batch gradients, so a layer whose gradient shrinks towards zero shows
   as a line falling on the log axis.
-* :class:`StepRecorder` and :class:`BatchStepRecorder` sample every ``k``-th
-  gradient step, with ``k`` chosen when training begins so that at most
-  ``max_frames`` snapshots are kept however long the run is (every step when
-  there are fewer steps than that).  ``StepRecorder`` takes ``k`` as a whole
-  number of epochs and needs only epoch hooks, so a compiled engine keeps
-  running whole epochs per call; ``make_recorders`` picks it for runs with
-  enough epochs, ``BatchStepRecorder`` (batch hooks) for the others.  At
-  each snapshot they store the model's output on
-  a ``resolution`` x ``resolution`` grid of the input plane as float32
-  (``frames``), the loss and accuracy on the same training points as the
-  gradients, and the flattened weights (``trajectory``).  Memory is
-  therefore bounded by ``max_frames`` grids and weight vectors.
+* :class:`StepRecorder` takes snapshots at the gradient steps
+  ``frame_steps`` chooses when training begins: at most ``max_frames`` of
+  them however long the run (every step when there are fewer steps than
+  that), half evenly spaced over the run and half at geometrically growing
+  steps from step 1, so the first steps, where a network on a large data set
+  does most of its learning (often within the first epoch), get frames too.
+  It needs batch hooks, so a compiled engine runs one kernel call per step
+  while it records (``bench/bench_recording.py`` measures the cost); a run
+  that records no frames and no trajectory keeps whole-epoch kernel calls.
+  At each snapshot it stores the model's output on a ``resolution`` x
+  ``resolution`` grid of the input plane as float32 (``frames``), the loss
+  and accuracy at those weights on the training set, or on a fixed subset of
+  ``LOSS_SAMPLES`` (4,096) of its points (the same points the loss landscape
+  uses), and the flattened weights (``trajectory``).  Memory is therefore
+  bounded by ``max_frames`` grids and weight vectors.
+
+These losses are taken *at* the snapshot's weights, so none of them equals
+the loss ``fit`` logs, which is the mean over an epoch's batches, each taken
+before its update (Keras semantics).  ``Recording`` says on how many of the
+training points each was measured, and ``describe_points`` words it for the
+pictures.
 
 The recorders only observe: they draw no random numbers and put back the
 gradients they overwrite, so a run trains to the same weights with or
@@ -40,24 +49,26 @@ from ..engine.callbacks import Callback
 from ..engine.metrics import count_correct, grid_points, padded_extent
 
 __all__ = [
-    "BatchStepRecorder",
     "GradientRecorder",
     "Recording",
     "StepRecorder",
-    "frame_interval",
+    "describe_points",
+    "frame_steps",
     "layer_gradient_norms",
     "make_recorders",
     "sample_rows",
 ]
 
 MAX_FRAMES = 120  # 10 s at 12 frames per second
-# Training points for the gradients, the loss and the accuracy: enough for a
-# gradient norm within a few per cent of the full-batch one, few enough that
-# recording stays cheap next to a compiled engine's epoch (see bench/).
+# Training points for the gradient norms: enough for a norm within a few per
+# cent of the full-batch one, few enough that recording stays cheap next to a
+# compiled engine's epoch (see bench/).
 MAX_SAMPLES = 1024
+# Training points for the loss and accuracy of the frames, and for the loss
+# landscape (pictures.learning), so the two pictures show the same numbers:
+# every point of the article's 4,000, a fixed subset of larger sets.
+LOSS_SAMPLES = 4096
 RESOLUTION = 64  # grid points per side of a frame
-# Fewest snapshots for which epoch-end sampling is smooth enough (6.5 s at 6 fps).
-MIN_EPOCH_FRAMES = 40
 
 
 @dataclass
@@ -81,10 +92,17 @@ class Recording:
         ``k`` class probabilities otherwise.  Row ``i`` is the ``i``-th ``x2``
         value from the bottom, as ``imshow(origin="lower")`` expects.
     frame_loss, frame_accuracy : list of float
-        Training loss and accuracy at each frame.
+        Loss and accuracy at each frame's weights on ``loss_points`` of the
+        training points (not the logged loss: see the module's docstring).
     trajectory_steps : list of int
     trajectory : list of ndarray of shape (n_params,)
         The weights ``np.concatenate(model.params, axis=None)`` at those steps.
+    n_train : int
+        Training points of the run (0: unknown).
+    loss_points, gradient_points : int
+        How many of them ``frame_loss``/``frame_accuracy`` and
+        ``gradient_norms`` were measured on: all of them, or a fixed subset
+        (``sample_rows``).
     """
 
     extent: tuple = (-1.0, 1.0, -1.0, 1.0)
@@ -97,6 +115,9 @@ class Recording:
     frame_accuracy: list = field(default_factory=list)
     trajectory_steps: list = field(default_factory=list)
     trajectory: list = field(default_factory=list)
+    n_train: int = 0
+    loss_points: int = 0
+    gradient_points: int = 0
 
     @property
     def n_frames(self) -> int:
@@ -118,18 +139,51 @@ class Recording:
         return np.array(self.gradient_norms, dtype=np.float64).reshape(len(self.gradient_norms), -1)
 
 
-def frame_interval(total_steps: int, max_frames: int = MAX_FRAMES) -> int:
-    """Steps between two snapshots so that at most ``max_frames`` are taken.
+def frame_steps(total_steps: int, max_frames: int = MAX_FRAMES) -> list[int]:
+    """The gradient steps at which snapshots are taken: at most ``max_frames``, ascending.
 
-    Snapshots are taken at step 0, every ``k`` steps and at the last step, so
-    ``1 + total_steps // k + 1`` at most; ``k = 1`` (every step) when
-    ``total_steps < max_frames``.
+    Step 0 (the initial weights) and ``total_steps`` (the end) always; every
+    step when ``total_steps < max_frames``.  Otherwise the gap between two
+    snapshots starts at one step and grows by a constant factor over the first
+    third of the frames until it reaches ``k = total_steps / (two thirds of
+    the gaps)``, then stays ``k``: the first steps of a long run, where a
+    network on a large data set learns most (often within its first epoch),
+    are seen frame by frame, and the rest evenly.
     """
     total_steps = check_positive_int("total_steps", total_steps)
     max_frames = check_positive_int("max_frames", max_frames)
     if max_frames < 2:
         raise ValueError(f"max_frames must be at least 2 (the start and the end), got {max_frames}")
-    return max(1, -(-total_steps // (max_frames - 1)))
+    if total_steps < max_frames:
+        return list(range(total_steps + 1))
+    gaps = max_frames - 1
+    early = gaps // 3  # gaps that grow
+    even = total_steps / (gaps - early)
+    ratio = even ** (1.0 / early) if early else 1.0
+    steps, position, gap = [0], 0.0, 1.0 if early else even
+    # Every gap is at least one step, so the rounded positions never repeat;
+    # at most ``early`` gaps are shorter than ``even``, so at most
+    # ``gaps - early - 1`` even ones fit before the end: ``max_frames`` in all.
+    while True:
+        position += min(gap, even)
+        if round(position) >= total_steps:
+            break
+        steps.append(round(position))
+        gap *= ratio
+    steps.append(total_steps)
+    return steps
+
+
+def describe_points(used: int, total: int) -> str:
+    """``"all 4,000 training points"`` or ``"4,096 of the 40,000 training points"``.
+
+    ``total`` 0 (unknown) gives ``"the training points"``.
+    """
+    if total <= 0:
+        return "the training points"
+    if used >= total:
+        return f"all {total:,} training points"
+    return f"{used:,} of the {total:,} training points"
 
 
 def sample_rows(X: np.ndarray, y: np.ndarray, max_samples: int = MAX_SAMPLES):
@@ -184,6 +238,7 @@ class GradientRecorder(_Sampled):
         self._prepare()
         self.recording.gradient_epochs.clear()
         self.recording.gradient_norms.clear()
+        self.recording.gradient_points = len(self.X)
         self._record(0)
 
     def on_epoch_end(self, epoch, logs=None):
@@ -191,11 +246,10 @@ class GradientRecorder(_Sampled):
 
 
 class StepRecorder(_Sampled):
-    """Snapshots every ``k``-th step: output grids (``frames``) and/or weights (``trajectory``).
+    """Snapshots at the steps ``frame_steps`` picks: output grids (``frames``) and/or weights.
 
-    ``k`` is a whole number of epochs, so only epoch hooks are needed and a
-    compiled engine keeps running whole epochs per call; use
-    :class:`BatchStepRecorder` when the run has too few epochs for enough frames.
+    It uses batch hooks and says which batches it needs (``batches_wanted``),
+    so a compiled engine runs the steps between two snapshots in one kernel call.
 
     Parameters
     ----------
@@ -209,6 +263,9 @@ class StepRecorder(_Sampled):
         Upper bound on the number of snapshots, the first and last included.
     resolution : int
         Grid points per side of a frame.
+    max_samples : int
+        Training points the loss and accuracy are measured on (a fixed subset
+        when there are more).
     """
 
     def __init__(
@@ -221,7 +278,7 @@ class StepRecorder(_Sampled):
         trajectory: bool = False,
         max_frames: int = MAX_FRAMES,
         resolution: int = RESOLUTION,
-        max_samples: int = MAX_SAMPLES,
+        max_samples: int = LOSS_SAMPLES,
     ):
         super().__init__(recording, X, y, max_samples)
         if frames and X.shape[1] != 2:
@@ -234,9 +291,6 @@ class StepRecorder(_Sampled):
         self.max_frames = check_positive_int("max_frames", max_frames)
         self.resolution = check_positive_int("resolution", resolution)
 
-    def _interval(self, epochs: int, steps: int) -> int:
-        return steps * frame_interval(epochs, self.max_frames)
-
     def on_train_begin(self, logs=None):
         self._prepare()
         rec = self.recording
@@ -244,9 +298,11 @@ class StepRecorder(_Sampled):
             series.clear()
         rec.trajectory_steps.clear()
         rec.trajectory.clear()
-        steps = self.params.get("steps", 1)
+        steps = self.params.get("steps") or 1
         rec.steps_per_epoch = steps
-        self.every = self._interval(self.params.get("epochs", 1), steps)
+        rec.loss_points = len(self.X)
+        self.schedule = frame_steps((self.params.get("epochs") or 1) * steps, self.max_frames)
+        self._next = 1  # index of the next scheduled step (step 0 is taken now)
         if self.frames:
             grid = grid_points(rec.extent, self.resolution)
             self.grid = np.ascontiguousarray(grid, dtype=self.model.dtype)
@@ -257,17 +313,25 @@ class StepRecorder(_Sampled):
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
 
-    def on_epoch_end(self, epoch, logs=None):
-        self._at((epoch + 1) * self.recording.steps_per_epoch)
+    def batches_wanted(self, steps: int) -> np.ndarray:
+        """This epoch's batches that end at a scheduled step: an engine need stop only there."""
+        first = self._epoch * steps
+        schedule = np.asarray(self.schedule)
+        return schedule[(schedule > first) & (schedule <= first + steps)] - first - 1
+
+    def on_train_batch_end(self, batch, logs=None):
+        # From the epoch and batch numbers, so an engine that reports batches
+        # in chunks still gets the right step (and the snapshot it passed).
+        self.step = step = self._epoch * self.recording.steps_per_epoch + batch + 1
+        schedule = self.schedule
+        if self._next < len(schedule) and step >= schedule[self._next]:
+            while self._next < len(schedule) and schedule[self._next] <= step:
+                self._next += 1
+            self._snapshot()
 
     def on_train_end(self, logs=None):
         if self.step != self._last:
             self._snapshot()  # the final weights, wherever training stopped
-
-    def _at(self, step: int) -> None:
-        self.step = step
-        if step % self.every == 0 and step != self._last:
-            self._snapshot()
 
     def _snapshot(self) -> None:
         rec, model = self.recording, self.model
@@ -291,21 +355,6 @@ class StepRecorder(_Sampled):
         rec.frame_steps.append(self.step)  # last: n_frames counts complete snapshots
 
 
-class BatchStepRecorder(StepRecorder):
-    """``StepRecorder`` with ``k`` counted in steps, for runs with few epochs.
-
-    It uses batch hooks, which make a compiled engine run one call per step.
-    """
-
-    def _interval(self, epochs: int, steps: int) -> int:
-        return frame_interval(epochs * steps, self.max_frames)
-
-    def on_train_batch_end(self, batch, logs=None):
-        # From the epoch and batch numbers, so an engine that reports batches
-        # in chunks still gets the right step.
-        self._at(self._epoch * self.recording.steps_per_epoch + batch + 1)
-
-
 def make_recorders(
     X,
     y,
@@ -318,6 +367,7 @@ def make_recorders(
     max_frames: int = MAX_FRAMES,
     resolution: int = RESOLUTION,
     max_samples: int = MAX_SAMPLES,
+    loss_samples: int = LOSS_SAMPLES,
 ) -> tuple[list[Callback], Recording]:
     """The callbacks that record what is asked for, and the ``Recording`` they fill.
 
@@ -328,10 +378,12 @@ def make_recorders(
     y : ndarray of shape (n_samples,)
         The training labels.
     epochs, batch_size : int, optional
-        The ``fit`` arguments.  When the run has at least ``max_frames`` steps
-        and ``MIN_EPOCH_FRAMES - 1`` epochs, snapshots are taken at epoch ends
-        (no batch hooks, so a compiled engine is not slowed down); otherwise,
-        or when they are not given, every ``k`` steps.
+        Accepted for compatibility and unused: the snapshot steps are chosen
+        from ``fit``'s own numbers when training begins.
+    max_samples : int
+        Training points the gradient norms are measured on.
+    loss_samples : int
+        Training points the frames' loss and accuracy are measured on.
 
     Examples
     --------
@@ -340,23 +392,17 @@ def make_recorders(
     >>> len(recording.frames) <= 120                               # doctest: +SKIP
     True
     """
+    del epochs, batch_size  # see the docstring
     X = np.asarray(X)
     y = np.asarray(y)
     extent = padded_extent(X) if X.ndim == 2 and X.shape[1] == 2 else (-1.0, 1.0, -1.0, 1.0)
-    recording = Recording(extent=extent)
+    recording = Recording(extent=extent, n_train=len(X))
     callbacks: list[Callback] = []
     if gradients:
         callbacks.append(GradientRecorder(recording, X, y, max_samples=max_samples))
     if frames or trajectory:
-        whole_epochs = (
-            epochs is not None
-            and batch_size is not None
-            and epochs >= MIN_EPOCH_FRAMES - 1
-            and epochs * -(-len(X) // batch_size) >= max_frames
-        )
-        kind = StepRecorder if whole_epochs else BatchStepRecorder
         callbacks.append(
-            kind(
+            StepRecorder(
                 recording,
                 X,
                 y,
@@ -364,7 +410,7 @@ def make_recorders(
                 trajectory=trajectory,
                 max_frames=max_frames,
                 resolution=resolution,
-                max_samples=max_samples,
+                max_samples=loss_samples,
             )
         )
     return callbacks, recording

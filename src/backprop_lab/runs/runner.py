@@ -18,6 +18,7 @@ from ..data.csvio import load_csv
 from ..engine.layers import Dense
 from ..engine.metrics import baseline_accuracy, confusion_matrix, predicted_labels, region_agreement
 from ..engine.model import Sequential
+from .diagnosis import diagnose
 from .recording import make_recorders
 from ..engine.random import fresh_seed
 from ..engine.regularizers import L2
@@ -189,7 +190,8 @@ def train_run(
 
     Returns a ``RunResult``.  A diverging run stops at the end of the epoch in
     which the loss became non-finite and keeps the last finite weights;
-    Ctrl-C stops it the same way, with ``interrupted=True``.
+    Ctrl-C stops it the same way, with ``interrupted=True``, once an epoch has
+    finished (before that, the ``KeyboardInterrupt`` is raised: nothing is kept).
 
     ``result.recording`` always holds each layer's gradient norm per epoch;
     ``animate`` adds frames of the output over the plane (2-D data only) and
@@ -224,8 +226,10 @@ def train_run(
                 callbacks=[recorder, *callbacks, *recorders],
             ).history
     except KeyboardInterrupt:
+        if not recorder.seconds:  # no finished epoch: nothing worth keeping
+            raise
         interrupted = True
-        history = model.history.history if model.history else {}
+        history = model.history.history
     seconds = time.perf_counter() - start
     if (recorder.diverged_epoch or interrupted) and hasattr(recorder, "last_weights"):
         model.set_weights(recorder.last_weights)  # the last finished, finite epoch
@@ -242,4 +246,5 @@ def train_run(
     )
     with np.errstate(**OVERFLOW_IS_REPORTED):  # the last finite weights may still be huge
         result.metrics = evaluate_run(model, data)
+    result.metrics["diagnosis"] = diagnose(result)  # what went wrong, or right (diagnosis.py)
     return result

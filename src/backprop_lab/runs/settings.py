@@ -8,6 +8,7 @@ refused command leaves nothing behind.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 import os
 import typing
@@ -16,9 +17,9 @@ from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
 
+from ..data.datasets import DATASETS
 from ..engine import activations, losses, optimizers
 from ..engine._checks import check_float_in, check_positive_float, check_positive_int, lookup
-from ..data.datasets import DATASETS
 from ..engine.model import ENGINES
 
 try:
@@ -153,7 +154,27 @@ class Settings:
         return dataclasses.replace(self, **changes).validate()
 
 
-FIELDS = {f.name for f in dataclasses.fields(Settings)}
+FIELD_NAMES = tuple(f.name for f in dataclasses.fields(Settings))  # in the order of --help
+FIELDS = set(FIELD_NAMES)
+# Settings that only generated datasets use: a csv:PATH file's points are taken as they are.
+GENERATED_ONLY = ("samples", "noise")
+
+
+def did_you_mean(name: str, names) -> str:
+    """``"; did you mean 'epochs'?"`` for the closest of ``names``, or ``""``."""
+    close = difflib.get_close_matches(str(name), list(names), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def unused_by_dataset(dataset: str, given) -> list[str]:
+    """The settings in ``given`` that ``dataset`` would ignore: samples and noise with csv:PATH.
+
+    Only the caller knows which settings were given rather than left at their
+    defaults (the command line, a config file), so it asks here and refuses them.
+    """
+    if str(dataset).lower().startswith("csv:"):
+        return [name for name in GENERATED_ONLY if name in given]
+    return []
 
 
 def _field_types() -> dict[str, tuple[type, bool]]:
@@ -202,7 +223,10 @@ def coerce(name: str, value: Any) -> Any:
         One line naming the setting, what it got and what it allows.
     """
     if name not in _TYPES:
-        raise ValueError(f"unknown setting {name!r}; valid names: {', '.join(sorted(_TYPES))}")
+        raise ValueError(
+            f"unknown setting {name!r}; valid names: {', '.join(sorted(_TYPES))}"
+            + did_you_mean(name, _TYPES)
+        )
     kind, optional = _TYPES[name]
     if optional and (value is None or (isinstance(value, str) and not value.strip())):
         return None
@@ -222,7 +246,12 @@ def coerce(name: str, value: Any) -> Any:
 
 
 def load_toml(path: str | Path) -> dict[str, Any]:
-    """Read a TOML file of settings (keys as the long options, ``-`` or ``_``), typed by `coerce`."""
+    """Read a TOML file of settings, typed by `coerce`.
+
+    Its keys are the names of `FIELD_NAMES`, as the long options write them
+    (``batch-size``) or with ``_``; the command line lists the keys each
+    command takes in its ``--config`` help.
+    """
     path = Path(path)
     try:
         with path.open("rb") as f:
@@ -236,7 +265,8 @@ def load_toml(path: str | Path) -> dict[str, Any]:
         norm = key.replace("-", "_")
         if norm not in FIELDS:
             raise ValueError(
-                f"config file {path}: unknown key {key!r}; valid keys: {', '.join(sorted(FIELDS))}"
+                f"config file {path}: unknown key {key!r}; valid keys: {', '.join(FIELD_NAMES)}"
+                + did_you_mean(norm, FIELDS)
             )
         try:
             values[norm] = coerce(norm, value)

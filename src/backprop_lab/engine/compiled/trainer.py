@@ -48,7 +48,7 @@ import numpy as np
 from numba import njit
 
 from .. import activations, losses, optimizers, regularizers
-from ..callbacks import looks_at_model, needs_every_batch
+from ..callbacks import batches_wanted, looks_at_model, needs_every_batch
 from ..layers import Dense
 from . import codes, kernels
 
@@ -359,7 +359,11 @@ class CompiledTrainer:
             order = self._natural_order
         with_accuracy = bool(self.model.metrics)
         hooks = callbacks.wants_batches
-        exact = hooks and any(needs_every_batch(cb) for cb in callbacks.callbacks)
+        exact = [cb for cb in callbacks.callbacks if needs_every_batch(cb)] if hooks else []
+        # The batches some callback must see: a kernel call ends at each one.
+        wanted = batches_wanted(exact, self.steps) if exact else None
+        every_batch = bool(exact) and wanted is None
+        stops, next_stop = iter(wanted or ()), -1
         loss_sum, correct, batch, seen = 0.0, 0, 0, 0
 
         def logs():
@@ -369,8 +373,12 @@ class CompiledTrainer:
             return out
 
         while batch < self.steps:
-            if exact:
+            if every_batch:
                 stop = batch + 1
+            elif exact:
+                while next_stop < batch:
+                    next_stop = next(stops, self.steps - 1)
+                stop = next_stop + 1
             elif hooks:
                 stop = min(batch + self.chunk, self.steps)
             else:

@@ -1,0 +1,708 @@
+"""Pictures from Python: the run's pictures for any model, in a notebook or a script.
+
+``from backprop_lab import plot``, then:
+
+* :func:`boundary` -- a classifier's predicted probability over the plane,
+  its 0.5 boundary, the true boundary and the data;
+* :func:`curves` -- loss and accuracy per epoch, training vs validation;
+* :func:`network` -- every neuron as a map of its activation over the plane;
+* :func:`landscape` -- the loss surface around the trained weights, with the
+  path the weights took when it was recorded;
+* :func:`gradients` -- each layer's gradient norm per epoch;
+* :func:`recorder` -- the callbacks that record that path and those norms
+  during ``fit``.
+
+Each returns a :class:`matplotlib.figure.Figure`.  Without ``ax`` it is a new
+figure, the same picture the command line saves in a run folder; with ``ax``
+(an Axes of any figure, pyplot's included) the picture is drawn into that
+Axes and its figure is returned, so pictures can sit side by side.
+
+The figures are drawn without pyplot, so no window opens and no global list
+of figures grows.  A new figure still shows in Jupyter when it is the last
+expression of a cell: it carries a ``_repr_png_``, which IPython displays
+whatever the backend (``display(fig)`` works too).  A figure of pyplot's is
+shown by the notebook itself at the end of the cell; end the cell's last call
+with ``;`` so it is not shown twice.
+
+May import: ``engine``, ``data``, ``runs`` and ``pictures``.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from matplotlib import patheffects
+from matplotlib.axes import Axes
+from matplotlib.colors import LogNorm
+from matplotlib.figure import Figure
+from matplotlib.ticker import (
+    FuncFormatter,
+    LogLocator,
+    MaxNLocator,
+    NullFormatter,
+    PercentFormatter,
+)
+
+from .data import datasets
+from .engine.metrics import baseline_accuracy, predicted_labels
+from .pictures import gradients as gradient_pictures
+from .pictures import landscape as landscape_pictures
+from .pictures import network as network_pictures
+from .pictures import plotting
+from .pictures.style import OKABE_ITO, new_figure
+from .runs.recording import Recording, make_recorders, sample_rows
+
+__all__ = ["boundary", "curves", "gradients", "landscape", "network", "recorder"]
+
+LANDSCAPE_SAMPLES = 4096  # training points the loss surface is measured on, as in a run
+_CLASSIFIER_OUTPUTS = ("sigmoid", "softmax")
+_HALO = [patheffects.withStroke(linewidth=3.5, foreground="black")]
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _check_model(model: Any, picture: str) -> None:
+    if not (hasattr(model, "layers") and hasattr(model, "built") and hasattr(model, "params")):
+        raise ValueError(
+            f"{picture} draws a backprop_lab Sequential model, got {type(model).__name__}"
+        )
+    if not model.built:
+        raise ValueError(
+            f"{picture} needs a built model: give its first layer an input_shape, "
+            "call model.build(n_features) or train it first"
+        )
+
+
+def _check_ax(ax: Any) -> Axes | None:
+    if ax is not None and not isinstance(ax, Axes):
+        raise ValueError(f"ax must be a matplotlib Axes (or None), got {type(ax).__name__}")
+    return ax
+
+
+def _points(name: str, X: Any, n_features: int, why: str) -> np.ndarray:
+    try:
+        X = np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be an array of numbers, got {type(X).__name__}") from None
+    if X.ndim != 2 or X.shape[1] != n_features:
+        raise ValueError(f"{name} must have shape (n_samples, {n_features}) {why}, got {X.shape}")
+    if len(X) == 0 or not np.isfinite(X).all():
+        raise ValueError(f"{name} must hold at least one point, all finite")
+    return X
+
+
+def _labels(name: str, y: Any, n: int, n_classes: int) -> np.ndarray:
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] > 1:  # one-hot rows
+        y = y.argmax(axis=1)
+    elif y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.shape != (n,):
+        raise ValueError(f"{name} must have shape ({n},), one label per point, got {y.shape}")
+    if not (np.issubdtype(y.dtype, np.number) or y.dtype == bool):
+        raise ValueError(f"{name} must hold integer class labels, got dtype {y.dtype}")
+    values = y.astype(np.float64)
+    if not np.all(np.isfinite(values)) or not np.all(values == np.round(values)):
+        raise ValueError(f"{name} must hold integer class labels")
+    if values.min() < 0 or values.max() >= n_classes:
+        raise ValueError(f"{name} must hold labels in 0..{n_classes - 1} for this model")
+    return y.astype(np.int64)
+
+
+def _figure_of(ax: Axes) -> Figure:
+    # ``ax.figure`` may be a SubFigure; the ``figure`` of any (sub)figure is its root Figure.
+    return ax.figure.figure
+
+
+def _log_ticks(axis, lo: float, hi: float) -> None:
+    """On a log axis spanning under 2.5 decades, ticks at 1-2-5 in plain numbers (as pictures)."""
+    if np.log10(hi / lo) < 2.5:
+        axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.2g}"))
+        axis.set_minor_formatter(NullFormatter())
+
+
+def _png(fig: Figure) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", facecolor="white")
+    return buffer.getvalue()
+
+
+def _shown(fig: Figure) -> Figure:
+    """``fig``, displayable in Jupyter whatever the backend: it gets a ``_repr_png_``.
+
+    IPython shows a plain :class:`Figure` as an image only once matplotlib's
+    inline backend has registered a formatter for it, which happens when
+    pyplot makes its first figure; these figures never meet pyplot.
+    """
+    fig._repr_png_ = functools.partial(_png, fig)
+    return fig
+
+
+# --------------------------------------------------------------------------- boundary
+
+
+def boundary(
+    model,
+    X,
+    y,
+    *,
+    X_test=None,
+    y_test=None,
+    ax: Axes | None = None,
+    true_labels: str | Callable[[np.ndarray], Any] | None = None,
+    show_accuracy: bool = True,
+    title: str | None = None,
+    resolution: int = 300,
+    extent: Sequence[float] = (-1.0, 1.0, -1.0, 1.0),
+) -> Figure:
+    """Draw a classifier's predicted probability over the plane, with its data.
+
+    Binary models (one sigmoid output, or two softmax outputs) get a heatmap
+    of ``P(class 1)`` and the learned ``P = 0.5`` line; models with ``k > 2``
+    outputs get their arg-max regions.
+
+    Parameters
+    ----------
+    model : Sequential
+        A built classifier with 2 input features and a sigmoid or softmax output.
+    X : array-like of shape (n_samples, 2)
+        Training points (at most 1,500 are drawn, a fixed random subset).
+    y : array-like of shape (n_samples,) or (n_samples, k)
+        Their integer labels, or one-hot rows.
+    X_test, y_test : array-like of shape (n_test, 2) and (n_test,), optional
+        Test points, drawn as triangles.  Give both or neither.
+    ax : matplotlib.axes.Axes, optional
+        Draw into this Axes (a colour bar is added next to it) instead of a
+        new figure.
+    true_labels : str or callable, optional
+        The true boundary, drawn dashed: a dataset with exact labels
+        (``"circle"``, ``"xor"``, ``"rings"``, with their default geometry), or
+        a function mapping points of shape (m, 2) to labels of shape (m,).
+    show_accuracy : bool, default=True
+        Put the model's accuracy on the drawn points (the test points when
+        given) and the majority-class baseline in the title.
+    title : str, optional
+        First line of the title.
+    resolution : int, default=300
+        Grid points per axis.
+    extent : (xmin, xmax, ymin, ymax), default=(-1, 1, -1, 1)
+        Region drawn, widened to hold every point and padded by 5%.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+        A new 7 x 6 inch figure, or the figure of ``ax``.
+
+    Raises
+    ------
+    ValueError
+        If the model is not a built classifier of 2 inputs, or the points or
+        labels are not shaped as above.
+
+    Examples
+    --------
+    >>> from backprop_lab import plot
+    >>> fig = plot.boundary(model, X_train, y_train, X_test=X_test, y_test=y_test,
+    ...                     true_labels="circle")
+    >>> fig.savefig("boundary.png")
+    """
+    _check_model(model, "boundary")
+    ax = _check_ax(ax)
+    if model.n_features != 2:
+        raise ValueError(
+            "boundary draws models of 2 input features (a plane), "
+            f"this model takes {model.n_features}"
+        )
+    output = model.layers[-1].activation.name
+    if output not in _CLASSIFIER_OUTPUTS:
+        raise ValueError(
+            "boundary draws classifiers: the last layer's activation must be sigmoid or "
+            f"softmax, got {output}"
+        )
+    n_classes = max(2, model.layers[-1].units)
+    X = _points("X", X, 2, "(boundary draws the plane of 2 inputs)")
+    y = _labels("y", y, len(X), n_classes)
+    if (X_test is None) != (y_test is None):
+        raise ValueError("give X_test and y_test together, or neither")
+    if X_test is not None:
+        X_test = _points("X_test", X_test, 2, "(boundary draws the plane of 2 inputs)")
+        y_test = _labels("y_test", y_test, len(X_test), n_classes)
+    if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 2:
+        raise ValueError(f"resolution must be an integer >= 2, got {resolution!r}")
+    truth = _true_labels(true_labels)
+    scores = {}
+    if show_accuracy:
+        Xs, ys = (X, y) if X_test is None else (X_test, y_test)
+        predicted = predicted_labels(model.predict(Xs, verbose=0))
+        scores = {"accuracy": float(np.mean(predicted == ys)), "baseline": baseline_accuracy(ys)}
+
+    def proba(G):
+        return model.predict(G, verbose=0)
+
+    if ax is None:
+        kw = dict(true_labels=truth, title=title, resolution=resolution, extent=extent)
+        return _shown(plotting.plot_boundary(proba, X, y, X_test, y_test, **kw, **scores))
+    _boundary_into(ax, proba, X, y, X_test, y_test, truth, scores, title, resolution, extent)
+    return _figure_of(ax)
+
+
+def _true_labels(true_labels) -> Callable | None:
+    if true_labels is None or callable(true_labels):
+        return true_labels
+    if isinstance(true_labels, str):
+        if true_labels.lower() not in datasets.TRUE_LABELS:
+            valid = ", ".join(sorted(datasets.TRUE_LABELS))
+            raise ValueError(
+                f"true_labels={true_labels!r}: only {valid} have exact labels; "
+                "or pass a function of the points"
+            )
+        return functools.partial(datasets.true_labels, true_labels)
+    raise ValueError(
+        f"true_labels must be a dataset name or a function of the points, got {true_labels!r}"
+    )
+
+
+def _boundary_into(ax, proba, X, y, X_test, y_test, truth, scores, title, resolution, extent):
+    """``plot_boundary``'s picture, composed from its parts into one Axes."""
+    X_all = X if X_test is None else np.vstack([X, X_test])
+    gx, gy, box = plotting.plane_grid(X_all, extent, resolution)
+    grid = np.column_stack([gx.ravel(), gy.ravel()])
+    P = plotting.evaluate_proba(proba, grid)
+    binary = P.shape[1] == 1
+    field, colors = plotting.draw_regions(ax.figure, ax, P, gx.shape, box)
+    handles = [plotting.draw_boundary(ax, gx, gy, field, binary)]
+    if truth is not None:
+        values = np.asarray(truth(grid), dtype=np.float64).reshape(gx.shape)
+        handles.append(plotting.draw_true_boundary(ax, gx, gy, values, binary))
+    handles.append(plotting.draw_train(ax, X, y, colors))
+    if X_test is not None:
+        handles.append(plotting.draw_test(ax, X_test, y_test, colors))
+    ax.set(xlim=box[:2], ylim=box[2:], xlabel="x1", ylabel="x2")
+    lines = [title] if title else []
+    if scores:
+        name = "accuracy" if X_test is None else "test accuracy"
+        lines.append(
+            f"{name} {100 * scores['accuracy']:.1f}% · "
+            f"majority baseline: {100 * scores['baseline']:.1f}%"
+        )
+    if lines:
+        ax.set_title("\n".join(lines), fontsize="medium")
+    below = dict(loc="upper center", bbox_to_anchor=(0.5, -0.12), frameon=False)
+    ax.legend(handles=handles, ncols=2, fontsize="small", **below)
+
+
+# --------------------------------------------------------------------------- curves
+
+
+def _history(history: Any) -> Mapping[str, Sequence[float]]:
+    values = getattr(history, "history", history)
+    if not isinstance(values, Mapping):
+        raise ValueError(
+            "history must be what fit returned (a History) or its .history dict, "
+            f"got {type(history).__name__}"
+        )
+    if not len(values.get("loss", ())):
+        raise ValueError(f"history must hold at least one epoch of 'loss', got keys {list(values)}")
+    return values
+
+
+def curves(
+    history,
+    *,
+    ax: Axes | None = None,
+    metric: str = "loss",
+    baseline: float | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Draw loss and accuracy per epoch, training vs validation.
+
+    Parameters
+    ----------
+    history : History or dict of str to list of float
+        What ``model.fit`` returned, or its ``.history``: ``"loss"`` (one
+        value per epoch) is required; ``"accuracy"`` and the ``"val_"``
+        series are drawn when present.
+    ax : matplotlib.axes.Axes, optional
+        Draw one panel, ``metric``, into this Axes instead of both panels in a
+        new figure.
+    metric : {"loss", "accuracy"}, default="loss"
+        The panel drawn into ``ax`` (a new figure always has both).
+    baseline : float, optional
+        An accuracy in [0, 1] drawn as a dashed line on the accuracy panel,
+        e.g. the share of the most frequent class.
+    title : str, optional
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+        A new 10 x 4 inch figure with two Axes (loss, accuracy), or the figure of ``ax``.
+
+    Raises
+    ------
+    ValueError
+        If ``history`` holds no loss, or ``metric`` was not recorded.
+
+    Examples
+    --------
+    >>> history = model.fit(X, y, epochs=50, validation_data=(X_test, y_test), verbose=0)
+    >>> fig = plot.curves(history, baseline=0.8)
+    """
+    values = _history(history)
+    ax = _check_ax(ax)
+    if ax is None:
+        return _shown(plotting.plot_curves(values, baseline=baseline, title=title))
+    if metric not in ("loss", "accuracy"):
+        raise ValueError(f"metric must be 'loss' or 'accuracy', got {metric!r}")
+    key = metric if metric == "loss" else next((k for k in ("accuracy", "acc") if k in values), "")
+    if not key:
+        raise ValueError("history holds no accuracy: compile with metrics=['accuracy']")
+    for name, label, color in (
+        (key, "training (mean over the epoch's batches)", OKABE_ITO[0]),
+        (f"val_{key}", "validation (after the epoch)", OKABE_ITO[5]),
+    ):
+        if name in values:
+            series = np.asarray(values[name], dtype=np.float64).reshape(-1)
+            series[~np.isfinite(series)] = np.nan  # a diverged epoch leaves a gap
+            marker = "o" if len(series) <= 30 else None
+            style = dict(color=color, marker=marker, markersize=3, linewidth=1.6, label=label)
+            ax.plot(np.arange(1, len(series) + 1), series, **style)
+    if metric == "accuracy":
+        if baseline is not None:
+            label = f"baseline ({100 * baseline:.1f}%)"
+            ax.axhline(baseline, color="0.3", linestyle="--", linewidth=1.2, label=label)
+        ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
+    ax.set(xlabel="epoch", ylabel=metric)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small")
+    ax.set_title(title or metric)
+    return _figure_of(ax)
+
+
+# --------------------------------------------------------------------------- network
+
+
+def network(
+    model,
+    *,
+    ax: Axes | None = None,
+    extent: Sequence[float] = (-1.0, 1.0, -1.0, 1.0),
+    resolution: int = 40,
+    max_neurons: int = network_pictures.MAX_NEURONS,
+    title: str | None = None,
+    dpi: float = 150,
+) -> Figure:
+    """Draw the network: every neuron as a map of its activation over the plane.
+
+    Connections are lines as thick as ``|weight|``, blue for positive and
+    orange for negative weights (the heatmaps use the same colours).
+
+    Parameters
+    ----------
+    model : Sequential
+        A built model with 2 input features and at most 6 hidden layers.
+    ax : matplotlib.axes.Axes, optional
+        Paste the picture, as an image of ``dpi`` dots per inch, into this
+        Axes (its frame is hidden) instead of returning a new figure.
+    extent : (x_min, x_max, y_min, y_max), default=(-1, 1, -1, 1)
+        The part of the plane each neuron's map covers.
+    resolution : int, default=40
+        Grid points per side of each map.
+    max_neurons : int, default=16
+        Widest column drawn; wider layers show their most important neurons.
+    title : str, optional
+    dpi : float, default=150
+        Resolution of the image pasted into ``ax``.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+        A new figure sized to the network, or the figure of ``ax``.
+
+    Raises
+    ------
+    ValueError
+        If the model is not built, does not take 2 inputs, or has more than
+        6 hidden layers.
+
+    Examples
+    --------
+    >>> fig = plot.network(model, title="after 50 epochs")
+    """
+    _check_model(model, "network")
+    ax = _check_ax(ax)
+    picture = network_pictures.plot_network(
+        model, extent=extent, resolution=resolution, max_neurons=max_neurons, title=title
+    )
+    if ax is None:
+        return _shown(picture)
+    # The diagram lays out its own legend and colour bar; it enters an Axes as an image.
+    picture.set_dpi(dpi)
+    picture.canvas.draw()
+    ax.imshow(np.asarray(picture.canvas.buffer_rgba()), interpolation="antialiased")
+    ax.set_axis_off()
+    return _figure_of(ax)
+
+
+# --------------------------------------------------------------------------- landscape
+
+
+def _trajectory(trajectory: Any, model) -> np.ndarray:
+    """The recorded weights, ending at the model's own (``θ*``); shape ``(n, n_params)``."""
+    final = np.concatenate(model.params, axis=None).astype(np.float64)
+    if isinstance(trajectory, Recording):
+        if not trajectory.n_trajectory:
+            raise ValueError("the recording holds no weights: use recorder(..., trajectory=True)")
+        trajectory = trajectory.trajectory[: trajectory.n_trajectory]
+    path = np.asarray(trajectory, dtype=np.float64)
+    if path.ndim != 2 or path.shape[1] != final.size or len(path) == 0:
+        raise ValueError(
+            f"trajectory must be a Recording or an array of shape (n_points, {final.size}) "
+            f"(the model's flattened weights), got shape {path.shape}"
+        )
+    return path if np.array_equal(path[-1], final) else np.vstack([path, final])
+
+
+def landscape(
+    model,
+    X,
+    y,
+    *,
+    trajectory=None,
+    ax: Axes | None = None,
+    plane: str = "random",
+    seed: int = 0,
+    resolution: int = landscape_pictures.RESOLUTION,
+    title: str | None = None,
+) -> Figure:
+    """Draw the training loss on a plane through the trained weights (Li et al. 2018).
+
+    The surface is ``L(θ* + α d1 + β d2)`` around the model's weights ``θ*``,
+    with ``d1``, ``d2`` random filter-normalised directions, or the first two
+    principal components of the recorded path.  With a trajectory the path is
+    drawn on it and a new figure shows both planes; without one a new figure
+    shows the random plane around the trained weights.
+
+    Parameters
+    ----------
+    model : Sequential
+        A built, compiled model (its loss is the one drawn); any number of inputs.
+    X : array-like of shape (n_samples, n_features)
+        Training inputs; at most 4,096 (a fixed subset) are used.
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Their labels or targets, as given to ``fit``.
+    trajectory : Recording or array-like of shape (n_points, n_params), optional
+        The weights during training, first to last: what :func:`recorder`
+        recorded, or rows of ``np.concatenate(model.params, axis=None)``.
+    ax : matplotlib.axes.Axes, optional
+        Draw one plane, ``plane``, into this Axes (a colour bar is added next to it).
+    plane : {"random", "pca"}, default="random"
+        The plane drawn into ``ax`` (``"pca"`` needs a trajectory); a new
+        figure shows both planes with a trajectory, the random one without.
+    seed : int, default=0
+        Seeds the random directions.
+    resolution : int, default=31
+        Odd number of grid points per side; the loss is computed at each.
+    title : str, optional
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+        A new figure (one Axes per plane, and a colour bar), or the figure of ``ax``.
+
+    Raises
+    ------
+    ValueError
+        If the model is not built and compiled, or the data or trajectory do
+        not match it.
+
+    Examples
+    --------
+    >>> callbacks, recording = plot.recorder(X, y, epochs=50, batch_size=32)
+    >>> history = model.fit(X, y, epochs=50, callbacks=callbacks, verbose=0)
+    >>> fig = plot.landscape(model, X, y, trajectory=recording)
+    >>> fig = plot.landscape(model, X, y)  # the surface around the trained weights only
+    """
+    _check_model(model, "landscape")
+    ax = _check_ax(ax)
+    if not getattr(model, "compiled", False):
+        raise ValueError("landscape draws the model's loss: compile() the model first")
+    if plane not in ("random", "pca"):
+        raise ValueError(f"plane must be 'random' or 'pca', got {plane!r}")
+    if plane == "pca" and trajectory is None:
+        raise ValueError("plane='pca' needs the trajectory the weights took (see recorder)")
+    n = model.n_features
+    X = _points("X", X, n, f"to match the model's {n} inputs")
+    y = np.asarray(y)
+    if len(y) != len(X):
+        raise ValueError(f"y must have one label per row of X ({len(X)}), got shape {y.shape}")
+    X, y = sample_rows(X, y, LANDSCAPE_SAMPLES)
+    X = np.ascontiguousarray(X, dtype=model.dtype)
+    Y = model.loss.prepare_targets(y, model.layers[-1].units, model.dtype)
+    has_path = trajectory is not None
+    path = _trajectory(trajectory, model) if has_path else np.concatenate(model.params, axis=None)
+    surfs = landscape_pictures.surfaces(
+        model, X, Y, np.atleast_2d(path), seed=seed, resolution=resolution
+    )
+    if ax is None and has_path:
+        return _shown(landscape_pictures.plot_landscape(surfs, title=title))
+    if ax is not None:
+        _plane_into(ax, surfs[0 if plane == "random" else 1], has_path, title)
+        return _figure_of(ax)
+    fig = new_figure((6.6, 5.6))
+    _plane_into(fig.add_subplot(), surfs[0], False, title)
+    return _shown(fig)
+
+
+def _plane_into(ax: Axes, s, has_path: bool, title: str | None) -> None:
+    """One plane of ``plot_landscape``: log-scaled contours, the path or the trained weights."""
+    finite = s.loss[np.isfinite(s.loss)]
+    if finite.size == 0:  # a diverged model
+        message = "the loss is not finite anywhere on this plane"
+        ax.text(0.5, 0.5, message, ha="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return
+    lo = max(float(finite.min()), 1e-12)
+    hi = max(float(finite.max()), lo * 1.01)
+    levels = np.geomspace(lo, hi, 25)
+    loss = np.clip(np.nan_to_num(s.loss, nan=hi, posinf=hi), lo, hi)
+    filled = ax.contourf(s.alphas, s.betas, loss, levels=levels, norm=LogNorm(lo, hi))
+    ax.contour(
+        s.alphas, s.betas, loss, levels=levels[::3], colors="white", linewidths=0.5, alpha=0.6
+    )
+    if has_path:
+        p = s.path
+        line = dict(color="white", lw=1.8, path_effects=_HALO, zorder=3)
+        ax.plot(p[:, 0], p[:, 1], **line, label="path of the weights")
+        ax.plot(*p[0], "o", ms=9, color="#E69F00", mec="black", zorder=4, label="start")
+        ax.plot(*p[-1], "*", ms=15, color="white", mec="black", zorder=4, label="end")
+    else:
+        ax.plot(0, 0, "*", ms=15, color="white", mec="black", zorder=4, label="trained weights")
+    ax.set(xlim=s.alphas[[0, -1]], ylim=s.betas[[0, -1]], xlabel=s.xlabel, ylabel=s.ylabel)
+    ax.xaxis.set_major_locator(MaxNLocator(6))
+    heading = f"{s.title}\ntraining loss at the trained weights: {s.centre:.4g}"
+    ax.set_title(f"{title}\n{heading}" if title else heading, fontsize="medium")
+    ax.legend(fontsize="small", loc="upper right")
+    cbar = ax.figure.colorbar(filled, ax=ax, shrink=0.85)
+    cbar.set_label("training loss (log scale)")
+    _log_ticks(cbar.ax.yaxis, lo, hi)
+
+
+# --------------------------------------------------------------------------- gradients
+
+
+def _layer_names(model) -> list[str]:
+    last = len(model.layers) - 1
+    return [
+        f"{'output' if i == last else f'hidden {i + 1}'} ({layer.units} {layer.activation.name})"
+        for i, layer in enumerate(model.layers)
+    ]
+
+
+def gradients(recording, *, model=None, ax: Axes | None = None, title: str | None = None) -> Figure:
+    """Draw each layer's kernel gradient norm per epoch on a log axis.
+
+    Parameters
+    ----------
+    recording : Recording or (epochs, norms)
+        What :func:`recorder` recorded, or ``epochs`` of shape (n_points,)
+        (0 = before training) with ``norms`` of shape (n_points, n_layers).
+    model : Sequential, optional
+        Names the layers in the legend ("hidden 1 (8 relu)").
+    ax : matplotlib.axes.Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+        A new 7.5 x 4.5 inch figure, or the figure of ``ax``.
+
+    Raises
+    ------
+    ValueError
+        If nothing was recorded, or the norms do not have one row per epoch.
+
+    Examples
+    --------
+    >>> callbacks, recording = plot.recorder(X, y, epochs=50, batch_size=32)
+    >>> history = model.fit(X, y, epochs=50, callbacks=callbacks, verbose=0)
+    >>> fig = plot.gradients(recording, model=model)
+    """
+    ax = _check_ax(ax)
+    if isinstance(recording, Recording):
+        epochs, norms = recording.gradient_epochs, recording.gradient_table()
+    elif isinstance(recording, tuple) and len(recording) == 2:
+        epochs, norms = recording
+    else:
+        raise ValueError(
+            "gradients draws a Recording or a tuple (epochs, norms), "
+            f"got {type(recording).__name__}"
+        )
+    epochs = np.asarray(epochs, dtype=np.float64).reshape(-1)
+    norms = np.asarray(norms, dtype=np.float64)
+    if len(epochs) == 0 or norms.ndim != 2 or len(norms) != len(epochs):
+        raise ValueError(
+            f"gradients needs one row of layer norms per epoch, got {len(epochs)} epochs and "
+            f"norms of shape {norms.shape} (was the recorder passed to fit?)"
+        )
+    names = None
+    if model is not None:
+        _check_model(model, "gradients")
+        names = _layer_names(model) if len(model.layers) == norms.shape[1] else None
+    if ax is None:
+        return _shown(
+            gradient_pictures.plot_gradients(epochs, norms, layer_names=names, title=title)
+        )
+    values = np.where(np.isfinite(norms) & (norms > 0), norms, np.nan)  # a log axis has no 0
+    marks = dict(linewidth=1.6, marker="o", markevery=max(1, len(epochs) // 25), markersize=3)
+    for i in range(values.shape[1]):
+        label = names[i] if names else f"layer {i + 1}"
+        ax.plot(epochs, values[:, i], color=OKABE_ITO[i % len(OKABE_ITO)], label=label, **marks)
+    if np.isfinite(values).any():
+        ax.set_yscale("log")
+        _log_ticks(ax.yaxis, np.nanmin(values), np.nanmax(values))
+    ax.set(xlabel="epoch (0 = before training)", ylabel="‖∂L/∂W‖ of the layer's kernel")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small")
+    ax.set_title(title or "gradient norm per layer", fontsize="medium")
+    return _figure_of(ax)
+
+
+def recorder(X, y, *, epochs: int | None = None, batch_size: int | None = None, trajectory=True):
+    """Callbacks for ``fit`` that record what :func:`landscape` and :func:`gradients` draw.
+
+    They only observe: the model trains to the same weights with or without them.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,)
+        The training data given to ``fit``.
+    epochs, batch_size : int, optional
+        The ``fit`` arguments; given, the weights are recorded at epoch ends
+        when that yields enough points, which keeps a compiled engine fast.
+    trajectory : bool, default=True
+        Record the weights (at most 120 snapshots) as well as the gradient norms.
+
+    Returns
+    -------
+    callbacks : list of Callback
+        Pass them to ``fit(..., callbacks=callbacks)``.
+    recording : Recording
+        Filled during ``fit``; pass it to :func:`landscape` and :func:`gradients`.
+
+    Examples
+    --------
+    >>> callbacks, recording = plot.recorder(X, y, epochs=50, batch_size=32)
+    >>> history = model.fit(X, y, epochs=50, batch_size=32, callbacks=callbacks, verbose=0)
+    >>> len(recording.gradient_epochs)
+    51
+    """
+    kw = dict(gradients=True, trajectory=trajectory, epochs=epochs, batch_size=batch_size)
+    return make_recorders(np.asarray(X), np.asarray(y), **kw)
