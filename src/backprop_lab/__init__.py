@@ -8,10 +8,6 @@ The names below load on first use, so ``import backprop_lab`` (and the
 ``backprop-lab`` command starting) is quick and imports nothing heavy.
 """
 
-from __future__ import annotations
-
-import importlib
-
 from ._version import __version__
 
 # Public name -> the module that defines it.
@@ -36,6 +32,8 @@ __all__ = ["__version__", *sorted(_EXPORTS)]
 def __getattr__(name: str):
     if name not in _EXPORTS:
         raise AttributeError(f"module 'backprop_lab' has no attribute {name!r}")
+    import importlib  # here, not at the top: the package itself stays instant to import
+
     value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
     globals()[name] = value  # found directly from now on
     return value

@@ -8,11 +8,17 @@ at its top, so a Ctrl-C while NumPy, matplotlib or numba load is handled too.
 
 from __future__ import annotations
 
-import os
+# _signal is the C module under ``signal``, loaded with the interpreter;
+# ``signal`` itself imports ``enum`` (3 ms), a window in which a Ctrl-C would
+# print a traceback.
+import _signal
 import sys
 
-from . import interrupts
-from .errors import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, UsageError
+_early_presses = []  # Ctrl-C pressed before main's handler was in place
+
+
+def _press_early(signum, frame) -> None:
+    _early_presses.append(signum)
 
 
 def _commands() -> dict:
@@ -39,14 +45,15 @@ def _commands() -> dict:
     }
 
 
-def _run(argv, handler: interrupts.Interrupts) -> int:
+def _run(argv, handler) -> int:
     from ..runs.modelio import ModelFileError
+    from .errors import EXIT_BAD_INPUT, UsageError
     from .parser import build_parser
 
     args = build_parser().parse_args(argv)
     handler.enter("loading")
     command = _commands()[args.command]
-    handler.enter(f"running {args.command}")
+    handler.enter(f"starting {args.command}")
     try:
         return command(args)
     except (UsageError, ValueError, TypeError, ModelFileError, NotImplementedError) as e:
@@ -54,11 +61,23 @@ def _run(argv, handler: interrupts.Interrupts) -> int:
         return EXIT_BAD_INPUT
 
 
-def main(argv=None) -> int:
-    """Run one command; returns its exit code (0, 1 diverged, 2 bad input, 70, 130)."""
+def main(argv=None, *, exiting: bool = False) -> int:
+    """Run one command; returns its exit code (0, 1 diverged, 2 bad input, 70, 130).
+
+    With ``exiting`` (the ``backprop-lab`` program, which exits next), a Ctrl-C
+    after the command is ignored instead of interrupting Python's shutdown.
+    """
+    import os
+
+    from . import interrupts
+    from .errors import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, UsageError
+
     handler = interrupts.current = interrupts.Interrupts()
-    handler.install()
+    handler.install(ignore_after=exiting)
     try:
+        if _early_presses:
+            handler.received += len(_early_presses)
+            raise KeyboardInterrupt
         code = _run(argv, handler)
     except UsageError as e:
         print(f"backprop-lab: error: {e}", file=sys.stderr)
@@ -88,5 +107,12 @@ def main(argv=None) -> int:
     return code
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def run() -> int:
+    """The ``backprop-lab`` program.
+
+    Its first act is to catch Ctrl-C, so none pressed while the rest loads is
+    lost or printed as a traceback (only Python's own start-up, the first
+    milliseconds, comes before).
+    """
+    _signal.signal(_signal.SIGINT, _press_early)
+    return main(exiting=True)

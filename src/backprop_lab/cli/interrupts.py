@@ -36,14 +36,17 @@ class Interrupts:
         self._previous_hook = None
 
     # ------------------------------------------------------------ installing
-    def install(self) -> None:
+    def install(self, *, ignore_after: bool = False) -> None:
+        """Handle SIGINT from now on; ``uninstall`` puts back the previous handler,
+        or, with ``ignore_after``, ignores SIGINT (for a process about to exit)."""
+        self._ignore_after = ignore_after
         self._previous = signal.signal(signal.SIGINT, self._handle)
         self._previous_hook = sys.unraisablehook
         sys.unraisablehook = self._unraisable
 
     def uninstall(self) -> None:
         if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+            signal.signal(signal.SIGINT, signal.SIG_IGN if self._ignore_after else self._previous)
             sys.unraisablehook = self._previous_hook
             self._previous = None
 
