@@ -276,3 +276,18 @@ def test_an_interrupted_experiment_keeps_its_rows_and_resumes(tmp_path, monkeypa
     assert code == 0, err
     assert len((folder / "results.csv").read_text().splitlines()) == 1 + 8
     assert (folder / "scaling.png").exists()
+
+
+def test_an_interrupted_comparison_leaves_no_folder(tmp_path, monkeypatch):
+    from backprop_lab.pictures import compare
+
+    for seed in ("1", "2"):
+        code, _, err = run_main(
+            [*TRAIN[:-3], "--seed", seed, "--quiet", "--out", tmp_path / "runs"]
+        )
+        assert code == 0, err
+    runs = sorted((tmp_path / "runs").iterdir())
+    monkeypatch.setattr(compare, "write_atomic", interrupting(compare.write_atomic))
+    code, out, err = run_main(["compare", *runs, "--out", tmp_path / "cmp"])
+    assert (code, err) == (130, "backprop-lab: interrupted while comparing: nothing was written\n")
+    assert list((tmp_path / "cmp").iterdir()) == []

@@ -117,6 +117,7 @@ def cmd_report(args) -> int:
 def cmd_compare(args) -> int:
     from ..pictures.compare import compare_runs, format_table
 
+    interrupts.current.enter("comparing: nothing was written")
     folder, rows = compare_runs(args.run_dirs, args.out)
     print(format_table(rows))
     print(f"\nWrote {folder / 'compare.png'} and {folder / 'compare.csv'}")

@@ -267,7 +267,7 @@ def compare_runs(run_dirs, out) -> tuple[Path, list[dict]]:
     Returns the folder and the table's rows.  Every run folder is read (and
     refused with one clear line) before anything is written.
     """
-    from ..runs.folders import new_run_dir
+    from ..runs.folders import new_run_dir, remove_quietly
 
     run_dirs = list(run_dirs)
     if len(run_dirs) < 2:
@@ -282,11 +282,15 @@ def compare_runs(run_dirs, out) -> tuple[Path, list[dict]]:
     rows = [_row(i, s) for i, s in enumerate(summaries)]
     if Path(out).exists() and not Path(out).is_dir():
         raise ValueError(f"--out {out} is a file, not a folder")
-    folder = new_run_dir(out, "compare")
-    save_figure(fig, folder / "compare.png")
     buf = io.StringIO()
     writer = csv.DictWriter(buf, COLUMNS, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
-    write_atomic(folder / "compare.csv", buf.getvalue().encode())
+    folder = new_run_dir(out, "compare")
+    try:
+        save_figure(fig, folder / "compare.png")
+        write_atomic(folder / "compare.csv", buf.getvalue().encode())
+    except BaseException:  # Ctrl-C or a full disk: no half comparison is left behind
+        remove_quietly(folder)
+        raise
     return folder, rows
