@@ -6,8 +6,9 @@ from __future__ import annotations
 import matplotlib.image as mpimg
 import numpy as np
 import pytest
+from matplotlib.figure import Figure
 
-from backprop_lab.pictures.gradients import plot_gradients
+from backprop_lab.pictures.gradients import draw_gradients, plot_gradients
 from backprop_lab.pictures.style import save_figure
 from backprop_lab.runs.folders import read_gradients, write_gradients
 
@@ -77,6 +78,39 @@ def test_tick_labels_are_never_repeated(column):
 def test_a_run_without_zeros_has_no_strips():
     fig = plot_gradients(np.arange(4), np.array([[1.0, 2.0], [0.5, 1.0], [0.2, 0.4], [0.1, 0.3]]))
     assert set(axes_by_label(fig)) == {"norms"}
+
+
+def test_draw_gradients_draws_the_log_axis_of_the_picture_into_any_axes():
+    epochs, norms = (
+        np.arange(5),
+        np.array([[1.0, 2.0], [0.5, 1.0], [0.2, 0.4], [0.1, 0.3], [0, 0.2]]),
+    )
+    fig = plot_gradients(epochs, norms, layer_names=["a", "b"], title="g")
+    expected = axes_by_label(fig)["norms"]
+    ax = Figure().add_subplot()
+    draw_gradients(ax, epochs, norms, layer_names=["a", "b"], title="g")
+    assert ax.get_yscale() == "log" and ax.get_ylabel() == expected.get_ylabel()
+    for line, other in zip(ax.lines, expected.lines, strict=True):
+        style = (line.get_label(), line.get_color(), line.get_marker(), line.get_linestyle())
+        assert style == (
+            other.get_label(),
+            other.get_color(),
+            other.get_marker(),
+            other.get_linestyle(),
+        )
+        np.testing.assert_array_equal(line.get_ydata(), other.get_ydata())
+    assert np.isnan(ax.lines[0].get_ydata()[4])  # a zero is a gap; only the picture has strips
+    assert ax.get_title() == "g" and ax.get_xlabel() == "epoch (0 = before training)"
+    # In the picture the strip of zeros carries the epochs, the norms axis the title.
+    assert expected.get_title() == "g" and expected.get_xlabel() == ""
+    assert axes_by_label(fig)["zero"].get_xlabel() == "epoch (0 = before training)"
+
+
+def test_the_title_goes_over_the_strip_of_infinities():
+    fig = plot_gradients(np.arange(3), np.array([[1.0], [np.inf], [0.5]]))
+    axes = axes_by_label(fig)
+    assert axes["not finite"].get_title().startswith("Gradient norm per layer")
+    assert axes["norms"].get_title() == ""
 
 
 def test_csv_reads_back_exactly(tmp_path):

@@ -7,13 +7,17 @@ from __future__ import annotations
 import matplotlib.image as mpimg
 import numpy as np
 import pytest
+from matplotlib.figure import Figure
 
 from backprop_lab.pictures.landscape import (
+    Surface,
+    draw_surface,
     filter_normalized_direction,
     loss_at,
     loss_surface,
     pca_directions,
     plot_landscape,
+    plot_plane,
     project,
     surfaces,
 )
@@ -125,6 +129,38 @@ def test_the_picture_says_which_training_points_and_that_the_log_differs(trained
     assert heading.startswith("t\n") and "on all 480 training points" in heading
     assert "logged loss is each epoch's mean over its batches" in heading
     assert all("training loss at the trained weights" in ax.get_title() for ax in fig.axes[:2])
+
+
+def test_one_plane_in_any_axes_has_its_own_colour_bar_legend_and_points(trained):
+    model, _, X, Y, trajectory = trained
+    surfs = surfaces(model, X, Y, trajectory, resolution=5)
+    whole = plot_landscape(surfs)
+    fig = Figure()
+    left, right = fig.subplots(1, 2)
+    draw_surface(right, surfs[1], title="pca", points="all 480 training points")
+    assert not left.collections and len(fig.axes) == 3  # the colour bar sits next to ``right``
+    assert right.get_title() == (
+        f"pca\nprincipal components of the path\n"
+        f"loss on all 480 training points at the trained weights: {surfs[1].centre:.4g}"
+    )
+    expected = whole.axes[1]
+    for line, other in zip(right.lines, expected.lines, strict=True):
+        np.testing.assert_array_equal(line.get_xydata(), other.get_xydata())
+    labels = [t.get_text() for t in right.get_legend().get_texts()]
+    assert labels == ["path of the weights", "start", "end"]
+
+    (plane, _colorbar) = plot_plane(surfs[0], path=False).axes
+    assert [line.get_label() for line in plane.lines] == ["trained weights"]
+    assert plane.get_title().startswith("random directions (filter-normalised)\ntraining loss")
+
+
+def test_a_plane_where_the_loss_is_nowhere_finite_says_so():
+    flat = np.zeros(3)
+    surface = Surface(flat, flat, np.full((3, 3), np.nan), np.zeros((1, 2)), "a", "b", "t")
+    ax = Figure().add_subplot()
+    draw_surface(ax, surface)
+    assert [t.get_text() for t in ax.texts] == ["the loss is not finite anywhere on this plane"]
+    assert not ax.axison
 
 
 def test_the_animation_ends_on_the_loss_the_landscape_shows_on_the_same_points():

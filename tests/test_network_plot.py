@@ -7,10 +7,16 @@ import matplotlib.image as mpimg
 import numpy as np
 import pytest
 from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
 
 from backprop_lab import Dense, Sequential
 from backprop_lab.engine.metrics import grid_points
-from backprop_lab.pictures.network import layer_activations, plot_network, shown_neurons
+from backprop_lab.pictures.network import (
+    draw_network,
+    layer_activations,
+    plot_network,
+    shown_neurons,
+)
 from backprop_lab.pictures.style import save_figure
 
 
@@ -69,6 +75,17 @@ def test_deep_and_wide_networks_show_sixteen_neurons_and_say_so(tmp_path):
     assert "hidden 2\n16 tanh" in texts(fig)
     assert len(fig.axes[0].images) == 2 + 16 + 16 + 8 + 6 + 4 + 3 + 1
     save_figure(fig, tmp_path / "network.png")
+
+
+def test_draw_network_pastes_the_whole_diagram_as_an_image():
+    m = built([3])
+    picture = plot_network(m, resolution=8)
+    ax = Figure().add_subplot()
+    draw_network(ax, m, resolution=8, dpi=50)
+    (image,) = ax.images
+    width, height = picture.get_size_inches() * 50
+    assert image.get_array().shape == (int(height), int(width), 4)
+    assert not ax.axison
 
 
 def test_three_classes_draw_three_output_maps():

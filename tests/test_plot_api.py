@@ -224,6 +224,16 @@ def test_landscape_with_a_recording_draws_both_planes_and_the_path(run):
     assert len(drawn) == len(path) and np.allclose(drawn[-1], 0.0, atol=1e-6)  # ends at θ*
 
 
+def test_landscape_says_which_training_points_it_measures_the_loss_on(run):
+    model, _, recording, X, y, _, _ = run
+    points = f"all {len(X)} training points"
+    fig = plot.landscape(model, X, y, trajectory=recording, resolution=3)
+    assert f"loss on {points}, after the last step" in fig.get_suptitle()  # as landscape.png
+    ax = Figure().add_subplot()
+    plot.landscape(model, X, y, ax=ax, resolution=3)
+    assert f"loss on {points} at the trained weights" in ax.get_title()
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [
@@ -274,6 +284,43 @@ def test_gradients_draws_the_recorded_norms(run):
 def test_gradients_refuses_bad_input(given, message):
     with pytest.raises(ValueError, match=message):
         plot.gradients(given)
+
+
+def test_a_picture_drawn_into_an_axes_looks_like_the_new_figures_panel(run):
+    history, recording = run[1], run[2]
+    (_, expected) = plot.curves(history, baseline=0.8).axes
+    ax = Figure().add_subplot()
+    plot.curves(history, ax=ax, metric="accuracy", baseline=0.8)
+    assert [line.get_label() for line in ax.lines] == [line.get_label() for line in expected.lines]
+    assert [line.get_color() for line in ax.lines] == [line.get_color() for line in expected.lines]
+
+    (expected,) = plot.gradients(recording).axes
+    ax = Figure().add_subplot()
+    plot.gradients(recording, ax=ax)
+    styles = [(line.get_color(), line.get_marker(), line.get_linestyle()) for line in ax.lines]
+    assert styles == [
+        (line.get_color(), line.get_marker(), line.get_linestyle()) for line in expected.lines
+    ]
+    assert ax.get_title() == expected.get_title()
+
+
+def test_plot_checks_and_delegates_and_draws_nothing_itself():
+    """Every drawing lives in backprop_lab.pictures, once; plot only calls it."""
+    source = Path(plot.__file__).read_text()
+    drawing = {"plot", "imshow", "contour", "contourf", "scatter", "legend", "colorbar"}
+    drawing |= {"axhline", "text", "set_title", "set_xlabel", "set_ylabel", "set_yscale"}
+    calls = {
+        node.func.attr
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+    }
+    assert calls & drawing == set()
+    imported = {
+        node.module
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("matplotlib")
+    }
+    assert imported <= {"matplotlib.axes", "matplotlib.figure"}  # for type checks only
 
 
 # --------------------------------------------------------------------------- display

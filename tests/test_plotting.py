@@ -8,7 +8,12 @@ import pytest
 from matplotlib.contour import ContourSet
 from matplotlib.figure import Figure
 
-from backprop_lab.pictures.plotting import plot_boundary, plot_curves
+from backprop_lab.pictures.plotting import (
+    draw_classifier,
+    draw_curve,
+    plot_boundary,
+    plot_curves,
+)
 from backprop_lab.pictures.style import save_figure
 
 # A blank picture has zero pixel variance; every drawn figure is far above this.
@@ -228,6 +233,29 @@ def test_boundary_rejects_bad_input(data, kwargs, message):
         plot_boundary(**args)
 
 
+def test_draw_classifier_draws_plot_boundarys_picture_into_any_axes(data):
+    X, y, Xt, yt = data
+    kw = dict(true_labels=disc_labels, accuracy=0.9, baseline=0.8, title="t", resolution=60)
+    whole = plot_boundary(disc_proba, X, y, Xt, yt, **kw)
+    fig = Figure(figsize=(12, 5))
+    left, right = fig.subplots(1, 2)
+    groups = draw_classifier(right, disc_proba, X, y, Xt, yt, **kw)
+    (expected, _colorbar), panel = whole.axes, right
+    assert not left.images and len(fig.axes) == 3  # the colour bar sits next to ``right``
+    np.testing.assert_array_equal(panel.images[0].get_array(), expected.images[0].get_array())
+    assert len(contour_sets(panel)) == len(contour_sets(expected)) == 2
+    assert (
+        panel.get_title()
+        == expected.get_title()
+        == "t\ntest accuracy 90.0% · majority baseline: 80.0%"
+    )
+    assert (panel.get_xlim(), panel.get_ylim()) == (expected.get_xlim(), expected.get_ylim())
+    # Its own legend below the Axes, not the figure's: boundaries and points.
+    assert not fig.legends and [len(g) for g in groups] == [2, 2, 2]
+    labels = [t.get_text() for t in panel.get_legend().get_texts()]
+    assert labels == ["learned boundary (P = 0.5)", "true boundary", "train", "test"]
+
+
 # --------------------------------------------------------------------------- curves
 
 
@@ -293,6 +321,27 @@ def test_curves_leave_gaps_for_diverged_epochs():
     fig = plot_curves({"loss": [1.0, float("inf"), 0.5]})
     ydata = fig.axes[0].get_lines()[0].get_ydata()
     assert np.isnan(ydata[1]) and np.isfinite(fig.axes[0].get_ylim()).all()
+
+
+def test_each_panel_of_the_curves_is_draw_curve():
+    whole = plot_curves(HISTORY, baseline=0.8)
+    fig = Figure()
+    for expected, metric in zip(whole.axes, ("loss", "accuracy")):
+        ax = fig.add_subplot()
+        draw_curve(ax, HISTORY, metric, baseline=0.8)
+        assert ax.get_title() == expected.get_title() == metric
+        assert ax.get_xlim() == expected.get_xlim()
+        for line, other in zip(ax.get_lines(), expected.get_lines(), strict=True):
+            assert (line.get_label(), line.get_color()) == (other.get_label(), other.get_color())
+            np.testing.assert_array_equal(line.get_ydata(), other.get_ydata())
+
+
+def test_draw_curve_takes_a_title_and_refuses_an_unknown_metric():
+    ax = Figure().add_subplot()
+    draw_curve(ax, HISTORY, "accuracy", title="acc")
+    assert ax.get_title() == "acc" and ax.get_ylabel() == "accuracy"
+    with pytest.raises(ValueError, match="'loss' or 'accuracy'"):
+        draw_curve(ax, HISTORY, "auc")
 
 
 def test_curves_need_loss():

@@ -24,6 +24,13 @@ whatever the backend (``display(fig)`` works too).  A figure of pyplot's is
 shown by the notebook itself at the end of the cell; end the cell's last call
 with ``;`` so it is not shown twice.
 
+This module checks the input and hands it to ``pictures``, which draws every
+picture once for both uses: a ``plot_*`` function builds the run folder's
+figure, a ``draw_*`` function draws the same picture into an Axes
+(``plotting.draw_classifier``, ``plotting.draw_curve``,
+``landscape.draw_surface``, ``gradients.draw_gradients``,
+``network.draw_network``).  Nothing is drawn here.
+
 May import: ``engine``, ``data``, ``runs`` and ``pictures``.
 """
 
@@ -35,17 +42,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from matplotlib import patheffects
 from matplotlib.axes import Axes
-from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
-from matplotlib.ticker import (
-    FuncFormatter,
-    LogLocator,
-    MaxNLocator,
-    NullFormatter,
-    PercentFormatter,
-)
 
 from .data import datasets
 from .engine.metrics import baseline_accuracy, predicted_labels
@@ -53,14 +51,17 @@ from .pictures import gradients as gradient_pictures
 from .pictures import landscape as landscape_pictures
 from .pictures import network as network_pictures
 from .pictures import plotting
-from .pictures.style import OKABE_ITO, new_figure
-from .runs.recording import Recording, make_recorders, sample_rows
+from .runs.recording import (
+    LOSS_SAMPLES,
+    Recording,
+    describe_points,
+    make_recorders,
+    sample_rows,
+)
 
 __all__ = ["boundary", "curves", "gradients", "landscape", "network", "recorder"]
 
-LANDSCAPE_SAMPLES = 4096  # training points the loss surface is measured on, as in a run
 _CLASSIFIER_OUTPUTS = ("sigmoid", "softmax")
-_HALO = [patheffects.withStroke(linewidth=3.5, foreground="black")]
 
 
 # --------------------------------------------------------------------------- checks
@@ -117,14 +118,6 @@ def _labels(name: str, y: Any, n: int, n_classes: int) -> np.ndarray:
 def _figure_of(ax: Axes) -> Figure:
     # ``ax.figure`` may be a SubFigure; the ``figure`` of any (sub)figure is its root Figure.
     return ax.figure.figure
-
-
-def _log_ticks(axis, lo: float, hi: float) -> None:
-    """On a log axis spanning under 2.5 decades, ticks at 1-2-5 in plain numbers (as pictures)."""
-    if np.log10(hi / lo) < 2.5:
-        axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
-        axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.2g}"))
-        axis.set_minor_formatter(NullFormatter())
 
 
 def _png(fig: Figure) -> bytes:
@@ -245,10 +238,10 @@ def boundary(
     def proba(G):
         return model.predict(G, verbose=0)
 
+    kw = dict(true_labels=truth, title=title, resolution=resolution, extent=extent, **scores)
     if ax is None:
-        kw = dict(true_labels=truth, title=title, resolution=resolution, extent=extent)
-        return _shown(plotting.plot_boundary(proba, X, y, X_test, y_test, **kw, **scores))
-    _boundary_into(ax, proba, X, y, X_test, y_test, truth, scores, title, resolution, extent)
+        return _shown(plotting.plot_boundary(proba, X, y, X_test, y_test, **kw))
+    plotting.draw_classifier(ax, proba, X, y, X_test, y_test, **kw)
     return _figure_of(ax)
 
 
@@ -266,35 +259,6 @@ def _true_labels(true_labels) -> Callable | None:
     raise ValueError(
         f"true_labels must be a dataset name or a function of the points, got {true_labels!r}"
     )
-
-
-def _boundary_into(ax, proba, X, y, X_test, y_test, truth, scores, title, resolution, extent):
-    """``plot_boundary``'s picture, composed from its parts into one Axes."""
-    X_all = X if X_test is None else np.vstack([X, X_test])
-    gx, gy, box = plotting.plane_grid(X_all, extent, resolution)
-    grid = np.column_stack([gx.ravel(), gy.ravel()])
-    P = plotting.evaluate_proba(proba, grid)
-    binary = P.shape[1] == 1
-    field, colors = plotting.draw_regions(ax.figure, ax, P, gx.shape, box)
-    handles = [plotting.draw_boundary(ax, gx, gy, field, binary)]
-    if truth is not None:
-        values = np.asarray(truth(grid), dtype=np.float64).reshape(gx.shape)
-        handles.append(plotting.draw_true_boundary(ax, gx, gy, values, binary))
-    handles.append(plotting.draw_train(ax, X, y, colors))
-    if X_test is not None:
-        handles.append(plotting.draw_test(ax, X_test, y_test, colors))
-    ax.set(xlim=box[:2], ylim=box[2:], xlabel="x1", ylabel="x2")
-    lines = [title] if title else []
-    if scores:
-        name = "accuracy" if X_test is None else "test accuracy"
-        lines.append(
-            f"{name} {100 * scores['accuracy']:.1f}% · "
-            f"majority baseline: {100 * scores['baseline']:.1f}%"
-        )
-    if lines:
-        ax.set_title("\n".join(lines), fontsize="medium")
-    below = dict(loc="upper center", bbox_to_anchor=(0.5, -0.12), frameon=False)
-    ax.legend(handles=handles, ncols=2, fontsize="small", **below)
 
 
 # --------------------------------------------------------------------------- curves
@@ -359,29 +323,9 @@ def curves(
         return _shown(plotting.plot_curves(values, baseline=baseline, title=title))
     if metric not in ("loss", "accuracy"):
         raise ValueError(f"metric must be 'loss' or 'accuracy', got {metric!r}")
-    key = metric if metric == "loss" else next((k for k in ("accuracy", "acc") if k in values), "")
-    if not key:
+    if metric == "accuracy" and plotting.accuracy_key(values) is None:
         raise ValueError("history holds no accuracy: compile with metrics=['accuracy']")
-    for name, label, color in (
-        (key, "training (mean over the epoch's batches)", OKABE_ITO[0]),
-        (f"val_{key}", "validation (after the epoch)", OKABE_ITO[5]),
-    ):
-        if name in values:
-            series = np.asarray(values[name], dtype=np.float64).reshape(-1)
-            series[~np.isfinite(series)] = np.nan  # a diverged epoch leaves a gap
-            marker = "o" if len(series) <= 30 else None
-            style = dict(color=color, marker=marker, markersize=3, linewidth=1.6, label=label)
-            ax.plot(np.arange(1, len(series) + 1), series, **style)
-    if metric == "accuracy":
-        if baseline is not None:
-            label = f"baseline ({100 * baseline:.1f}%)"
-            ax.axhline(baseline, color="0.3", linestyle="--", linewidth=1.2, label=label)
-        ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
-    ax.set(xlabel="epoch", ylabel=metric)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize="small")
-    ax.set_title(title or metric)
+    plotting.draw_curve(ax, values, metric, baseline=baseline, title=title)
     return _figure_of(ax)
 
 
@@ -409,7 +353,10 @@ def network(
         A built model with 2 input features and at most 6 hidden layers.
     ax : matplotlib.axes.Axes, optional
         Paste the picture, as an image of ``dpi`` dots per inch, into this
-        Axes (its frame is hidden) instead of returning a new figure.
+        Axes (its frame is hidden) instead of returning a new figure.  The
+        diagram sizes its own figure to the network and lays out its legend
+        and colour bar around it, so it is drawn whole and enters ``ax`` as
+        an image: it does not rescale with ``ax`` as the other pictures do.
     extent : (x_min, x_max, y_min, y_max), default=(-1, 1, -1, 1)
         The part of the plane each neuron's map covers.
     resolution : int, default=40
@@ -437,16 +384,10 @@ def network(
     """
     _check_model(model, "network")
     ax = _check_ax(ax)
-    picture = network_pictures.plot_network(
-        model, extent=extent, resolution=resolution, max_neurons=max_neurons, title=title
-    )
+    kw = dict(extent=extent, resolution=resolution, max_neurons=max_neurons, title=title)
     if ax is None:
-        return _shown(picture)
-    # The diagram lays out its own legend and colour bar; it enters an Axes as an image.
-    picture.set_dpi(dpi)
-    picture.canvas.draw()
-    ax.imshow(np.asarray(picture.canvas.buffer_rgba()), interpolation="antialiased")
-    ax.set_axis_off()
+        return _shown(network_pictures.plot_network(model, **kw))
+    network_pictures.draw_network(ax, model, **kw, dpi=dpi)
     return _figure_of(ax)
 
 
@@ -494,7 +435,8 @@ def landscape(
     model : Sequential
         A built, compiled model (its loss is the one drawn); any number of inputs.
     X : array-like of shape (n_samples, n_features)
-        Training inputs; at most 4,096 (a fixed subset) are used.
+        Training inputs; at most 4,096 (a fixed subset, as in a run's
+        ``landscape.png``) are used, and the picture says which.
     y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         Their labels or targets, as given to ``fit``.
     trajectory : Recording or array-like of shape (n_points, n_params), optional
@@ -542,56 +484,22 @@ def landscape(
     y = np.asarray(y)
     if len(y) != len(X):
         raise ValueError(f"y must have one label per row of X ({len(X)}), got shape {y.shape}")
-    X, y = sample_rows(X, y, LANDSCAPE_SAMPLES)
-    X = np.ascontiguousarray(X, dtype=model.dtype)
-    Y = model.loss.prepare_targets(y, model.layers[-1].units, model.dtype)
+    Xs, ys = sample_rows(X, y, LOSS_SAMPLES)
+    points = describe_points(len(Xs), len(X))
+    Xs = np.ascontiguousarray(Xs, dtype=model.dtype)
+    Y = model.loss.prepare_targets(ys, model.layers[-1].units, model.dtype)
     has_path = trajectory is not None
     path = _trajectory(trajectory, model) if has_path else np.concatenate(model.params, axis=None)
     surfs = landscape_pictures.surfaces(
-        model, X, Y, np.atleast_2d(path), seed=seed, resolution=resolution
+        model, Xs, Y, np.atleast_2d(path), seed=seed, resolution=resolution
     )
     if ax is None and has_path:
-        return _shown(landscape_pictures.plot_landscape(surfs, title=title))
-    if ax is not None:
-        _plane_into(ax, surfs[0 if plane == "random" else 1], has_path, title)
-        return _figure_of(ax)
-    fig = new_figure((6.6, 5.6))
-    _plane_into(fig.add_subplot(), surfs[0], False, title)
-    return _shown(fig)
-
-
-def _plane_into(ax: Axes, s, has_path: bool, title: str | None) -> None:
-    """One plane of ``plot_landscape``: log-scaled contours, the path or the trained weights."""
-    finite = s.loss[np.isfinite(s.loss)]
-    if finite.size == 0:  # a diverged model
-        message = "the loss is not finite anywhere on this plane"
-        ax.text(0.5, 0.5, message, ha="center", transform=ax.transAxes)
-        ax.set_axis_off()
-        return
-    lo = max(float(finite.min()), 1e-12)
-    hi = max(float(finite.max()), lo * 1.01)
-    levels = np.geomspace(lo, hi, 25)
-    loss = np.clip(np.nan_to_num(s.loss, nan=hi, posinf=hi), lo, hi)
-    filled = ax.contourf(s.alphas, s.betas, loss, levels=levels, norm=LogNorm(lo, hi))
-    ax.contour(
-        s.alphas, s.betas, loss, levels=levels[::3], colors="white", linewidths=0.5, alpha=0.6
-    )
-    if has_path:
-        p = s.path
-        line = dict(color="white", lw=1.8, path_effects=_HALO, zorder=3)
-        ax.plot(p[:, 0], p[:, 1], **line, label="path of the weights")
-        ax.plot(*p[0], "o", ms=9, color="#E69F00", mec="black", zorder=4, label="start")
-        ax.plot(*p[-1], "*", ms=15, color="white", mec="black", zorder=4, label="end")
-    else:
-        ax.plot(0, 0, "*", ms=15, color="white", mec="black", zorder=4, label="trained weights")
-    ax.set(xlim=s.alphas[[0, -1]], ylim=s.betas[[0, -1]], xlabel=s.xlabel, ylabel=s.ylabel)
-    ax.xaxis.set_major_locator(MaxNLocator(6))
-    heading = f"{s.title}\ntraining loss at the trained weights: {s.centre:.4g}"
-    ax.set_title(f"{title}\n{heading}" if title else heading, fontsize="medium")
-    ax.legend(fontsize="small", loc="upper right")
-    cbar = ax.figure.colorbar(filled, ax=ax, shrink=0.85)
-    cbar.set_label("training loss (log scale)")
-    _log_ticks(cbar.ax.yaxis, lo, hi)
+        return _shown(landscape_pictures.plot_landscape(surfs, title=title, points=points))
+    kw = dict(path=has_path, title=title, points=points)
+    if ax is None:
+        return _shown(landscape_pictures.plot_plane(surfs[0], **kw))
+    landscape_pictures.draw_surface(ax, surfs[0 if plane == "random" else 1], **kw)
+    return _figure_of(ax)
 
 
 # --------------------------------------------------------------------------- gradients
@@ -616,6 +524,8 @@ def gradients(recording, *, model=None, ax: Axes | None = None, title: str | Non
     model : Sequential, optional
         Names the layers in the legend ("hidden 1 (8 relu)").
     ax : matplotlib.axes.Axes, optional
+        Draw the norms into this Axes; zeros and NaN or infinity are gaps
+        there, where a new figure marks them in strips above and below.
     title : str, optional
 
     Returns
@@ -659,18 +569,7 @@ def gradients(recording, *, model=None, ax: Axes | None = None, title: str | Non
         return _shown(
             gradient_pictures.plot_gradients(epochs, norms, layer_names=names, title=title)
         )
-    values = np.where(np.isfinite(norms) & (norms > 0), norms, np.nan)  # a log axis has no 0
-    marks = dict(linewidth=1.6, marker="o", markevery=max(1, len(epochs) // 25), markersize=3)
-    for i in range(values.shape[1]):
-        label = names[i] if names else f"layer {i + 1}"
-        ax.plot(epochs, values[:, i], color=OKABE_ITO[i % len(OKABE_ITO)], label=label, **marks)
-    if np.isfinite(values).any():
-        ax.set_yscale("log")
-        _log_ticks(ax.yaxis, np.nanmin(values), np.nanmax(values))
-    ax.set(xlabel="epoch (0 = before training)", ylabel="‖∂L/∂W‖ of the layer's kernel")
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize="small")
-    ax.set_title(title or "gradient norm per layer", fontsize="medium")
+    gradient_pictures.draw_gradients(ax, epochs, norms, layer_names=names, title=title)
     return _figure_of(ax)
 
 

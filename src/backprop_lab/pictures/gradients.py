@@ -8,19 +8,23 @@ them in ``gradients.csv`` (``runs.folders.write_gradients``).  On a log axis a
 vanishing gradient is a line falling away from the others, an exploding one a
 line shooting up.  Zeros (a layer that no longer learns at all) and NaN or
 infinity cannot sit on a log axis, so they are marked in strips of their own
-below and above it.
+below and above it.  :func:`draw_gradients` draws the log axis alone into any
+Axes; ``plot_gradients`` adds the strips.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import Formatter, LogLocator, MaxNLocator, NullFormatter, NullLocator
 
 from ..runs.folders import check_gradient_table
 from .style import new_figure
 
-__all__ = ["plot_gradients"]
+__all__ = ["draw_gradients", "plot_gradients"]
+
+TITLE = "Gradient norm per layer (training loss on up to 1,024 fixed points, end of each epoch)"
 
 # Okabe-Ito colours with distinct markers and dashes, so layers stay apart in
 # grey scale and for colour-blind readers.
@@ -104,8 +108,6 @@ def plot_gradients(epochs, norms, *, layer_names=None, title: str | None = None)
         ``"zero"`` and ``"not finite"`` (the strips).
     """
     epochs, norms = check_gradient_table(epochs, norms)
-    n_layers = norms.shape[1]
-    names = list(layer_names or [f"layer {i + 1}" for i in range(n_layers)])
     zero = norms == 0
     not_finite = ~np.isfinite(norms)
     fig = new_figure((7.5, 4.5))
@@ -116,8 +118,36 @@ def plot_gradients(epochs, norms, *, layer_names=None, title: str | None = None)
     )
     ax = fig.add_subplot(spec[rows.index("norms")])
     ax.set_label("norms")
+    draw_gradients(ax, epochs, norms, layer_names=layer_names, title=title)
+    if "not finite" in rows:
+        _band(fig, spec[0], ax, epochs, not_finite, "NaN or ∞", "not finite")
+    if "zero" in rows:
+        _band(fig, spec[-1], ax, epochs, zero, "exactly 0", "zero")
+    by_name = {a.get_label(): a for a in fig.axes}
+    for name in rows[:-1]:
+        by_name[name].tick_params(axis="x", labelbottom=False)
+    # The epochs go under the lowest strip, the title over the highest.
+    top, bottom = by_name[rows[0]], by_name[rows[-1]]
+    if bottom is not ax:
+        bottom.set_xlabel(ax.get_xlabel())
+        ax.set_xlabel("")
+    if top is not ax:
+        top.set_title(ax.get_title(), fontsize="medium")
+        ax.set_title("")
+    return fig
+
+
+def draw_gradients(ax: Axes, epochs, norms, *, layer_names=None, title: str | None = None) -> None:
+    """Draw :func:`plot_gradients`' log axis into ``ax``: one line per layer, labelled.
+
+    The parameters are ``plot_gradients``'.  Zeros and NaN or infinity are
+    gaps in the lines; ``plot_gradients`` marks them in strips of their own.
+    """
+    epochs, norms = check_gradient_table(epochs, norms)
+    n_layers = norms.shape[1]
+    names = list(layer_names or [f"layer {i + 1}" for i in range(n_layers)])
     values = norms.copy()
-    values[zero | not_finite] = np.nan  # drawn in their strips
+    values[(norms == 0) | ~np.isfinite(norms)] = np.nan  # no place on a log axis
     marker_every = max(1, len(epochs) // 25)
     for i in range(n_layers):
         color, marker, dash = _STYLES[i % len(_STYLES)]
@@ -154,17 +184,5 @@ def plot_gradients(epochs, norms, *, layer_names=None, title: str | None = None)
     ax.grid(True, which="major", alpha=0.3)
     ax.grid(True, which="minor", alpha=0.1)
     ax.legend(fontsize="small", loc="best")
-    if "not finite" in rows:
-        _band(fig, spec[0], ax, epochs, not_finite, "NaN or ∞", "not finite")
-    if "zero" in rows:
-        _band(fig, spec[-1], ax, epochs, zero, "exactly 0", "zero")
-    by_name = {a.get_label(): a for a in fig.axes}
-    for name in rows[:-1]:
-        by_name[name].tick_params(axis="x", labelbottom=False)
-    by_name[rows[-1]].set_xlabel("epoch (0 = before training)")
-    by_name[rows[0]].set_title(
-        title
-        or "Gradient norm per layer (training loss on up to 1,024 fixed points, end of each epoch)",
-        fontsize="medium",
-    )
-    return fig
+    ax.set_xlabel("epoch (0 = before training)")
+    ax.set_title(title or TITLE, fontsize="medium")

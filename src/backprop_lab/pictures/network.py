@@ -9,7 +9,8 @@ negative, for the weights and the activations alike (a colour-blind-safe pair).
 Layers wider than ``max_neurons`` show their most important neurons: those
 with the largest ``std(activation over the plane) * ||outgoing weights||``,
 that is, the neurons whose output moves the next layer the most.  The column
-header says how many are shown.
+header says how many are shown.  ``draw_network`` pastes the finished diagram
+into another figure's Axes as an image.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from matplotlib import colors as mcolors
+from matplotlib.axes import Axes
 from matplotlib.cm import ScalarMappable
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
@@ -27,7 +29,7 @@ from matplotlib.patches import Rectangle
 from ..engine.metrics import cell_centres, grid_points
 from .style import new_figure
 
-__all__ = ["layer_activations", "plot_network", "shown_neurons"]
+__all__ = ["draw_network", "layer_activations", "plot_network", "shown_neurons"]
 
 POSITIVE, NEGATIVE = "#0072B2", "#D55E00"  # Okabe-Ito blue and vermillion
 SIGN_CMAP = mcolors.LinearSegmentedColormap.from_list(
@@ -201,6 +203,31 @@ def plot_network(
     _legend(fig, ax, wmax, output_act, max_neurons if trimmed else None)
     fig.suptitle(title or "What each neuron computes over the input plane")
     return fig
+
+
+def draw_network(
+    ax: Axes,
+    model,
+    *,
+    extent: Sequence[float] = (-1.0, 1.0, -1.0, 1.0),
+    resolution: int = 40,
+    max_neurons: int = MAX_NEURONS,
+    title: str | None = None,
+    dpi: float = 150,
+) -> None:
+    """Paste :func:`plot_network`'s picture into ``ax`` as an image of ``dpi`` dots per inch.
+
+    The diagram sizes its figure to the network and lays out its legend and
+    colour bar around it, so it enters another figure's Axes whole, as an
+    image (the Axes' frame is hidden).  The other parameters are ``plot_network``'s.
+    """
+    picture = plot_network(
+        model, extent=extent, resolution=resolution, max_neurons=max_neurons, title=title
+    )
+    picture.set_dpi(dpi)
+    picture.canvas.draw()
+    ax.imshow(np.asarray(picture.canvas.buffer_rgba()), interpolation="antialiased")
+    ax.set_axis_off()
 
 
 def _header(i: int, n_cols: int, units: int, n_shown: int, model) -> str:

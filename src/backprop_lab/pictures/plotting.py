@@ -1,13 +1,15 @@
 """Pictures of a trained classifier: decision regions and learning curves.
 
 * :func:`plot_boundary` -- predicted probability over the plane, the learned
-  0.5 boundary, optionally the true boundary, training and test points; its
-  parts (``draw_regions``, ``contour_edges``, ``draw_true_boundary``,
-  ``draw_train``, ``draw_test``) also serve the animation and the comparison.
-* :func:`plot_curves` -- loss and accuracy per epoch, training vs validation;
-  the legend says that the training values are each epoch's running mean
-  over its batches (as ``fit`` logs them) and the validation ones are taken
-  after the epoch.
+  0.5 boundary, optionally the true boundary, training and test points; it
+  is :func:`draw_classifier` (the same picture in any Axes) with a legend
+  below the figure.  Its parts (``draw_regions``, ``contour_edges``,
+  ``draw_boundary``, ``draw_true_boundary``, ``draw_train``, ``draw_test``)
+  also serve the animation and the comparison.
+* :func:`plot_curves` -- loss and accuracy per epoch, training vs validation,
+  each panel a :func:`draw_curve`; the legend says that the training values
+  are each epoch's running mean over its batches (as ``fit`` logs them) and
+  the validation ones are taken after the epoch.
 
 Colours, ``new_figure`` and ``save_figure`` live in :mod:`.style`;
 ``save_figure`` is importable from here too.
@@ -38,7 +40,14 @@ from .style import (
     save_figure,
 )
 
-__all__ = ["plot_boundary", "plot_curves", "save_figure"]
+__all__ = [
+    "accuracy_key",
+    "draw_classifier",
+    "draw_curve",
+    "plot_boundary",
+    "plot_curves",
+    "save_figure",
+]
 
 # What fit logs as the training loss and accuracy of an epoch (Keras semantics).
 TRAINING_LABEL = "training (mean over the epoch's batches)"
@@ -188,6 +197,49 @@ def plot_boundary(
         On badly shaped or non-finite points, labels outside the model's
         classes, or probabilities that are not finite numbers in [0, 1].
     """
+    fig = new_figure((7.0, 6.0))
+    groups = draw_classifier(
+        fig.add_subplot(),
+        predict_proba,
+        X_train,
+        y_train,
+        X_test,
+        y_test,
+        true_labels=true_labels,
+        accuracy=accuracy,
+        baseline=baseline,
+        title=title,
+        resolution=resolution,
+        extent=extent,
+        legend=False,
+    )
+    _grouped_legend(fig, groups)
+    return fig
+
+
+def draw_classifier(
+    ax: Any,
+    predict_proba: Callable[[np.ndarray], Any],
+    X_train: Any,
+    y_train: Any,
+    X_test: Any = None,
+    y_test: Any = None,
+    *,
+    true_labels: Callable[[np.ndarray], Any] | None = None,
+    accuracy: float | None = None,
+    baseline: float | tuple[str, float] | None = None,
+    title: str | None = None,
+    resolution: int = 300,
+    extent: Sequence[float] = (-1, 1, -1, 1),
+    legend: bool = True,
+) -> list[list[Any]]:
+    """Draw :func:`plot_boundary`'s picture into ``ax``, its colour bar next to it.
+
+    The parameters are :func:`plot_boundary`'s.  With ``legend`` the
+    boundaries and the points get a legend below ``ax``; without, the caller
+    lays out its own from the handles returned, grouped as ``[boundaries,
+    classes, points]`` (``plot_boundary`` puts all three below the figure).
+    """
     X_train = _check_points("X_train", X_train)
     y_train = _check_labels("y_train", y_train, len(X_train))
     if (X_test is None) != (y_test is None):
@@ -208,10 +260,8 @@ def plot_boundary(
     if len(y_all) and (y_all.min() < 0 or y_all.max() >= n_classes):
         raise ValueError(f"labels must be in 0..{n_classes - 1} for this model")
 
-    fig = new_figure((7.0, 6.0))
-    ax = fig.add_subplot()
     ax.set_facecolor("white")
-    field, class_colors = draw_regions(fig, ax, P, gx.shape, box)
+    field, class_colors = draw_regions(ax.figure, ax, P, gx.shape, box)
     # Binary: the P = 0.5 line; k classes: the edges of the arg-max label field.
     boundary_handles = [draw_boundary(ax, gx, gy, field, binary)]
     if true_labels is not None:
@@ -243,8 +293,10 @@ def plot_boundary(
         title_lines.append(" · ".join(scores))
     if title_lines:
         ax.set_title("\n".join(title_lines))
-    _grouped_legend(fig, [boundary_handles, class_handles, point_handles])
-    return fig
+    if legend:
+        below = dict(loc="upper center", bbox_to_anchor=(0.5, -0.12), frameon=False)
+        ax.legend(handles=boundary_handles + point_handles, ncols=2, fontsize="small", **below)
+    return [boundary_handles, class_handles, point_handles]
 
 
 def draw_regions(fig: Figure, ax: Any, P: np.ndarray, shape: tuple[int, int], box: tuple):
@@ -408,51 +460,69 @@ def plot_curves(
     fig : matplotlib.figure.Figure
         A 10 x 4 inch figure with the Agg canvas attached.
     """
-    if "loss" not in history:
-        raise ValueError(f"history must contain 'loss', got keys {sorted(history)}")
-    acc_key = next((k for k in ("accuracy", "acc") if k in history), None)
-
     fig = new_figure((10.0, 4.0))
-    ax_loss, ax_acc = fig.subplots(1, 2)
-    _draw_series(ax_loss, history, "loss", validation)
-    ax_loss.set_title("loss")
-    ax_loss.set_ylabel("loss")
-
-    if acc_key is not None:
-        _draw_series(ax_acc, history, acc_key, validation)
-    else:
-        ax_acc.text(
-            0.5,
-            0.5,
-            "no accuracy recorded",
-            ha="center",
-            va="center",
-            transform=ax_acc.transAxes,
-            color="0.4",
-        )
-    if baseline is not None:
-        name, value = _baseline_text(baseline)
-        ax_acc.axhline(
-            value, color="0.3", linestyle="--", linewidth=1.2, label=f"{name} ({100 * value:.1f}%)"
-        )
-    ax_acc.set_title("accuracy")
-    ax_acc.set_ylabel("accuracy")
-    ax_acc.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
-
-    drawn = [k for k in ("loss", acc_key) if k is not None]
-    n_epochs = max(len(history[k]) for k in drawn + [f"val_{k}" for k in drawn] if k in history)
-    for ax in (ax_loss, ax_acc):
-        ax.set_facecolor("white")
-        ax.set_xlabel("epoch")
-        # Epochs count from 1: no tick at a meaningless epoch 0.
-        ax.set_xlim(0.5, max(n_epochs, 1) + 0.5)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10], min_n_ticks=1))
-        ax.grid(True, alpha=0.3)
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize="small")
+    for ax, metric in zip(fig.subplots(1, 2), ("loss", "accuracy")):
+        draw_curve(ax, history, metric, baseline=baseline, validation=validation)
     if title:
         fig.suptitle(title)
     return fig
+
+
+def accuracy_key(history: Mapping[str, Sequence[float]]) -> str | None:
+    """The key of the training accuracy in ``history`` (``"accuracy"`` or ``"acc"``), or None."""
+    return next((k for k in ("accuracy", "acc") if k in history), None)
+
+
+def draw_curve(
+    ax: Any,
+    history: Mapping[str, Sequence[float]],
+    metric: str,
+    *,
+    baseline: float | tuple[str, float] | None = None,
+    title: str | None = None,
+    validation: str = "validation",
+) -> None:
+    """Draw one panel of :func:`plot_curves` into ``ax``: ``metric`` per epoch.
+
+    ``metric`` is ``"loss"`` or ``"accuracy"``; an accuracy panel of a history
+    without accuracy says so, and holds the dashed ``baseline`` when given.
+    ``title`` defaults to ``metric``; the other parameters are ``plot_curves``'.
+    """
+    if "loss" not in history:
+        raise ValueError(f"history must contain 'loss', got keys {sorted(history)}")
+    if metric not in ("loss", "accuracy"):
+        raise ValueError(f"metric must be 'loss' or 'accuracy', got {metric!r}")
+    key = metric if metric == "loss" else accuracy_key(history)
+    if key is not None:
+        _draw_series(ax, history, key, validation)
+    else:
+        ax.text(
+            0.5,
+            0.5,
+            f"no {metric} recorded",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+            color="0.4",
+        )
+    if metric == "accuracy":
+        if baseline is not None:
+            name, value = _baseline_text(baseline)
+            label = f"{name} ({100 * value:.1f}%)"
+            ax.axhline(value, color="0.3", linestyle="--", linewidth=1.2, label=label)
+        ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
+    ax.set_title(title or metric)
+    ax.set_ylabel(metric)
+    ax.set_facecolor("white")
+    ax.set_xlabel("epoch")
+    # Epochs count from 1: no tick at a meaningless epoch 0.  Both panels span every epoch.
+    drawn = [k for k in ("loss", accuracy_key(history)) if k is not None]
+    n_epochs = max(len(history[k]) for k in drawn + [f"val_{k}" for k in drawn] if k in history)
+    ax.set_xlim(0.5, max(n_epochs, 1) + 0.5)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10], min_n_ticks=1))
+    ax.grid(True, alpha=0.3)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize="small")
 
 
 def _draw_series(

@@ -13,15 +13,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..data import datasets
-from ..engine.callbacks import Callback
 from ..data.csvio import load_csv
+from ..engine.callbacks import Callback
 from ..engine.layers import Dense
 from ..engine.metrics import baseline_accuracy, confusion_matrix, predicted_labels, region_agreement
 from ..engine.model import Sequential
-from .diagnosis import diagnose
-from .recording import make_recorders
 from ..engine.random import fresh_seed
 from ..engine.regularizers import L2
+from .diagnosis import diagnose
+from .recording import make_recorders
 from .settings import Settings
 
 EXTENT = (-1.0, 1.0, -1.0, 1.0)
