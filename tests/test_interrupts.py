@@ -291,3 +291,28 @@ def test_an_interrupted_comparison_leaves_no_folder(tmp_path, monkeypatch):
     code, out, err = run_main(["compare", *runs, "--out", tmp_path / "cmp"])
     assert (code, err) == (130, "backprop-lab: interrupted while comparing: nothing was written\n")
     assert list((tmp_path / "cmp").iterdir()) == []
+
+
+def test_ctrl_c_after_the_last_epoch_waits_and_the_run_is_kept(tmp_path, monkeypatch):
+    # Measuring the run (after training ended by itself) is part of saving it.
+    monkeypatch.setattr(runner, "evaluate_run", interrupting(runner.evaluate_run))
+    code, _, err = train(tmp_path)
+    assert code == 130 and "Interrupted while drawing the pictures" in err
+    folder = the_folder(tmp_path)
+    m = metrics(folder)
+    assert m["epochs_completed"] == 6 and m["interrupted"] is False
+    assert m["interrupted_during"] == ["drawing the pictures"]
+
+
+def test_history_and_weights_agree_when_ctrl_c_lands_between_their_callbacks(monkeypatch):
+    keep = runner.RunRecorder.on_epoch_end
+
+    def pressed_at_its_start(self, epoch, logs=None):  # History has seen the epoch already
+        if epoch == 2:
+            raise KeyboardInterrupt
+        keep(self, epoch, logs)
+
+    monkeypatch.setattr(runner.RunRecorder, "on_epoch_end", pressed_at_its_start)
+    result = runner.train_run(runner.Settings(samples=300, epochs=6, seed=0))
+    assert result.interrupted and len(result.epoch_seconds) == 2
+    assert all(len(v) == 2 for v in result.history.values())

@@ -80,16 +80,20 @@ def main(argv=None, *, exiting: bool = False) -> int:
             raise KeyboardInterrupt
         code = _run(argv, handler)
     except UsageError as e:
+        handler.quiet()
         print(f"backprop-lab: error: {e}", file=sys.stderr)
         code = EXIT_BAD_INPUT
     except OSError as e:  # an unreadable or unwritable path
+        handler.quiet()
         where = f"{e.filename}: " if e.filename else ""
         print(f"backprop-lab: error: {where}{e.strerror or e}", file=sys.stderr)
         code = EXIT_BAD_INPUT
     except KeyboardInterrupt:  # the commands report what they kept; this is the rest
+        handler.quiet()
         print(f"backprop-lab: interrupted while {handler.stage}", file=sys.stderr)
         code = EXIT_INTERRUPTED
     except Exception as e:  # a bug or a failing library: one line, unless asked for more
+        handler.quiet()
         if os.environ.get("BACKPROP_LAB_DEBUG"):
             raise
         print(

@@ -34,9 +34,10 @@ def cmd_train(args, *, demo: bool = False) -> int:
         raise UsageError(f"--animate needs 2 input features, the data has {data.X_train.shape[1]}")
     if Path(settings.out).exists() and not Path(settings.out).is_dir():
         raise UsageError(f"--out {settings.out} is a file, not a folder")
-    folder = folders.new_run_dir(settings.out, settings.name)
-    saved = False
+    folder, saved = None, False
     try:
+        with stop.deferred():  # the folder is made and known, or not made
+            folder = folders.new_run_dir(settings.out, settings.name)
         with stop.stop_then_save() as saving:
             stop.enter("training, before the first epoch finished: nothing was kept")
             result = train_run(
@@ -45,17 +46,17 @@ def cmd_train(args, *, demo: bool = False) -> int:
                 data=data,
                 animate=args.animate,
                 landscape=args.landscape,
+                when_trained=saving,  # from then on, Ctrl-C waits until the run is saved
             )
-            saving()  # from here on, Ctrl-C waits until the run is saved
+            saving()  # (already, unless Ctrl-C stopped the training)
             folders.write_run(folder, result)
             saved = True
-    except KeyboardInterrupt:
-        if not saved:
-            folders.remove_quietly(folder)
-            raise
-        return _pictures_interrupted(folder)  # pressed while the run was being saved
-    except BaseException:
-        folders.remove_quietly(folder)  # a failed command leaves nothing behind
+    except BaseException as e:
+        if saved and isinstance(e, KeyboardInterrupt):
+            return _pictures_interrupted(folder)  # pressed while the run was being saved
+        if folder is not None:
+            with stop.deferred():
+                folders.remove_quietly(folder)  # a failed command leaves nothing behind
         raise
     stop.enter("drawing the pictures")
     try:

@@ -80,6 +80,10 @@ class Interrupts:
         """Say that the command now does ``stage`` (e.g. "drawing the pictures")."""
         self.stage = stage
 
+    def quiet(self) -> None:
+        """From now on, count Ctrl-C but raise nothing (the command is reporting its end)."""
+        self._defer += 1
+
     @contextlib.contextmanager
     def deferred(self):
         """A block that Ctrl-C does not cut: a Ctrl-C during it is raised when it ends."""

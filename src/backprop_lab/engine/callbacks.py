@@ -74,7 +74,7 @@ def batches_wanted(callbacks, steps: int):
         batches = callback.batches_wanted(steps)
         if batches is None:
             return None
-        wanted.update(int(b) for b in batches)
+        wanted.update(int(b) for b in batches if 0 <= b < steps)
     return sorted(wanted)
 
 

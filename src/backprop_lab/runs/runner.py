@@ -125,7 +125,7 @@ class RunRecorder(Callback):
         self._start = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
-        self.seconds.append(time.perf_counter() - self._start)
+        seconds = time.perf_counter() - self._start
         weights = self.model.get_weights()
         # The last batch's update can overflow the weights after the epoch's
         # loss was measured, so the weights are checked too: the weights kept
@@ -137,6 +137,19 @@ class RunRecorder(Callback):
         else:
             self.diverged_epoch = epoch + 1
             self.model.stop_training = True
+        # Last: an epoch counts as finished once its weights are kept (Ctrl-C).
+        self.seconds.append(seconds)
+
+
+class _WhenTrainingEnds(Callback):
+    """Calls ``hook()`` when ``fit`` ends by itself (not by an exception)."""
+
+    def __init__(self, hook):
+        super().__init__()
+        self.hook = hook
+
+    def on_train_end(self, logs=None):
+        self.hook()
 
 
 @dataclass
@@ -185,6 +198,7 @@ def train_run(
     data: Data | None = None,
     animate: bool = False,
     landscape: bool = False,
+    when_trained=None,
 ):
     """Train the network of ``settings`` and measure it.
 
@@ -196,6 +210,8 @@ def train_run(
     ``result.recording`` always holds each layer's gradient norm per epoch;
     ``animate`` adds frames of the output over the plane (2-D data only) and
     ``landscape`` the trajectory of the weights (see ``recording``).
+    ``when_trained()``, if given, is called as soon as training has ended by
+    itself, before the run is measured (the CLI holds Ctrl-C from then on).
     """
     if settings.seed is None:
         settings.seed = fresh_seed()
@@ -223,13 +239,20 @@ def train_run(
                 verbose=verbose,
                 # Recorders last: their final snapshot sees what other callbacks
                 # leave at the end (EarlyStopping's restored weights).
-                callbacks=[recorder, *callbacks, *recorders],
+                callbacks=[
+                    *([_WhenTrainingEnds(when_trained)] if when_trained else []),
+                    recorder,
+                    *callbacks,
+                    *recorders,
+                ],
             ).history
     except KeyboardInterrupt:
         if not recorder.seconds:  # no finished epoch: nothing worth keeping
             raise
         interrupted = True
-        history = model.history.history
+        # The finished epochs: a Ctrl-C can land after History saw an epoch
+        # and before RunRecorder kept its weights.
+        history = {k: v[: len(recorder.seconds)] for k, v in model.history.history.items()}
     seconds = time.perf_counter() - start
     if (recorder.diverged_epoch or interrupted) and hasattr(recorder, "last_weights"):
         model.set_weights(recorder.last_weights)  # the last finished, finite epoch

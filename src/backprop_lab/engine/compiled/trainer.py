@@ -31,9 +31,12 @@ Callbacks with batch hooks
 ``ProgbarLogger`` only draws, so it gets one ``on_train_batch_begin`` /
 ``on_train_batch_end`` pair per chunk of batches (chunks of about 20 ms of
 kernel time; the running logs are exact at the chunk's last batch).  Any other
-callback that overrides a batch hook gets every batch, one kernel call per
-batch: it sees the exact running logs and the weights after that batch, and
-can stop training mid-epoch, as with the NumPy engine.
+callback that overrides a batch hook says which batches it must see
+(``Callback.batches_wanted``; by default every one): a kernel call ends at
+each of them (and at chunk ends), so there it sees the exact running logs
+and the weights after that batch, and can stop training mid-epoch, as with
+the NumPy engine.  The recorders of ``--animate`` want only their snapshot
+steps, so the steps between two snapshots run in one call.
 
 The on-disk numba cache is an optimisation only: see ``_Kernel``.
 """
@@ -375,10 +378,10 @@ class CompiledTrainer:
         while batch < self.steps:
             if every_batch:
                 stop = batch + 1
-            elif exact:
+            elif exact:  # to the next wanted batch, in chunks the progress bar can show
                 while next_stop < batch:
                     next_stop = next(stops, self.steps - 1)
-                stop = next_stop + 1
+                stop = min(next_stop + 1, batch + self.chunk)
             elif hooks:
                 stop = min(batch + self.chunk, self.steps)
             else:
@@ -391,7 +394,7 @@ class CompiledTrainer:
             batch = stop
             if not hooks:
                 continue
-            if not exact:  # aim at chunk_seconds per call
+            if not every_batch:  # aim at chunk_seconds per call
                 elapsed = time.perf_counter() - began
                 if elapsed < self.chunk_seconds / 2:
                     self.chunk = min(2 * self.chunk, self.steps)
