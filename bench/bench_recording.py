@@ -54,13 +54,7 @@ def time_fit(settings: Settings, data, options) -> float:
     model = build_model(settings, 2, data.n_classes)
     callbacks = []
     if options is not None:
-        callbacks, _ = make_recorders(
-            data.X_train,
-            data.y_train,
-            epochs=settings.epochs,
-            batch_size=settings.batch_size,
-            **options,
-        )
+        callbacks, _ = make_recorders(data.X_train, data.y_train, **options)
     start = time.perf_counter()
     model.fit(
         data.X_train,

@@ -143,3 +143,29 @@ def test_prior_loss_is_the_loss_of_answering_the_class_frequencies():
     assert prior_loss("sparse_categorical_crossentropy", np.array([0, 1, 2])) == pytest.approx(
         np.log(3)
     )
+
+
+def test_zero_gradients_are_confirmed_on_every_training_point(huge_step):
+    zero = finding(huge_step.metrics["diagnosis"], "zero_gradients")
+    assert "on all 800 training points" in zero["message"]
+    assert "no kernels could change any more" in zero["message"]
+
+
+def test_a_sample_of_zero_gradients_is_not_taken_for_the_whole_training_set():
+    """The recorder measures a sample; all zeros there (the loss's clip can do that) while
+    the full training set still has a gradient is no frozen network."""
+    import dataclasses
+
+    from backprop_lab.runs.recording import Recording, layer_gradient_norms
+
+    result = run(epochs=5)
+    model, data = result.model, result.data
+    X = data.X_train.astype(model.dtype)
+    Y = model.loss.prepare_targets(data.y_train, 1, model.dtype)
+    assert (layer_gradient_norms(model, X, Y) > 0).all()
+    # What a sample of points all clipped to zero gradient would have recorded.
+    sampled = Recording(gradient_epochs=list(range(6)), gradient_points=100, n_train=800)
+    sampled.gradient_norms = [np.ones(2)] + [np.zeros(2)] * 5
+    d = diagnose(dataclasses.replace(result, recording=sampled))
+    assert "zero_gradients" not in kinds(d)
+    assert not any("frozen" in f["message"] for f in d["findings"])

@@ -406,3 +406,33 @@ def test_cli_scale_resume_takes_its_sizes_from_the_folder(tmp_path, capsys):
     assert "scale: 2 trainings" in capsys.readouterr().out
     assert main(["scale", "--resume", str(folder), "--sizes", "64,128"]) == 2
     assert "--sizes cannot be given with --resume" in capsys.readouterr().err
+
+
+def test_cli_backend_options_are_checked_where_the_api_checks_them(tmp_path, capsys):
+    """One check for the CLI and the API: the same one-line refusal, nothing written."""
+    out = tmp_path / "runs"
+    assert main(["scale", "--dask-workers", "0", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [
+        "backprop-lab: error: dask_workers must be a positive integer (>= 1), got 0"
+    ]
+    assert not out.exists()
+
+
+def test_the_options_that_go_with_resume_are_said_from_one_list(tmp_path, capsys, monkeypatch):
+    from backprop_lab.cli import experiment_commands
+    from backprop_lab.cli.parser import build_parser
+
+    monkeypatch.chdir(tmp_path)
+    assert main([*SWEEP, "--quiet", "--out", "runs"]) == 0
+    (folder,) = (tmp_path / "runs").iterdir()
+    capsys.readouterr()
+    monkeypatch.setattr(experiment_commands, "_RESUME_OPTIONS", ("jobs", "quiet"))
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["sweep", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "only --jobs and --quiet go with it" in help_text, help_text
+    assert main(["sweep", "--resume", str(folder), "--scheduler", "tcp://127.0.0.1:9"]) == 2
+    err = capsys.readouterr().err
+    assert "--scheduler cannot be given with --resume" in err
+    assert err.rstrip().endswith("(only --jobs and --quiet go with it)")

@@ -147,3 +147,95 @@ def test_a_learned_run_still_falling_says_so_without_a_try():
     text = explained(demo(seed=1, optimizer="adam"))
     assert "found the circle" in text
     assert "still falling" in text and "Try:" not in text
+
+
+# --------------------------------------------------------------------------- advice from findings
+
+
+def with_findings(result, *findings, verdict="baseline"):
+    """``result`` with a diagnosis of these findings: the advice that follows from them."""
+    import dataclasses
+
+    d = {"verdict": verdict, "summary": "", "findings": list(findings), "measures": {}}
+    return dataclasses.replace(result, metrics={**result.metrics, "diagnosis": d})
+
+
+def vanishing(*layers):
+    return {"kind": "vanishing_gradients", "layers": list(layers), "message": "Vanishing."}
+
+
+STALLED = {"kind": "stalled", "epochs": 3, "slope": 0.0, "loss": 0.5, "message": "Stalled."}
+
+
+def small(**changes):
+    return demo(samples=500, epochs=2, seed=1, **changes)
+
+
+def test_vanishing_gradients_through_relu_units_are_not_told_to_use_relu():
+    result = with_findings(small(), vanishing(1))
+    text = explained(result)
+    assert "--activation relu" not in text and "vanished on its way" not in text
+    assert "Try:" not in text  # no other finding: no advice at all
+
+
+def test_vanishing_gradients_through_relu_units_fall_through_to_the_next_advice():
+    result = with_findings(small(), vanishing(1), STALLED)
+    text = explained(result)
+    assert "--activation relu" not in text
+    assert "with every unit alive and the gradient of layer 1 vanished" in text
+    assert tried(text).hidden_text() == "32,32"
+
+
+@pytest.mark.parametrize(
+    ("changes", "activation"),
+    [({"hidden": "8:tanh"}, "tanh"), ({"activation": "sigmoid"}, "sigmoid")],
+)
+def test_vanishing_gradients_through_saturating_units_get_relu_units(changes, activation):
+    result = small(**changes)
+    text = explained(with_findings(result, vanishing(1)))
+    assert f"layer 1: every {activation} unit shrinks it" in text
+    advice = tried(text)
+    assert advice.to_dict() != result.settings.to_dict()
+    assert [act or advice.activation for _, act in advice.hidden] == ["relu"]
+
+
+def test_the_plateau_advice_names_the_dead_units_it_found():
+    dead = {
+        "kind": "dead_units",
+        "layer": 1,
+        "count": 2,
+        "of": 8,
+        "rarely_active": 0,
+        "live": 6,
+        "activation": "relu",
+        "message": "Dead units.",
+    }
+    text = explained(with_findings(small(), dead, STALLED))
+    assert "every unit alive" not in text
+    assert "with 2 hidden units never active and no gradient vanished" in text
+
+
+def test_few_live_units_bend_the_output_along_as_many_lines():
+    text = explained(demo(seed=2))
+    assert "so the output can bend only along 3 lines." in text
+    assert "straight pieces" not in text
+
+
+@pytest.mark.parametrize(
+    "findings",
+    [
+        [vanishing(1)],
+        [vanishing(1), STALLED],
+        [STALLED],
+        [{"kind": "linear_boundary", "line_accuracy": 0.8, "train_accuracy": 0.8, "message": ""}],
+    ],
+)
+@pytest.mark.parametrize(
+    "changes",
+    [{}, {"hidden": "8:tanh"}, {"hidden": "32,32", "optimizer": "adam"}, {"activation": "tanh"}],
+)
+def test_a_try_line_never_repeats_the_run(findings, changes):
+    result = small(**changes)
+    text = explained(with_findings(result, *findings))
+    if "Try:" in text:
+        assert tried(text).to_dict() != result.settings.to_dict()

@@ -690,7 +690,8 @@ def test_apply_with_other_weights_leaves_the_model_unchanged():
     ],
 )
 def test_missing_keras_model_names_raise_not_implemented_naming_what_exists(name, call, instead):
-    """The README promises NotImplementedError for what is unsupported, never AttributeError."""
+    """The README promises NotImplementedError for what is unsupported: NotSupported is one
+    (and an AttributeError too, so hasattr answers no)."""
     model = Sequential([Dense(1, "sigmoid", input_shape=(2,))], seed=0)
     with pytest.raises(NotImplementedError) as info:
         call(model)
@@ -719,3 +720,41 @@ def test_progbar_counts_steps_by_default_and_other_units_on_request():
     bar.start -= 6.0
     bar.update(2, finalize=True)
     assert stream.getvalue() == "2/2 6s 3s/training\n"  # Keras writes whole seconds too
+
+
+def test_unsupported_keras_attributes_answer_hasattr_and_getmembers():
+    """They raise NotSupported, a NotImplementedError that is also an AttributeError."""
+    import inspect
+
+    model = Sequential([Dense(1, "sigmoid", input_shape=(2,))], seed=0)
+    for name in ("weights", "trainable_weights", "metrics_names"):
+        assert not hasattr(model, name)
+        assert getattr(model, name, "absent") == "absent"
+    names = dict(inspect.getmembers(model))
+    assert "get_weights" in names and "weights" not in names
+
+    from backprop_lab.engine.model import NotSupported
+
+    for name in ("weights", "trainable_weights", "metrics_names"):
+        with pytest.raises(NotSupported, match=f"Sequential.{name} is not supported"):
+            getattr(model, name)
+    with pytest.raises(NotSupported):
+        model.to_json()
+    assert issubclass(NotSupported, NotImplementedError)
+    assert issubclass(NotSupported, AttributeError)
+
+
+def test_an_unsupported_keras_name_is_one_line_on_the_command_line(monkeypatch):
+    """The CLI reports NotSupported as the NotImplementedError it is: exit 2, one line."""
+    from cli_helpers import run_main
+
+    def use_weights(args):
+        return len(Sequential([Dense(1, input_shape=(2,))], seed=0).weights)
+
+    monkeypatch.setattr("backprop_lab.cli._commands", lambda: {"gradcheck": use_weights})
+    code, out, err = run_main(["gradcheck"])
+    assert (code, out) == (2, "")
+    assert err == (
+        "backprop-lab: error: Sequential.weights is not supported by backprop_lab; instead: "
+        "get_weights() returns copies of the arrays [W1, b1, W2, b2, ...]\n"
+    )

@@ -33,7 +33,7 @@ def run():
     model.compile(
         SGD(learning_rate=1.0), "binary_crossentropy", metrics=["accuracy"], engine="numpy"
     )
-    callbacks, recording = plot.recorder(X_train, y_train, epochs=20, batch_size=16)
+    callbacks, recording = plot.recorder(X_train, y_train)
     history = model.fit(
         X_train,
         y_train,

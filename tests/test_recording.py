@@ -75,7 +75,7 @@ def test_frame_steps_refuse_a_single_frame():
 def test_frames_are_taken_within_the_first_epoch_of_a_long_run():
     """A long run on many points learns much within its first epoch: frames see it."""
     X, y = circle(400)  # 100 steps per epoch, 40 epochs
-    callbacks, rec = make_recorders(X, y, frames=True, epochs=40, batch_size=4, resolution=8)
+    callbacks, rec = make_recorders(X, y, frames=True, resolution=8)
     model().fit(X, y, epochs=40, batch_size=4, verbose=0, callbacks=callbacks)
     assert rec.frame_steps == frame_steps(4000)
     assert sum(0 < s < 100 for s in rec.frame_steps) >= 15

@@ -187,3 +187,75 @@ def test_report_renders_in_headless_chromium(run, tmp_path):
     bare.write_text(re.sub(r'src="data:[^"]+"', 'src=""', text))
     without = coloured_fraction(screenshot(bare, tmp_path))
     assert coloured_fraction(pixels) > max(0.005, 10 * without)
+
+
+# --------------------------------------------------------- report of a run whose data moved
+
+
+def csv_run(tmp_path, monkeypatch, name, columns=2, extra=()):
+    """A run on ``csv:pts.csv`` (a path relative to where it trained); returns its folder.
+
+    The command is then run from another directory, where ``pts.csv`` does not exist.
+    """
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (120, columns))
+    home = tmp_path / name
+    home.mkdir()
+    header = ",".join(f"x{i + 1}" for i in range(columns)) + ",label"
+    rows = [header] + [",".join(f"{v:.3f}" for v in x) + f",{int(x.sum() > 0)}" for x in X]
+    (home / "pts.csv").write_text("\n".join(rows) + "\n")
+    monkeypatch.chdir(home)
+    argv = ["train", "--dataset", "csv:pts.csv", "--epochs", "2", "--seed", "0"]
+    code, _, err = run_main([*argv, "--engine", "numpy", "--quiet", "--out", "runs", *extra])
+    assert code == 0, err
+    (folder,) = (home / "runs").iterdir()
+    elsewhere = tmp_path / f"{name}-elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    return folder
+
+
+def test_report_of_a_complete_csv_run_whose_csv_moved_only_rebuilds_the_page(tmp_path, monkeypatch):
+    folder = csv_run(tmp_path, monkeypatch, "complete")
+    pictures = {p.name: p.stat().st_mtime_ns for p in folder.glob("*.png")}
+    assert set(pictures) == {"boundary.png", "curves.png", "network.png", "gradients.png"}
+    (folder / "report.html").unlink()
+    code, out, err = run_main(["report", folder])
+    assert (code, err) == (0, "")
+    assert out == f"Wrote {folder / 'report.html'}\n"
+    assert "<h2>Pictures</h2>" in (folder / "report.html").read_text()
+    assert {p.name: p.stat().st_mtime_ns for p in folder.glob("*.png")} == pictures
+
+
+def test_report_of_a_three_feature_csv_run_expects_no_plane_pictures(tmp_path, monkeypatch):
+    """Which pictures a run has comes from config.json, not from its data."""
+    folder = csv_run(tmp_path, monkeypatch, "three", columns=3)
+    assert not (folder / "boundary.png").exists() and not (folder / "network.png").exists()
+    code, out, err = run_main(["report", folder])
+    assert (code, err) == (0, "")
+    assert "cannot be drawn" not in out and "Drew" not in out
+
+
+def test_report_draws_what_it_can_and_names_what_needs_the_moved_csv(tmp_path, monkeypatch):
+    folder = csv_run(tmp_path, monkeypatch, "moved")
+    for name in ("boundary.png", "curves.png", "report.html"):
+        (folder / name).unlink()
+    code, out, err = run_main(["report", folder])
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0] == "Drew the missing curves.png"
+    (lost,) = [line for line in lines if "cannot be drawn" in line]
+    assert lost.startswith("boundary.png cannot be drawn again: it needs the training data")
+    assert lost.endswith("CSV file pts.csv does not exist")
+    assert (folder / "curves.png").exists() and (folder / "report.html").exists()
+    assert not (folder / "boundary.png").exists()
+
+
+def test_report_draws_the_plane_pictures_again_when_the_csv_is_back(tmp_path, monkeypatch):
+    folder = csv_run(tmp_path, monkeypatch, "back")
+    (folder / "boundary.png").unlink()
+    monkeypatch.chdir(tmp_path / "back")
+    code, out, err = run_main(["report", folder])
+    assert (code, err) == (0, "")
+    assert out.splitlines()[0] == "Drew the missing boundary.png"
+    assert (folder / "boundary.png").exists()

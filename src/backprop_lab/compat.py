@@ -21,12 +21,13 @@ from .engine import optimizers as _optimizers
 from .engine import regularizers as _regularizers
 from .engine.layers import Dense as _Dense
 from .engine.layers import Input
-from .engine.model import Sequential
+from .engine.model import NotSupported, Sequential
 from .engine.random import set_random_seed
 
 
 class _Namespace:
-    """A module-like object whose missing attributes raise ``NotImplementedError``."""
+    """A module-like object whose missing attributes raise ``NotSupported``
+    (a NotImplementedError, and an AttributeError so ``hasattr`` answers no)."""
 
     def __init__(self, path: str, **members):
         self._path = path
@@ -36,7 +37,7 @@ class _Namespace:
         if name.startswith("__"):  # let copy, pickle and inspect probe as usual
             raise AttributeError(name)
         supported = ", ".join(sorted(k for k in self.__dict__ if not k.startswith("_")))
-        raise NotImplementedError(
+        raise NotSupported(
             f"{self._path}.{name} is not supported by backprop_lab; "
             f"{self._path} provides: {supported}"
         )

@@ -466,7 +466,7 @@ def landscape(
 
     Examples
     --------
-    >>> callbacks, recording = plot.recorder(X, y, epochs=50, batch_size=32)
+    >>> callbacks, recording = plot.recorder(X, y)
     >>> history = model.fit(X, y, epochs=50, callbacks=callbacks, verbose=0)
     >>> fig = plot.landscape(model, X, y, trajectory=recording)
     >>> fig = plot.landscape(model, X, y)  # the surface around the trained weights only
@@ -505,14 +505,6 @@ def landscape(
 # --------------------------------------------------------------------------- gradients
 
 
-def _layer_names(model) -> list[str]:
-    last = len(model.layers) - 1
-    return [
-        f"{'output' if i == last else f'hidden {i + 1}'} ({layer.units} {layer.activation.name})"
-        for i, layer in enumerate(model.layers)
-    ]
-
-
 def gradients(recording, *, model=None, ax: Axes | None = None, title: str | None = None) -> Figure:
     """Draw each layer's kernel gradient norm per epoch on a log axis.
 
@@ -540,7 +532,7 @@ def gradients(recording, *, model=None, ax: Axes | None = None, title: str | Non
 
     Examples
     --------
-    >>> callbacks, recording = plot.recorder(X, y, epochs=50, batch_size=32)
+    >>> callbacks, recording = plot.recorder(X, y)
     >>> history = model.fit(X, y, epochs=50, callbacks=callbacks, verbose=0)
     >>> fig = plot.gradients(recording, model=model)
     """
@@ -564,7 +556,9 @@ def gradients(recording, *, model=None, ax: Axes | None = None, title: str | Non
     names = None
     if model is not None:
         _check_model(model, "gradients")
-        names = _layer_names(model) if len(model.layers) == norms.shape[1] else None
+        names = (
+            gradient_pictures.layer_names(model) if len(model.layers) == norms.shape[1] else None
+        )
     if ax is None:
         return _shown(
             gradient_pictures.plot_gradients(epochs, norms, layer_names=names, title=title)
@@ -573,7 +567,7 @@ def gradients(recording, *, model=None, ax: Axes | None = None, title: str | Non
     return _figure_of(ax)
 
 
-def recorder(X, y, *, epochs: int | None = None, batch_size: int | None = None, trajectory=True):
+def recorder(X, y, *, trajectory=True):
     """Callbacks for ``fit`` that record what :func:`landscape` and :func:`gradients` draw.
 
     They only observe: the model trains to the same weights with or without them.
@@ -583,11 +577,9 @@ def recorder(X, y, *, epochs: int | None = None, batch_size: int | None = None, 
     X : array-like of shape (n_samples, n_features)
     y : array-like of shape (n_samples,)
         The training data given to ``fit``.
-    epochs, batch_size : int, optional
-        The ``fit`` arguments; given, the weights are recorded at epoch ends
-        when that yields enough points, which keeps a compiled engine fast.
     trajectory : bool, default=True
-        Record the weights (at most 120 snapshots) as well as the gradient norms.
+        Record the weights (at most 120 snapshots, spaced by gradient steps and
+        denser at the start) as well as the gradient norms.
 
     Returns
     -------
@@ -598,10 +590,9 @@ def recorder(X, y, *, epochs: int | None = None, batch_size: int | None = None, 
 
     Examples
     --------
-    >>> callbacks, recording = plot.recorder(X, y, epochs=50, batch_size=32)
+    >>> callbacks, recording = plot.recorder(X, y)
     >>> history = model.fit(X, y, epochs=50, batch_size=32, callbacks=callbacks, verbose=0)
     >>> len(recording.gradient_epochs)
     51
     """
-    kw = dict(gradients=True, trajectory=trajectory, epochs=epochs, batch_size=batch_size)
-    return make_recorders(np.asarray(X), np.asarray(y), **kw)
+    return make_recorders(np.asarray(X), np.asarray(y), gradients=True, trajectory=trajectory)

@@ -35,27 +35,38 @@ def add_experiment_options(p: argparse.ArgumentParser, kind: str) -> None:
     g.add_argument(
         "--resume",
         metavar="RUN_DIR",
-        help="finish an interrupted experiment (its settings come from RUN_DIR; "
-        "only --jobs, --scheduler, --dask-workers and --quiet go with it)",
+        help=f"finish an interrupted experiment (its settings come from RUN_DIR; "
+        f"{_resume_options_text()})",
     )
 
 
 # Options that may go with --resume: where and how to run, not what.
-_RESUME_OPTIONS = {"command", "resume", "jobs", "scheduler", "dask_workers", "quiet"}
+_RESUME_OPTIONS = ("jobs", "scheduler", "dask_workers", "quiet")
+
+
+def _option(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _resume_options_text() -> str:
+    """``"only --jobs, ... and --quiet go with it"``, from ``_RESUME_OPTIONS``."""
+    names = [_option(name) for name in _RESUME_OPTIONS]
+    listed = f"{', '.join(names[:-1])} and {names[-1]}" if len(names) > 1 else names[0]
+    return f"only {listed} go with it"
 
 
 def _refuse_options_with_resume(args) -> None:
     """A resumed experiment runs what its folder says: any other option would be ignored."""
+    allowed = {"command", "resume", *_RESUME_OPTIONS}
     given = [
         name
         for name, value in vars(args).items()
-        if name not in _RESUME_OPTIONS and value is not None and value is not False
+        if name not in allowed and value is not None and value is not False
     ]
     if given:
-        option = "--" + given[0].replace("_", "-")
         raise UsageError(
-            f"{option} cannot be given with --resume: a resumed experiment keeps the settings "
-            "in its config.json (only --jobs, --scheduler, --dask-workers and --quiet go with it)"
+            f"{_option(given[0])} cannot be given with --resume: a resumed experiment keeps the "
+            f"settings in its config.json ({_resume_options_text()})"
         )
 
 
@@ -100,13 +111,9 @@ def _run_experiment(args, kind: str, plan):
     workers = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
     if workers < 1:
         raise UsageError(f"--jobs must be at least 1, got {workers}")
-    if args.scheduler and args.dask_workers is not None:
-        raise UsageError("give --scheduler (an existing cluster) or --dask-workers, not both")
-    if args.dask_workers is not None and args.dask_workers < 1:
-        raise UsageError(f"--dask-workers must be at least 1, got {args.dask_workers}")
-
     check_positive_int("test_samples", config["test_samples"])
-    ex.check_backend(args.scheduler, args.dask_workers)  # Dask installed, before any folder
+    # Scheduler or workers, not both, and Dask installed: before any folder exists.
+    ex.check_backend(args.scheduler, args.dask_workers)
     if args.scheduler:  # refuse an unreachable cluster before creating anything
         try:
             ex.connect(args.scheduler).close()

@@ -143,6 +143,70 @@ def _larger_step_is_safe(result, kinds: dict) -> bool:
     return smooth and not ({"dead_units", "saturated_output", "zero_gradients"} & set(kinds))
 
 
+def _count(n: int, thing: str) -> str:
+    """``"one line"``, ``"3 lines"``, ``"no line"``."""
+    if n == 0:
+        return f"no {thing}"
+    return f"one {thing}" if n == 1 else f"{n} {thing}s"
+
+
+def _bigger_network(s: Settings) -> tuple[str, str, dict]:
+    """Two hidden layers four times as wide as the widest, and Adam for an SGD run.
+
+    Returns the option as printed, the words about Adam (empty if the run did
+    not use SGD) and the option changes.
+    """
+    width = 4 * max([w for w, _ in s.hidden] or [2])
+    changes: dict = {"hidden": f"{width},{width}"}
+    adam = ""
+    if s.optimizer == "sgd":
+        adam = " trained with Adam (--optimizer adam), which adapts its step to each weight,"
+        changes.update(optimizer="adam", lr=None, momentum=None)
+    return f"--hidden {width},{width}", adam, changes
+
+
+# Activations whose slope is below 1 away from 0 (sigmoid's is at most 1/4):
+# every layer of them the gradient passes back through makes it smaller.
+_SHRINKING = ("sigmoid", "tanh")
+
+
+def _relu_advice(result, vanishing: dict) -> tuple[list[str], dict] | None:
+    """ReLU units instead of the sigmoid or tanh units the gradient vanished through.
+
+    None when a vanishing layer is of another activation (ReLU units would
+    change nothing there), or none is a hidden layer.
+    """
+    s, layers = result.settings, result.model.layers
+    hidden = [j for j in vanishing["layers"] if j < len(layers)]
+    names = sorted({layers[j - 1].activation.name for j in hidden})
+    if not names or not set(names) <= set(_SHRINKING):
+        return None
+    changes: dict = {"activation": "relu"}
+    option = "--activation relu"
+    if any(act for _, act in s.hidden):  # per-layer activations override --activation
+        changes["hidden"] = [(w, None) for w, _ in s.hidden]
+        option += " --hidden " + ",".join(str(w) for w, _ in s.hidden)
+    return [
+        f"The gradient vanished on its way back to layer {', '.join(map(str, hidden))}: "
+        f"every {' and '.join(names)} unit shrinks it. "
+        f"ReLU units ({option}) pass it back undiminished where they are active."
+    ], changes
+
+
+def _units_alive(findings: list[dict]) -> str:
+    """``"every unit alive"``, or how many hidden units the diagnosis found never active."""
+    idle = sum(f["count"] for f in findings if f["kind"] == "dead_units")
+    if not idle:
+        return "every unit alive"
+    return f"{_count(idle, 'hidden unit')} never active"
+
+
+def _gradient_state(vanishing: dict | None) -> str:
+    if not vanishing:
+        return "no gradient vanished"
+    return f"the gradient of layer {', '.join(map(str, vanishing['layers']))} vanished"
+
+
 def _advice(result, d: dict) -> tuple[list[str], dict]:
     """Sentences about what would help from where this run is, and the option changes."""
     s = result.settings
@@ -202,9 +266,8 @@ def _advice(result, d: dict) -> tuple[list[str], dict]:
             f"{'is' if live == 1 else 'are'} active on more than 1% of the training points"
         )
         if len(widths) == 1:
-            pieces = "one straight line" if live == 1 else f"at most {live} straight pieces"
-            text += f", so the boundary is made of {pieces}"
-            if s.dataset == "circle" and f["live"] < 3:
+            text += f", so the output can bend only along {_count(live, 'line')}"
+            if s.dataset == "circle" and live < 3:
                 text += " and cannot enclose the circle (that takes at least three)"
         text += f". More units (--hidden {wider}) leave more of them alive"
         changes: dict = {"hidden": wider}
@@ -236,37 +299,24 @@ def _advice(result, d: dict) -> tuple[list[str], dict]:
         return texts, changes
     line = kinds.get("linear_boundary")
     if line:
-        widths = [w for w, _ in s.hidden] or [2]
-        width = 4 * max(widths)
+        option, adam, changes = _bigger_network(s)
         text = (
             f"A single straight line does as well ({line['line_accuracy']:.1%} of the training "
             f"points against the network's {line['train_accuracy']:.1%}): the network never "
-            f"bent its boundary around {shape}. A bigger, deeper network "
-            f"(--hidden {width},{width})"
+            f"bent its boundary around {shape}. A bigger, deeper network ({option}){adam}"
         )
-        changes = {"hidden": f"{width},{width}"}
-        if s.optimizer == "sgd":
-            text += " trained with Adam (--optimizer adam), which adapts its step to each weight,"
-            changes.update(optimizer="adam", lr=None, momentum=None)
         return [text + " has the room to bend it."], changes
     vanishing = kinds.get("vanishing_gradients")
-    if vanishing:
-        return [
-            f"The gradient vanished on its way back to layer "
-            f"{', '.join(map(str, vanishing['layers']))}: every {s.activation} unit shrinks it. "
-            "ReLU units (--activation relu) pass it back undiminished where they are active."
-        ], {"activation": "relu"}
+    advice = _relu_advice(result, vanishing) if vanishing else None
+    if advice:
+        return advice
     if "stalled" in kinds:
-        widths = [w for w, _ in s.hidden] or [2]
-        width = 4 * max(widths)
-        changes = {"hidden": f"{width},{width}"}
+        option, adam, changes = _bigger_network(s)
         text = (
-            "The loss stopped falling far above 0 with every unit alive and no gradient "
-            f"vanished: training is stuck on a plateau. A bigger network (--hidden {width},{width})"
+            f"The loss stopped falling far above 0 with {_units_alive(findings)} and "
+            f"{_gradient_state(vanishing)}: training is stuck on a plateau. "
+            f"A bigger network ({option}){adam}"
         )
-        if s.optimizer != "adam":
-            text += " trained with Adam (--optimizer adam), which adapts its step to each weight,"
-            changes.update(optimizer="adam", lr=None, momentum=None)
         return [text + " may get off it."], changes
     return [], {}
 

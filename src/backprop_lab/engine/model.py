@@ -47,6 +47,15 @@ def architecture(config: dict) -> str:
     return " → ".join(parts)
 
 
+class NotSupported(NotImplementedError, AttributeError):
+    """A Keras name backprop_lab does not provide: a NotImplementedError saying what to use.
+
+    It is an AttributeError too, so asking whether the name exists
+    (``hasattr``, ``getattr`` with a default, ``inspect.getmembers``) answers
+    "no" instead of failing, while using it fails with the message.
+    """
+
+
 def _refuse(method: str, kwargs: dict) -> None:
     """Keras options outside the supported subset fail loudly, never silently."""
     if kwargs:
@@ -468,8 +477,8 @@ class Sequential:
 
 
 # Keras names a script reaches for that Sequential does not provide yet, with what
-# to use instead: they raise NotImplementedError, as the README promises, never
-# AttributeError.  The first three are attributes in Keras, the rest methods.
+# to use instead: they raise NotSupported (a NotImplementedError, as the README
+# promises).  The first three are attributes in Keras, the rest methods.
 _KERAS_ATTRIBUTES = ("metrics_names", "weights", "trainable_weights")
 _NOT_IMPLEMENTED = {
     "metrics_names": "evaluate returns [loss, accuracy] (just the loss without metrics)",
@@ -492,12 +501,14 @@ _NOT_IMPLEMENTED = {
 
 def _not_implemented(name: str, instead: str):
     def refuse(self, *args, **kwargs):
-        raise NotImplementedError(
+        raise NotSupported(
             f"Sequential.{name} is not supported by backprop_lab; instead: {instead}"
         )
 
     refuse.__name__ = refuse.__qualname__ = name
-    refuse.__doc__ = f"Not supported: raises NotImplementedError. Instead: {instead}."
+    refuse.__doc__ = (
+        f"Not supported: raises NotSupported (a NotImplementedError). Instead: {instead}."
+    )
     return property(refuse) if name in _KERAS_ATTRIBUTES else refuse
 
 

@@ -22,7 +22,7 @@ from matplotlib.ticker import Formatter, LogLocator, MaxNLocator, NullFormatter,
 from ..runs.folders import check_gradient_table
 from .style import new_figure
 
-__all__ = ["draw_gradients", "plot_gradients"]
+__all__ = ["draw_gradients", "layer_names", "plot_gradients"]
 
 TITLE = "Gradient norm per layer (training loss on up to 1,024 fixed points, end of each epoch)"
 
@@ -82,6 +82,15 @@ def _band(fig, spec, ax, epochs, mask, label: str, name: str) -> None:
     band.set_yticks([0.0], [label])
     band.yaxis.set_minor_locator(NullLocator())
     band.grid(True, axis="x", alpha=0.3)
+
+
+def layer_names(model) -> list[str]:
+    """``["hidden 1 (8 relu)", ..., "output (1 sigmoid)"]``: the legend's name of each layer."""
+    last = len(model.layers) - 1
+    return [
+        f"{'output' if i == last else f'hidden {i + 1}'} ({layer.units} {layer.activation.name})"
+        for i, layer in enumerate(model.layers)
+    ]
 
 
 def plot_gradients(epochs, norms, *, layer_names=None, title: str | None = None) -> Figure:

@@ -8,7 +8,10 @@ when the weights' trajectory was recorded (``--landscape``); and, last,
 ``report.html``, which embeds them.  ``recording.make_recorders`` sets up what
 is recorded; ``folders.write_run`` has written the data files before.
 ``absent_pictures`` says, one line each, why a picture every run has is
-missing from this one (data with other than 2 features, too deep a network).
+missing from this one (data with other than 2 features, too deep a network,
+no gradient norms); ``absent_reasons`` decides it from the input features,
+the number of hidden layers and whether gradient norms were recorded, which
+``pictures.redraw`` reads from a run folder without loading the run.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from .report import write_report
 from .style import save_figure
 
 __all__ = [
+    "PLANE_PICTURES",
     "STANDARD_PICTURES",
     "absent_pictures",
     "absent_reasons",
@@ -60,49 +64,70 @@ def draw_run(folder: Path, result, *, only=None) -> list[str]:
     return [*names, "report.html"]
 
 
-def _boundary_absence(model) -> str | None:
-    if model.n_features != 2:
-        return (
-            f"the data has {model.n_features} input features "
-            "and the picture is a plane of 2 (x1, x2)"
-        )
+def _boundary_absence(n_features: int) -> str | None:
+    if n_features != 2:
+        return f"the data has {n_features} input features and the picture is a plane of 2 (x1, x2)"
     return None
 
 
-def _network_absence(model) -> str | None:
-    if model.n_features != 2:
+def _network_absence(n_features: int, hidden_layers: int) -> str | None:
+    if n_features != 2:
         return (
-            f"the data has {model.n_features} input features "
+            f"the data has {n_features} input features "
             "and the picture draws each neuron as a map over a plane of 2 (x1, x2)"
         )
-    hidden = len(model.layers) - 1
-    if hidden > network.MAX_HIDDEN_LAYERS:
+    if hidden_layers > network.MAX_HIDDEN_LAYERS:
         return (
-            f"the network has {hidden} hidden layers "
+            f"the network has {hidden_layers} hidden layers "
             f"and the picture draws up to {network.MAX_HIDDEN_LAYERS}"
         )
     return None
 
 
-def _gradients_absence(recording: Recording | None) -> str | None:
-    if recording is None or not recording.gradient_norms:
-        return "no gradient norms were recorded"
-    return None
+def _gradients_absence(recorded: bool) -> str | None:
+    return None if recorded else "no gradient norms were recorded"
+
+
+def _has_gradients(recording: Recording | None) -> bool:
+    return recording is not None and bool(recording.gradient_norms)
+
+
+def _hidden_layers(model) -> int:
+    return len(model.layers) - 1
 
 
 STANDARD_PICTURES = ("boundary.png", "curves.png", "network.png", "gradients.png")
+# Of them, the pictures drawn over the plane of the training points: drawing
+# them again needs the data, not only the run folder's files.
+PLANE_PICTURES = frozenset({"boundary.png", "network.png"})
 
 
-def absent_reasons(result) -> dict[str, str]:
+def absent_reasons(n_features: int, hidden_layers: int, *, gradients: bool) -> dict[str, str]:
     """``{name: reason}`` for each of ``STANDARD_PICTURES`` that ``draw_run`` leaves out.
 
     ``draw_run`` decides with the same tests, so a name here is never among
-    the files it returns, and the other way round.
+    the files it returns, and the other way round.  The arguments are what a
+    run folder's ``config.json`` and ``gradients.csv`` tell, so
+    ``pictures.redraw`` knows a run's pictures without loading it.
+
+    Parameters
+    ----------
+    n_features : int
+        Input features of the model.
+    hidden_layers : int
+        Its layers but the output layer.
+    gradients : bool
+        Whether gradient norms were recorded.
+
+    Returns
+    -------
+    dict of str to str
+        One line each, in drawing order, without a final period.
     """
     reasons = {
-        "boundary.png": _boundary_absence(result.model),
-        "network.png": _network_absence(result.model),
-        "gradients.png": _gradients_absence(result.recording),
+        "boundary.png": _boundary_absence(n_features),
+        "network.png": _network_absence(n_features, hidden_layers),
+        "gradients.png": _gradients_absence(gradients),
     }
     return {name: why for name, why in reasons.items() if why is not None}
 
@@ -124,7 +149,11 @@ def absent_pictures(result) -> list[str]:
         input features with up to 6 hidden layers).  Pictures that must be
         asked for (``learning.gif``, ``landscape.png``) are never listed.
     """
-    return [f"{name} not drawn: {why}" for name, why in absent_reasons(result).items()]
+    model = result.model
+    reasons = absent_reasons(
+        model.n_features, _hidden_layers(model), gradients=_has_gradients(result.recording)
+    )
+    return [f"{name} not drawn: {why}" for name, why in reasons.items()]
 
 
 def _title(result) -> str:
@@ -144,7 +173,7 @@ def write_result_pictures(folder: Path, result, *, only=None) -> list[str]:
         P = model.predict(G, verbose=0)
         return P[:, 0] if P.shape[1] == 1 else P
 
-    if _boundary_absence(model) is None and _wanted("boundary.png", only):
+    if _boundary_absence(model.n_features) is None and _wanted("boundary.png", only):
         fig = plotting.plot_boundary(
             proba,
             data.X_train,
@@ -166,14 +195,6 @@ def write_result_pictures(folder: Path, result, *, only=None) -> list[str]:
         save_figure(fig, folder / "curves.png")
         names.append("curves.png")
     return names
-
-
-def _layer_names(model) -> list[str]:
-    n = len(model.layers)
-    return [
-        f"{'output' if i == n - 1 else f'hidden {i + 1}'} ({layer.units} {layer.activation.name})"
-        for i, layer in enumerate(model.layers)
-    ]
 
 
 # Training points the loss surface is measured on: the same as the frames'
@@ -221,16 +242,17 @@ def write_learning_pictures(
     title = _title(result)
     names = []
     two_d = model.n_features == 2
-    if _network_absence(model) is None and _wanted("network.png", only):
+    hidden = _hidden_layers(model)
+    if _network_absence(model.n_features, hidden) is None and _wanted("network.png", only):
         extent = recording.extent if recording is not None else (-1.0, 1.0, -1.0, 1.0)
         fig = network.plot_network(model, extent=extent, title=title)
         save_figure(fig, folder / "network.png")
         names.append("network.png")
     if recording is None:
         return names
-    if _gradients_absence(recording) is None and _wanted("gradients.png", only):
+    if _gradients_absence(_has_gradients(recording)) is None and _wanted("gradients.png", only):
         epochs, norms = recording.gradient_epochs, recording.gradient_table()
-        fig = gradients.plot_gradients(epochs, norms, layer_names=_layer_names(model))
+        fig = gradients.plot_gradients(epochs, norms, layer_names=gradients.layer_names(model))
         save_figure(fig, folder / "gradients.png")
         names.append("gradients.png")
     if recording.n_frames and two_d and _wanted("learning.gif", only):

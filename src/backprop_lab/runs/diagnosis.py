@@ -25,7 +25,12 @@ The findings, and the thresholds they use:
     Reported when at least ``SATURATED`` (1%) of the training points are.
 ``zero_gradients``
     Layers whose recorded gradient norm is exactly 0 at every epoch from some
-    epoch to the end: those kernels no longer move.
+    epoch to the end, and whose kernel gradient on all the training points at
+    the trained weights (one backward pass in ``diagnose``) is exactly 0 too:
+    those kernels no longer move.  The recording measures a sample of up to
+    1,024 points, and with the clip of the cross-entropies a sample can be
+    all zeros while the whole training set is not; when the whole set cannot
+    be checked, the message names the sample.
 ``vanishing_gradients``
     Layers whose last gradient norm is non-zero but below ``VANISHING``
     (1e-3) times the largest layer's at the same epoch (deep sigmoid stacks),
@@ -34,8 +39,11 @@ The findings, and the thresholds they use:
     below) — a gradient that died before the model fitted.
 ``dead_units``
     ReLU units of a hidden layer never active (pre-activation > 0) on any
-    training point: they output 0 and pass no gradient, so nothing revives
-    them.  Units active on fewer than ``RARELY_ACTIVE`` (1%) of the points are
+    training point: they output 0 and pass no gradient, so the loss does not
+    move their weights.  In layer 1, whose inputs are the fixed training
+    points, only momentum or Adam's running averages can still revive them;
+    a dead unit of a later layer revives when the layers below it change its
+    inputs.  Units active on fewer than ``RARELY_ACTIVE`` (1%) of the points are
     counted alongside (``rarely_active``); for leaky ReLU the same units are
     not dead but linear (only the 0.2 slope passes a gradient).
 ``still_falling``, ``stalled``, ``loss_rising``
@@ -82,7 +90,7 @@ import math
 import numpy as np
 
 from ..engine.losses import EPSILON
-from .recording import sample_rows
+from .recording import describe_points, layer_gradient_norms, sample_rows
 
 __all__ = ["diagnose"]
 
@@ -199,7 +207,28 @@ def _saturated(model, X, y) -> list[dict]:
 # --------------------------------------------------------------------------- gradients
 
 
-def _gradients(recording, loss_high: bool) -> list[dict]:
+def _full_gradient_norms(model, data) -> np.ndarray | None:
+    """Every layer's kernel gradient norm on all the training points, or None if unknown.
+
+    The recorder's norms are measured on a sample of the points; this is the
+    same measure (``recording.layer_gradient_norms``) on all of them, at the
+    trained weights.  None for a model without a loss or without training points.
+    """
+    if not getattr(model, "compiled", False) or len(data.X_train) == 0:
+        return None
+    X = np.ascontiguousarray(data.X_train, dtype=model.dtype)
+    Y = model.loss.prepare_targets(data.y_train, model.layers[-1].units, model.dtype)
+    return layer_gradient_norms(model, X, Y)
+
+
+def _gradients(recording, loss_high: bool, model, data) -> list[dict]:
+    """``zero_gradients`` and ``vanishing_gradients`` from the recording.
+
+    A layer whose recorded norms end in zeros counts as zero only if its
+    kernel gradient on all the training points at the end is 0 too
+    (``_full_gradient_norms``, measured only then); when that cannot be
+    measured, the message names the sample the recording used.
+    """
     if recording is None or not recording.gradient_norms:
         return []
     T = recording.gradient_table()
@@ -217,19 +246,31 @@ def _gradients(recording, loss_high: bool) -> list[dict]:
             k -= 1
         if k < n:
             zero_from[j + 1] = int(epochs[k])
+    full = _full_gradient_norms(model, data) if zero_from else None
+    if full is not None:
+        zero_from = {j: e for j, e in zero_from.items() if full[j - 1] == 0}
     if zero_from:
         layers = sorted(zero_from)
         start = min(zero_from.values())
         every = len(layers) == T.shape[1]
         which = "every layer" if every else "layer " + ", ".join(map(str, layers))
+        kernels = "no" if every else "those"
+        if full is not None:
+            points = describe_points(len(data.X_train), len(data.X_train))
+            where = f"from epoch {start} on, and at the end on {points}"
+            then = f"so {kernels} kernels could change any more"
+        else:
+            points = describe_points(recording.gradient_points, recording.n_train)
+            where = f"from epoch {start} on, measured on {points}"
+            then = f"so {kernels} kernels could change on those points any more"
         findings.append(
             {
                 "kind": "zero_gradients",
                 "layers": layers,
                 "from_epoch": start,
                 "all_layers": every,
-                "message": f"Zero gradients: the kernel gradient of {which} is exactly 0 from "
-                f"epoch {start} on, so {'no' if every else 'those'} kernels could change any more.",
+                "message": f"Zero gradients: the kernel gradient of {which} is exactly 0 "
+                f"{where}, {then}.",
             }
         )
     last, first = T[-1], T[0]
@@ -422,7 +463,7 @@ def diagnose(result) -> dict:
         )
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         findings += _saturated(model, data.X_train, data.y_train)
-        findings += _gradients(result.recording, loss_high)
+        findings += _gradients(result.recording, loss_high, model, data)
         findings += _dead_units(model, data.X_train)
         frozen = any(f["kind"] == "zero_gradients" and f["all_layers"] for f in findings)
         if not diverged:

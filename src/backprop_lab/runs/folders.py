@@ -221,27 +221,50 @@ def read_history(folder: Path, needed_for: str) -> dict:
     return history
 
 
-def read_result(folder: str | Path) -> RunResult:
-    """A saved run as the ``RunResult`` its pictures are drawn from, from its files alone.
+def read_result(folder: str | Path, *, data: bool = True) -> RunResult:
+    """A saved run as the ``RunResult`` its pictures are drawn from.
 
-    The data are made (or read) again from the run's settings and seed, the
-    model and history come from their files, and the recording holds only what
-    the folder keeps: the gradient norms of ``gradients.csv``, if present.
-    Frames and the weights' trajectory are not kept.
+    The settings, model, history, metrics and the gradient norms of
+    ``gradients.csv`` (if present) come from the folder's files.  The folder
+    does not keep the data: they are made again from the run's settings and
+    seed or, for a ``csv:PATH`` run, read again from that file, which must
+    still be at ``PATH`` (a relative path is taken from the current
+    directory).  Frames and the weights' trajectory are not kept.
+
+    Parameters
+    ----------
+    folder : str or Path
+        A run folder, as ``write_run`` wrote it.
+    data : bool
+        Make or read the data now (``add_data``).  False leaves
+        ``result.data`` None and the recording's extent the default square:
+        enough for the pictures that need no data points (``curves.png``,
+        ``gradients.png``).
+
+    Returns
+    -------
+    RunResult
+        With ``epoch_seconds`` empty and a ``Recording`` of what the folder keeps.
+
+    Raises
+    ------
+    ValueError
+        A file is missing or malformed, or (with ``data``) the data cannot be
+        made or read again, e.g. the CSV file is gone.
     """
     folder, config = read_run(folder)
     settings = Settings(**config["settings"]).validate()
     metrics = read_json_object(folder / "metrics.json", "drawing the run's pictures")
     history = read_history(folder, "its pictures are drawn from")
-    data = load_data(settings)
-    recording = Recording(extent=padded_extent(data.X_train), n_train=len(data.X_train))
+    model = load_model(folder)
+    recording = Recording()
     if (folder / GRADIENTS_FILE).exists():
         recording.gradient_epochs, norms = read_gradients(folder / GRADIENTS_FILE)
         recording.gradient_norms = list(norms)
-    return RunResult(
+    result = RunResult(
         settings,
-        load_model(folder),
-        data,
+        model,
+        None,
         history,
         [],
         metrics.get("train_seconds", 0.0),
@@ -250,6 +273,20 @@ def read_result(folder: str | Path) -> RunResult:
         metrics,
         recording,
     )
+    return add_data(result) if data else result
+
+
+def add_data(result: RunResult) -> RunResult:
+    """Make (or read) again the data of a run ``read_result(folder, data=False)`` read back.
+
+    Sets ``result.data`` and the extent and size of its recording, and
+    returns ``result``; raises ValueError as ``runner.load_data`` does (one
+    line: a CSV file that does not exist, bad labels, ...).
+    """
+    result.data = load_data(result.settings)
+    result.recording.extent = padded_extent(result.data.X_train)
+    result.recording.n_train = len(result.data.X_train)
+    return result
 
 
 def remove_quietly(folder: Path) -> None:

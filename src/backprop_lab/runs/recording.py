@@ -13,12 +13,14 @@ Two callbacks fill one :class:`Recording`:
 * :class:`StepRecorder` takes snapshots at the gradient steps
   ``frame_steps`` chooses when training begins: at most ``max_frames`` of
   them however long the run (every step when there are fewer steps than
-  that), half evenly spaced over the run and half at geometrically growing
-  steps from step 1, so the first steps, where a network on a large data set
-  does most of its learning (often within the first epoch), get frames too.
-  It needs batch hooks, so a compiled engine runs one kernel call per step
-  while it records (``bench/bench_recording.py`` measures the cost); a run
-  that records no frames and no trajectory keeps whole-epoch kernel calls.
+  that).  Over the first third of the gaps between snapshots the gap grows
+  geometrically from one step, and the other two thirds are evenly spaced,
+  so the first steps, where a network on a large data set does most of its
+  learning (often within the first epoch), get frames too.  It uses batch
+  hooks and says which batches end at a snapshot step (``batches_wanted``),
+  so a compiled engine runs the steps between two snapshots in one kernel
+  call (``bench/bench_recording.py`` measures the cost); a run that records
+  no frames and no trajectory keeps whole-epoch kernel calls.
   At each snapshot it stores the model's output on a ``resolution`` x
   ``resolution`` grid of the input plane as float32 (``frames``), the loss
   and accuracy at those weights on the training set, or on a fixed subset of
@@ -145,7 +147,7 @@ def frame_steps(total_steps: int, max_frames: int = MAX_FRAMES) -> list[int]:
     Step 0 (the initial weights) and ``total_steps`` (the end) always; every
     step when ``total_steps < max_frames``.  Otherwise the gap between two
     snapshots starts at one step and grows by a constant factor over the first
-    third of the frames until it reaches ``k = total_steps / (two thirds of
+    third of the gaps until it reaches ``k = total_steps / (two thirds of
     the gaps)``, then stays ``k``: the first steps of a long run, where a
     network on a large data set learns most (often within its first epoch),
     are seen frame by frame, and the rest evenly.
@@ -362,8 +364,6 @@ def make_recorders(
     gradients: bool = True,
     frames: bool = False,
     trajectory: bool = False,
-    epochs: int | None = None,
-    batch_size: int | None = None,
     max_frames: int = MAX_FRAMES,
     resolution: int = RESOLUTION,
     max_samples: int = MAX_SAMPLES,
@@ -377,9 +377,6 @@ def make_recorders(
         The training inputs (frames need ``n_features == 2``).
     y : ndarray of shape (n_samples,)
         The training labels.
-    epochs, batch_size : int, optional
-        Accepted for compatibility and unused: the snapshot steps are chosen
-        from ``fit``'s own numbers when training begins.
     max_samples : int
         Training points the gradient norms are measured on.
     loss_samples : int
@@ -392,7 +389,6 @@ def make_recorders(
     >>> len(recording.frames) <= 120                               # doctest: +SKIP
     True
     """
-    del epochs, batch_size  # see the docstring
     X = np.asarray(X)
     y = np.asarray(y)
     extent = padded_extent(X) if X.ndim == 2 and X.shape[1] == 2 else (-1.0, 1.0, -1.0, 1.0)

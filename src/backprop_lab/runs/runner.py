@@ -222,8 +222,6 @@ def train_run(
         data.y_train,
         frames=animate,
         trajectory=landscape,
-        epochs=settings.epochs,
-        batch_size=settings.batch_size,
     )
     recorder = RunRecorder()
     start = time.perf_counter()
