@@ -30,6 +30,7 @@ ALLOWED = {
     "compat": {"engine"},
     "datasets": {"data"},  # the public name of data.datasets
     "__init__": {"engine", "compat"},
+    "sklearn": {"engine", "runs"},  # the scikit-learn estimators
     "cli": {"engine", "data", "runs", "pictures", "experiments", "__init__"},
     "__main__": {"cli"},
     "plot": {"engine", "data", "runs", "pictures"},

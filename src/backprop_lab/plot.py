@@ -4,7 +4,9 @@
 
 * :func:`boundary` -- a classifier's predicted probability over the plane,
   its 0.5 boundary, the true boundary and the data;
-* :func:`curves` -- loss and accuracy per epoch, training vs validation;
+* :func:`surface` -- a regression's predicted value over the plane, its
+  contour lines, the true surface's and the data;
+* :func:`curves` -- loss and accuracy (or MAE) per epoch, training vs validation;
 * :func:`network` -- every neuron as a map of its activation over the plane;
 * :func:`landscape` -- the loss surface around the trained weights, with the
   path the weights took when it was recorded;
@@ -27,7 +29,7 @@ with ``;`` so it is not shown twice.
 This module checks the input and hands it to ``pictures``, which draws every
 picture once for both uses: a ``plot_*`` function builds the run folder's
 figure, a ``draw_*`` function draws the same picture into an Axes
-(``plotting.draw_classifier``, ``plotting.draw_curve``,
+(``plotting.draw_classifier``, ``surface.draw_regression``, ``plotting.draw_curve``,
 ``landscape.draw_surface``, ``gradients.draw_gradients``,
 ``network.draw_network``).  Nothing is drawn here.
 
@@ -51,6 +53,7 @@ from .pictures import gradients as gradient_pictures
 from .pictures import landscape as landscape_pictures
 from .pictures import network as network_pictures
 from .pictures import plotting
+from .pictures import surface as surface_pictures
 from .runs.recording import (
     LOSS_SAMPLES,
     Recording,
@@ -59,7 +62,7 @@ from .runs.recording import (
     sample_rows,
 )
 
-__all__ = ["boundary", "curves", "gradients", "landscape", "network", "recorder"]
+__all__ = ["boundary", "curves", "gradients", "landscape", "network", "recorder", "surface"]
 
 _CLASSIFIER_OUTPUTS = ("sigmoid", "softmax")
 
@@ -195,7 +198,8 @@ def boundary(
     Raises
     ------
     ValueError
-        If the model is not a built classifier of 2 inputs, or the points or
+        If the model is not a built classifier of 2 inputs (a regression's one
+        output is refused with a pointer to :func:`surface`), or the points or
         labels are not shaped as above.
 
     Examples
@@ -213,6 +217,11 @@ def boundary(
             f"this model takes {model.n_features}"
         )
     output = model.layers[-1].activation.name
+    if output not in _CLASSIFIER_OUTPUTS and model.layers[-1].units == 1:
+        raise ValueError(
+            f"boundary draws classifiers (a sigmoid or softmax output); this model's one "
+            f"{output} output is a regression: draw its surface with plot.surface(model, X, y)"
+        )
     if output not in _CLASSIFIER_OUTPUTS:
         raise ValueError(
             "boundary draws classifiers: the last layer's activation must be sigmoid or "
@@ -261,6 +270,114 @@ def _true_labels(true_labels) -> Callable | None:
     )
 
 
+# --------------------------------------------------------------------------- surface
+
+
+def _targets(name: str, y: Any, n: int) -> np.ndarray:
+    try:
+        y = np.asarray(y, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must hold numbers (target values)") from None
+    y = y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y
+    if y.shape != (n,) or not np.isfinite(y).all():
+        raise ValueError(
+            f"{name} must hold one finite target per point, shape ({n},), got {y.shape}"
+        )
+    return y
+
+
+def surface(
+    model,
+    X,
+    y,
+    *,
+    X_test=None,
+    y_test=None,
+    ax: Axes | None = None,
+    true_values: Callable[[np.ndarray], Any] | None = None,
+    show_scores: bool = True,
+    title: str | None = None,
+    resolution: int = 300,
+    extent: Sequence[float] = (-1.0, 1.0, -1.0, 1.0),
+) -> Figure:
+    """Draw a regression's predicted value over the plane, with its data.
+
+    The colour map is diverging, white at the mean of ``y``; solid contour
+    lines follow the prediction, dashed ones the true surface.
+
+    Parameters
+    ----------
+    model : Sequential
+        A built model with 2 input features and one output (a regression).
+    X : array-like of shape (n_samples, 2)
+        Training points, coloured by target (at most 1,500 are drawn).
+    y : array-like of shape (n_samples,)
+        Their target values.
+    X_test, y_test : array-like of shape (n_test, 2) and (n_test,), optional
+        Test points, drawn as triangles.  Give both or neither.
+    ax : matplotlib.axes.Axes, optional
+        Draw into this Axes (a colour bar is added next to it) instead of a
+        new figure.
+    true_values : callable, optional
+        Maps points of shape (m, 2) to the exact targets of shape (m,).
+    show_scores : bool, default=True
+        Put R² and MSE on the drawn points (the test points when given) and
+        the MSE of predicting the mean of ``y`` in the title.
+    title : str, optional
+        First line of the title.
+    resolution : int, default=300
+        Grid points per axis.
+    extent : (xmin, xmax, ymin, ymax), default=(-1, 1, -1, 1)
+        Region drawn, widened to hold every point and padded by 5%.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+        A new 7 x 6 inch figure, or the figure of ``ax``.
+
+    Raises
+    ------
+    ValueError
+        If the model is not a built model of 2 inputs and one output, or the
+        points or targets are not shaped as above.
+
+    Examples
+    --------
+    >>> fig = plot.surface(model, X_train, y_train, X_test=X_test, y_test=y_test)
+    """
+    _check_model(model, "surface")
+    ax = _check_ax(ax)
+    if model.n_features != 2 or model.layers[-1].units != 1:
+        raise ValueError(
+            "surface draws models of 2 input features and one output value, "
+            f"this model takes {model.n_features} and gives {model.layers[-1].units}"
+        )
+    X = _points("X", X, 2, "(surface draws the plane of 2 inputs)")
+    y = _targets("y", y, len(X))
+    if (X_test is None) != (y_test is None):
+        raise ValueError("give X_test and y_test together, or neither")
+    if X_test is not None:
+        X_test = _points("X_test", X_test, 2, "(surface draws the plane of 2 inputs)")
+        y_test = _targets("y_test", y_test, len(X_test))
+    scores = {}
+    if show_scores:
+        Xs, ys = (X, y) if X_test is None else (X_test, y_test)
+        err = model.predict(Xs, verbose=0)[:, 0] - ys
+        mse = float(np.mean(err**2))
+        base = float(np.mean((ys - y.mean()) ** 2))
+        r2 = 1.0 - mse / base if base > 0 else float("nan")
+        scores = {"r2": r2, "mse": mse, "baseline_mse": base}
+
+    def predict(G):
+        return model.predict(G, verbose=0)
+
+    kw = dict(true_values=true_values, title=title, resolution=resolution, extent=extent, **scores)
+    if ax is None:
+        return _shown(surface_pictures.plot_surface(predict, X, y, X_test, y_test, **kw))
+    surface_pictures.draw_regression(ax, predict, X, y, X_test, y_test, **kw)
+    return _figure_of(ax)
+
+
 # --------------------------------------------------------------------------- curves
 
 
@@ -283,6 +400,7 @@ def curves(
     metric: str = "loss",
     baseline: float | None = None,
     title: str | None = None,
+    regression: bool = False,
 ) -> Figure:
     """Draw loss and accuracy per epoch, training vs validation.
 
@@ -295,17 +413,22 @@ def curves(
     ax : matplotlib.axes.Axes, optional
         Draw one panel, ``metric``, into this Axes instead of both panels in a
         new figure.
-    metric : {"loss", "accuracy"}, default="loss"
-        The panel drawn into ``ax`` (a new figure always has both).
+    metric : {"loss", "accuracy", "mae"}, default="loss"
+        The panel drawn into ``ax``.  A new figure has loss and accuracy, or
+        loss and ``"mae"`` for a history with MAE and no accuracy.
     baseline : float, optional
         An accuracy in [0, 1] drawn as a dashed line on the accuracy panel,
         e.g. the share of the most frequent class.
     title : str, optional
+    regression : bool, default=False
+        The history of a regression: a new figure has no accuracy panel, only
+        the loss (and ``"mae"`` when the history holds it).
 
     Returns
     -------
     fig : matplotlib.figure.Figure
-        A new 10 x 4 inch figure with two Axes (loss, accuracy), or the figure of ``ax``.
+        A new 10 x 4 inch figure with two Axes (loss, accuracy), 5.5 x 4 with
+        the loss alone, or the figure of ``ax``.
 
     Raises
     ------
@@ -320,11 +443,15 @@ def curves(
     values = _history(history)
     ax = _check_ax(ax)
     if ax is None:
-        return _shown(plotting.plot_curves(values, baseline=baseline, title=title))
-    if metric not in ("loss", "accuracy"):
-        raise ValueError(f"metric must be 'loss' or 'accuracy', got {metric!r}")
+        return _shown(
+            plotting.plot_curves(values, baseline=baseline, title=title, regression=regression)
+        )
+    if metric not in ("loss", "accuracy", "mae"):
+        raise ValueError(f"metric must be 'loss' or 'accuracy' (or 'mae'), got {metric!r}")
     if metric == "accuracy" and plotting.accuracy_key(values) is None:
         raise ValueError("history holds no accuracy: compile with metrics=['accuracy']")
+    if metric == "mae" and "mae" not in values:
+        raise ValueError("history holds no 'mae'")
     plotting.draw_curve(ax, values, metric, baseline=baseline, title=title)
     return _figure_of(ax)
 

@@ -34,7 +34,7 @@ from matplotlib.lines import Line2D
 from ..engine.metrics import grid_points
 from ..runs.fileio import atomic_path, temporary_sibling
 from ..runs.recording import Recording, describe_points
-from . import plotting
+from . import plotting, surface
 from .style import new_figure
 
 __all__ = [
@@ -90,14 +90,17 @@ class FrameDrawer:
     y_train : ndarray of shape (n,)
         Drawn as points (at most 1,500).
     true_labels : callable, optional
-        Maps points of shape (m, 2) to 0/1 labels; its boundary is drawn dashed.
+        Maps points of shape (m, 2) to class labels (to target values for a
+        regression); its boundary (its contour lines) is drawn dashed.
     title : str, optional
         First line of the title.
     epochs : int, optional
         The planned number of epochs, for the loss axis and "epoch 3.2 of 50".
+    regression : bool, default=False
+        The frames are a regression's values (``y_train`` its targets): they
+        are drawn as ``surface.plot_surface`` draws them, in a diverging map
+        centred on the targets' mean with contour lines, and no accuracy is given.
     """
-
-    _LEARNED = "learned boundary"
 
     def __init__(
         self,
@@ -108,9 +111,11 @@ class FrameDrawer:
         true_labels: Callable | None = None,
         title: str | None = None,
         epochs: int | None = None,
+        regression: bool = False,
     ):
         _check(recording)
-        self.rec, self.epochs = recording, epochs
+        self.rec, self.epochs, self.regression = recording, epochs, regression
+        self._LEARNED = "prediction" if regression else "learned boundary"
         res = self.res = recording.frames[0].shape[0]
         first = recording.frames[0]
         self.k = 1 if first.ndim == 2 else first.shape[2]
@@ -122,18 +127,39 @@ class FrameDrawer:
         ax, ax_loss = fig.subplots(1, 2, width_ratios=[1.15, 1])
         fig.get_layout_engine().set(wspace=0.08)
         P0 = first.reshape(res * res, self.k).astype(np.float64)
-        _, colors = plotting.draw_regions(fig, ax, np.nan_to_num(P0), (res, res), recording.extent)
+        if regression:
+            y = np.asarray(y_train, dtype=np.float64).reshape(-1)
+            last = recording.frames[recording.n_frames - 1]
+            self.norm = surface.value_norm(float(y.mean()), y, last[np.isfinite(last)])
+            label = f"predicted value (white: the targets' mean, {y.mean():.3g})"
+            surface.draw_values(
+                fig, ax, P0.reshape(res, res), recording.extent, self.norm, label=label
+            )
+        else:
+            _, colors = plotting.draw_regions(
+                fig, ax, np.nan_to_num(P0), (res, res), recording.extent
+            )
         self.image = ax.images[0]
+        # k classes: the white veil of uncertainty over the regions.
+        self.veil = ax.images[1] if len(ax.images) > 1 else None
         # A diverged frame shows grey, not a misleading colour.
         self.image.set_cmap(self.image.cmap.with_extremes(bad="0.6"))
-        handles = [Line2D([], [], color="black", linewidth=2.0, label=self._LEARNED)]
+        lw = 1.1 if regression else 2.0
+        handles = [Line2D([], [], color="black", linewidth=lw, label=self._LEARNED)]
         if true_labels is not None:
             # Drawn once, so on a finer grid than the frames: a smooth line.
             fine = grid_points(recording.extent, TRUTH_RESOLUTION)
             tx, ty = (a.reshape(TRUTH_RESOLUTION, TRUTH_RESOLUTION) for a in fine.T)
             truth = np.asarray(true_labels(fine), dtype=np.float64).reshape(tx.shape)
-            handles.append(plotting.draw_true_boundary(ax, tx, ty, truth, self.binary))
-        plotting.draw_train(ax, np.asarray(X_train), np.asarray(y_train), colors)
+            if regression:
+                surface.value_contours(ax, tx, ty, truth, self.norm, truth=True)
+                handles.append(Line2D([], [], color="black", ls="--", label="true surface"))
+            else:
+                handles.append(plotting.draw_true_boundary(ax, tx, ty, truth, self.binary))
+        if regression:
+            surface.draw_targets(ax, np.asarray(X_train, dtype=np.float64), y, self.norm)
+        else:
+            plotting.draw_train(ax, np.asarray(X_train), np.asarray(y_train), colors)
         ax.set_xlim(recording.extent[0], recording.extent[1])
         ax.set_ylim(recording.extent[2], recording.extent[3])
         ax.set_xlabel("x1")
@@ -158,15 +184,17 @@ class FrameDrawer:
         self.dot.set_in_layout(False)  # unclipped, so it would count in the layout
         if title:
             fig.suptitle(title)
+        scores = "loss" if regression else "loss and accuracy"
         fig.supxlabel(
-            f"loss and accuracy at each frame's weights on {self.points}\n({LOG_NOTE})",
+            f"{scores} at each frame's weights on {self.points}\n({LOG_NOTE})",
             fontsize="x-small",
         )
         self.status = ax_loss.set_title("\n")
         self.contours: list = []
         # Blitting: axes, ticks, labels and colour bar are drawn once as the
         # background; a frame redraws only the artists marked animated.
-        self.layers = [self.image, *ax.collections]  # regions under points and true boundary
+        # Regions (and veil) under points and true boundary.
+        self.layers = [self.image, *ax.images[1:], *ax.collections]
         self.overlays = [legend, *ax.spines.values(), self.line, self.dot, self.status]
         for artist in (*self.layers, *self.overlays):
             artist.set_animated(True)
@@ -187,6 +215,10 @@ class FrameDrawer:
     def draw(self, i: int) -> np.ndarray:
         rec, res = self.rec, self.res
         P = rec.frames[i].reshape(res * res, self.k).astype(np.float64)
+        if self.regression:
+            return self._draw_values(i, P[:, 0].reshape(res, res))
+        if self.veil is not None:
+            self.veil.set_data(plotting.uncertainty_veil(P, (res, res)))
         if self.binary:
             field = P[:, 0].reshape(res, res)
         else:
@@ -200,12 +232,26 @@ class FrameDrawer:
             self.ax, self.gx, self.gy, finite, self.binary, linewidths=2.0, zorder=4
         )
         self.learned_label.set_text(self._LEARNED + ("" if self.contours else " (none in view)"))
+        return self._finish(i, f" · accuracy {100 * rec.frame_accuracy[i]:.1f}%")
+
+    def _draw_values(self, i: int, field: np.ndarray) -> np.ndarray:
+        """Frame ``i`` of a regression: the value ``field`` and its contour lines."""
+        self.image.set_data(np.ma.masked_invalid(field))
+        for cs in self.contours:
+            cs.remove()
+        self.contours = surface.value_contours(self.ax, self.gx, self.gy, field, self.norm)
+        self.learned_label.set_text(self._LEARNED + ("" if self.contours else " (no line in view)"))
+        return self._finish(i, "")
+
+    def _finish(self, i: int, score: str) -> np.ndarray:
+        """The loss so far and the status of frame ``i``, then the frame as RGB."""
+        rec = self.rec
         self.line.set_data(self.x[: i + 1], self.loss[: i + 1])
         self.dot.set_data(self.x[i : i + 1], self.loss[i : i + 1])
         of = f" of {self.epochs}" if self.epochs else ""
         self.status.set_text(
             f"epoch {self._epoch_text(self.x[i])}{of} · step {rec.frame_steps[i]:,}\n"
-            f"loss {self.loss[i]:.4g} · accuracy {100 * rec.frame_accuracy[i]:.1f}% (training)"
+            f"loss {self.loss[i]:.4g}{score} (training)"
         )
         canvas = self.fig.canvas
         canvas.restore_region(self.background)
@@ -407,6 +453,7 @@ def write_animation(
     title: str | None = None,
     epochs: int | None = None,
     mp4: bool = True,
+    regression: bool = False,
 ) -> list[str]:
     """Write ``learning.gif`` and, if ``mp4`` and an ffmpeg is found, ``learning.mp4``.
 
@@ -415,7 +462,13 @@ def write_animation(
     """
     folder = Path(folder)
     drawer = FrameDrawer(
-        recording, X_train, y_train, true_labels=true_labels, title=title, epochs=epochs
+        recording,
+        X_train,
+        y_train,
+        true_labels=true_labels,
+        title=title,
+        epochs=epochs,
+        regression=regression,
     )
     n = len(drawer)
     durations = frame_durations(n)

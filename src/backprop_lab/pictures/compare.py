@@ -27,7 +27,7 @@ from ..engine.model import architecture
 from ..runs.fileio import read_json_object, write_atomic
 from ..runs.folders import read_history, read_run
 from ..runs.modelio import load_model
-from . import plotting
+from . import plotting, surface
 from .style import OKABE_ITO, new_figure, save_figure
 
 __all__ = ["COLUMNS", "RunSummary", "compare_runs", "format_table", "plot_compare"]
@@ -45,6 +45,8 @@ COLUMNS = (
     "test_accuracy",
     "baseline_accuracy",
     "test_loss",
+    "r2",
+    "mse",
     "iou",
     "disagreement_area",
     "train_seconds",
@@ -150,7 +152,10 @@ def _data(summary: RunSummary):
 def _boundary_panel(fig: Figure, ax, s: RunSummary, index: int, differing=()) -> None:
     m = s.metrics
     title = "\n".join(s.describe(index, differing))
-    if "test_accuracy" in m and "baseline_accuracy" in m:
+    regression = surface.problem_kind(s.model) == "regression"
+    if regression and ("r2" in m or "mse" in m):
+        title += "\n" + surface.score_line(m.get("r2"), m.get("mse"), None, test=True)
+    elif "test_accuracy" in m and "baseline_accuracy" in m:
         title += (
             f"\ntest accuracy {100 * m['test_accuracy']:.1f}% "
             f"(baseline {100 * m['baseline_accuracy']:.1f}%)"
@@ -162,6 +167,19 @@ def _boundary_panel(fig: Figure, ax, s: RunSummary, index: int, differing=()) ->
         return
     data = s.data if s.data is not None else _data(s)
     X, y = data.X_test, data.y_test
+    if regression:  # the surface of the test points, as boundary.png draws it
+        surface.draw_regression(
+            ax,
+            lambda G: s.model.predict(G, verbose=0),
+            X,
+            y,
+            true_values=data.true_labels,
+            title=title,
+            resolution=150,
+            legend=False,
+        )
+        ax.title.set_fontsize("small")
+        return
     gx, gy, box = plotting.plane_grid(X, (-1, 1, -1, 1), 150)
     grid = np.column_stack([gx.ravel(), gy.ravel()])
     P = plotting.evaluate_proba(lambda G: s.model.predict(G, verbose=0), grid)
@@ -211,10 +229,21 @@ def plot_compare(summaries: list[RunSummary]) -> Figure:
     fig.legend(handles=handles, fontsize="small", loc="outside lower center", ncols=min(n + 2, 3))
     fig.suptitle(
         "Runs compared: decision boundaries (top) and loss curves (bottom)\n"
-        "solid line: learned boundary (P = 0.5) · dashed: true boundary · triangles: test points",
+        "solid line: learned boundary (P = 0.5) · dashed: true boundary · triangles: test points"
+        + _regression_key(summaries),
         fontsize="medium",
     )
     return fig
+
+
+def _regression_key(summaries: list[RunSummary]) -> str:
+    """The key of the regression panels, when some are shown."""
+    if not any(surface.problem_kind(s.model) == "regression" for s in summaries):
+        return ""
+    return (
+        "\nregression: colour = predicted value · solid: its contour lines · "
+        "dashed: the true surface's · points: the test targets"
+    )
 
 
 def _row(i: int, s: RunSummary) -> dict:
@@ -228,7 +257,7 @@ def _row(i: int, s: RunSummary) -> dict:
         "lr": s.learning_rate,
         "batch_size": settings.get("batch_size", ""),
     }
-    for key in COLUMNS[7:]:
+    for key in COLUMNS[COLUMNS.index("epochs_completed") :]:
         row[key] = m.get(key, "")
     return {k: ("" if v is None else v) for k, v in row.items()}
 
@@ -247,6 +276,8 @@ def format_table(rows: list[dict]) -> str:
         ("test_loss", "test loss", "{:.4f}"),
         ("iou", "IoU", "{:.3f}"),
     ]
+    if any(row.get("r2", "") != "" for row in rows):  # a regression among the runs
+        cols[6:9] = [("r2", "R²", "{:.3f}"), ("mse", "MSE", "{:.4g}")] + cols[6:9]
     cells = [[label for _, label, _ in cols]]
     for row in rows:
         line = []

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..engine.model import architecture
 from ..runs.recording import LOSS_SAMPLES, Recording, describe_points, sample_rows
-from . import animation, gradients, landscape, network, plotting
+from . import animation, gradients, landscape, network, plotting, surface
 from .report import write_report
 from .style import save_figure
 
@@ -164,33 +164,54 @@ def _wanted(name: str, only) -> bool:
     return only is None or name in only
 
 
-def write_result_pictures(folder: Path, result, *, only=None) -> list[str]:
-    """Write ``boundary.png`` (for 2-D data) and ``curves.png``; returns their names."""
+def _plane_figure(result, regression: bool):
+    """``boundary.png``'s figure: the regions of a classifier, the surface of a regression."""
     data, model, m = result.data, result.model, result.metrics
-    names = []
+    split = (data.X_train, data.y_train, data.X_test, data.y_test)
+    if regression:  # the same file name: what was learned over the plane
+        return surface.plot_surface(
+            lambda G: model.predict(G, verbose=0),
+            *split,
+            true_values=data.true_labels,
+            r2=m.get("r2"),
+            mse=m.get("mse"),
+            baseline_mse=m.get("baseline_mse"),
+            title=_title(result),
+        )
 
     def proba(G):
         P = model.predict(G, verbose=0)
         return P[:, 0] if P.shape[1] == 1 else P
 
+    return plotting.plot_boundary(
+        proba,
+        *split,
+        true_labels=data.true_labels,
+        accuracy=m.get("test_accuracy"),
+        baseline=m.get("baseline_accuracy"),
+        title=_title(result),
+    )
+
+
+def write_result_pictures(folder: Path, result, *, only=None) -> list[str]:
+    """Write ``boundary.png`` (for 2-D data) and ``curves.png``; returns their names.
+
+    For a regression (``surface.problem_kind``) ``boundary.png`` is the
+    predicted surface and ``curves.png`` has no accuracy panel.
+    """
+    model, m = result.model, result.metrics
+    regression = surface.problem_kind(model) == "regression"
+    names = []
     if _boundary_absence(model.n_features) is None and _wanted("boundary.png", only):
-        fig = plotting.plot_boundary(
-            proba,
-            data.X_train,
-            data.y_train,
-            data.X_test,
-            data.y_test,
-            true_labels=data.true_labels,
-            accuracy=m.get("test_accuracy"),
-            baseline=m.get("baseline_accuracy"),
-            title=_title(result),
-        )
-        save_figure(fig, folder / "boundary.png")
+        save_figure(_plane_figure(result, regression), folder / "boundary.png")
         names.append("boundary.png")
     if _wanted("curves.png", only):
         # fit's validation data is the run's test split.
         fig = plotting.plot_curves(
-            result.history, baseline=m.get("baseline_accuracy"), validation="test set"
+            result.history,
+            baseline=m.get("baseline_accuracy"),
+            validation="test set",
+            regression=regression,
         )
         save_figure(fig, folder / "curves.png")
         names.append("curves.png")
@@ -264,6 +285,7 @@ def write_learning_pictures(
             true_labels=data.true_labels,
             title=title,
             epochs=result.settings.epochs,
+            regression=surface.problem_kind(model) == "regression",
         )
     if recording.n_trajectory and _wanted("landscape.png", only):
         X, Y, points = _training_subset(data, model)

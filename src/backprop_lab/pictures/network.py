@@ -27,7 +27,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
 from ..engine.metrics import cell_centres, grid_points
-from .style import new_figure
+from .style import VALUE_CMAP, new_figure
+from .surface import problem_kind, value_contours, value_norm
 
 __all__ = ["draw_network", "layer_activations", "plot_network", "shown_neurons"]
 
@@ -158,6 +159,7 @@ def plot_network(
     )
 
     output_act = model.layers[-1].activation.name
+    regression = problem_kind(model) == "regression"
     for i, (a, idx) in enumerate(zip(acts, shown)):
         x = i * _X_STEP
         bounded = i > 0 and model.layers[i - 1].activation.name in _BOUNDED
@@ -167,11 +169,13 @@ def plot_network(
             # Bounded activations keep their own scale, so 0.35 never looks like 1.
             m = 1.0 if bounded else float(np.abs(field).max()) or 1.0
             box = (x - _SIZE / 2, x + _SIZE / 2, y - _SIZE / 2, y + _SIZE / 2)
+            # A regression's output: its value in the surface's map, white at its mean.
+            value = regression and i == len(acts) - 1
+            norm = value_norm(float(field.mean()), field) if value else None
             ax.imshow(
                 field,
-                cmap=SIGN_CMAP,
-                vmin=-m,
-                vmax=m,
+                cmap=VALUE_CMAP if value else SIGN_CMAP,
+                norm=norm or mcolors.Normalize(-m, m),
                 origin="lower",
                 extent=box,
                 interpolation="bilinear",
@@ -182,6 +186,11 @@ def plot_network(
                     gx = cell_centres(box[0], box[1], resolution)
                     gy = cell_centres(box[2], box[3], resolution)
                     ax.contour(gx, gy, field, levels=[0.5], colors="black", linewidths=1.0)
+            if value:
+                gx = cell_centres(box[0], box[1], resolution)
+                gy = cell_centres(box[2], box[3], resolution)
+                for cs in value_contours(ax, gx, gy, field, norm):
+                    cs.set_linewidth(0.6)
             ax.add_patch(
                 Rectangle(
                     (box[0], box[2]), _SIZE, _SIZE, fill=False, edgecolor="0.3", lw=0.6, zorder=3
@@ -200,7 +209,7 @@ def plot_network(
     ax.set_ylim(-top - 0.2, top + 1.3)
 
     trimmed = any(len(s) < a.shape[1] for s, a in zip(shown, acts))
-    _legend(fig, ax, wmax, output_act, max_neurons if trimmed else None)
+    _legend(fig, ax, wmax, output_act, max_neurons if trimmed else None, regression)
     fig.suptitle(title or "What each neuron computes over the input plane")
     return fig
 
@@ -241,7 +250,9 @@ def _header(i: int, n_cols: int, units: int, n_shown: int, model) -> str:
     )
 
 
-def _legend(fig: Figure, ax, wmax: float, output_act: str, trimmed: int | None) -> None:
+def _legend(
+    fig: Figure, ax, wmax: float, output_act: str, trimmed: int | None, regression: bool
+) -> None:
     handles = [
         Line2D([], [], color=POSITIVE, lw=_MAX_WIDTH, label=f"weight +{wmax:.2g} (largest |w|)"),
         Line2D([], [], color=POSITIVE, lw=_MAX_WIDTH / 2, label=f"weight +{wmax / 2:.2g}"),
@@ -266,6 +277,11 @@ def _legend(fig: Figure, ax, wmax: float, output_act: str, trimmed: int | None) 
     cbar.set_ticks([-1, 0, 1], labels=["−1 or −max |a|", "0", "+1 or +max |a|"])
     cbar.ax.tick_params(labelsize="small")
     label = "activation: sigmoid, tanh, softmax on a ±1 scale, others up to their largest |a|"
+    if regression:
+        label += (
+            "\nregression output: its value in orange (high) and purple (low), "
+            "white at its mean over the plane, with contour lines"
+        )
     if trimmed:
         label += f"\nwider layers: the {trimmed} neurons with the largest std × outgoing |w|"
     cbar.set_label(label, fontsize="small")

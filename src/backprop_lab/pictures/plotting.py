@@ -315,13 +315,30 @@ def draw_regions(fig: Figure, ax: Any, P: np.ndarray, shape: tuple[int, int], bo
     k = P.shape[1]
     class_colors = class_palette(k)
     # Lightened region colours, so points in the full colours remain visible.
-    cmap = mcolors.ListedColormap([lighten(c, 0.6) for c in class_colors])
+    cmap = mcolors.ListedColormap([lighten(c, 0.45) for c in class_colors])
     norm = mcolors.BoundaryNorm(np.arange(k + 1) - 0.5, k)
     field = P.argmax(axis=1).reshape(shape).astype(np.float64)
     image = ax.imshow(field, cmap=cmap, norm=norm, interpolation="nearest", **image_kw)
+    # A white veil over the regions: the less sure the winning class, the paler.
+    ax.imshow(uncertainty_veil(P, shape), interpolation="bilinear", **image_kw)
     cbar = fig.colorbar(image, ax=ax, shrink=0.8, ticks=np.arange(k))
     cbar.set_label("predicted class")
     return field, class_colors
+
+
+def uncertainty_veil(P: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """White RGBA of ``shape``: opaque where the winning class of ``P`` (n, k) is a guess.
+
+    The winning probability runs from ``1/k`` (chance: alpha 0.8, the region
+    almost white) to 1 (certain: alpha 0, the region in its class colour), so
+    the lightness of a region is the probability of its class.  Rows with NaN
+    get alpha 0 (the region image shows them).
+    """
+    k = P.shape[1]
+    sure = (np.nan_to_num(P, nan=1.0).max(axis=1) - 1.0 / k) / (1.0 - 1.0 / k)
+    veil = np.ones((*shape, 4))
+    veil[..., 3] = (0.8 * (1.0 - np.clip(sure, 0.0, 1.0))).reshape(shape)
+    return veil
 
 
 def contour_edges(ax, gx, gy, field, binary: bool, **style) -> list[Any]:
@@ -434,8 +451,9 @@ def plot_curves(
     baseline: float | tuple[str, float] | None = None,
     title: str | None = None,
     validation: str = "validation",
+    regression: bool = False,
 ) -> Figure:
-    """Draw loss and accuracy per epoch, training vs validation.
+    """Draw loss and accuracy (or MAE) per epoch, training vs validation.
 
     The training line is the value ``fit`` logs: the mean over the epoch's
     batches, each taken before its update; the validation line is measured
@@ -454,14 +472,23 @@ def plot_curves(
         Title over both panels.
     validation : str
         What the ``"val_"`` values were measured on, e.g. ``"test set"``.
+    regression : bool, default=False
+        The history of a regression: no accuracy panel is promised; the
+        second panel is ``"mae"`` when the history holds it, else the loss
+        panel is alone.  (A history with ``"mae"`` and no accuracy gets the
+        MAE panel in any case.)
 
     Returns
     -------
     fig : matplotlib.figure.Figure
-        A 10 x 4 inch figure with the Agg canvas attached.
+        A 10 x 4 inch figure (5.5 x 4 with the loss alone) with the Agg canvas attached.
     """
-    fig = new_figure((10.0, 4.0))
-    for ax, metric in zip(fig.subplots(1, 2), ("loss", "accuracy")):
+    second = "accuracy"
+    if accuracy_key(history) is None and ("mae" in history or regression):
+        second = "mae" if "mae" in history else None
+    panels = ("loss", second) if second else ("loss",)
+    fig = new_figure((10.0 if second else 5.5, 4.0))
+    for ax, metric in zip(np.atleast_1d(fig.subplots(1, len(panels))), panels):
         draw_curve(ax, history, metric, baseline=baseline, validation=validation)
     if title:
         fig.suptitle(title)
@@ -484,15 +511,16 @@ def draw_curve(
 ) -> None:
     """Draw one panel of :func:`plot_curves` into ``ax``: ``metric`` per epoch.
 
-    ``metric`` is ``"loss"`` or ``"accuracy"``; an accuracy panel of a history
+    ``metric`` is ``"loss"``, ``"accuracy"`` or ``"mae"`` (a regression's mean
+    absolute error, drawn as it is in the history); an accuracy panel of a history
     without accuracy says so, and holds the dashed ``baseline`` when given.
     ``title`` defaults to ``metric``; the other parameters are ``plot_curves``'.
     """
     if "loss" not in history:
         raise ValueError(f"history must contain 'loss', got keys {sorted(history)}")
-    if metric not in ("loss", "accuracy"):
-        raise ValueError(f"metric must be 'loss' or 'accuracy', got {metric!r}")
-    key = metric if metric == "loss" else accuracy_key(history)
+    if metric not in ("loss", "accuracy", "mae"):
+        raise ValueError(f"metric must be 'loss' or 'accuracy' (or 'mae'), got {metric!r}")
+    key = accuracy_key(history) if metric == "accuracy" else metric if metric in history else None
     if key is not None:
         _draw_series(ax, history, key, validation)
     else:
@@ -516,7 +544,7 @@ def draw_curve(
     ax.set_facecolor("white")
     ax.set_xlabel("epoch")
     # Epochs count from 1: no tick at a meaningless epoch 0.  Both panels span every epoch.
-    drawn = [k for k in ("loss", accuracy_key(history)) if k is not None]
+    drawn = [k for k in ("loss", accuracy_key(history), "mae") if k is not None and k in history]
     n_epochs = max(len(history[k]) for k in drawn + [f"val_{k}" for k in drawn] if k in history)
     ax.set_xlim(0.5, max(n_epochs, 1) + 0.5)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10], min_n_ticks=1))

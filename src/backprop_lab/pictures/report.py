@@ -21,9 +21,11 @@ __all__ = ["PICTURES", "build_report", "write_report"]
 
 # Known pictures, in reading order, with what to look for in each.
 PICTURES = {
-    "boundary.png": "What the network learned: its probability over the plane and its "
-    "0.5 boundary (solid) against the true one (dashed).",
-    "curves.png": "Loss and accuracy per epoch on the training and the test data.",
+    "boundary.png": "What the network learned over the plane: a classifier's probability "
+    "and boundary (solid) against the true one (dashed); a regression's predicted value "
+    "with its contour lines (solid) against the true surface's (dashed).",
+    "curves.png": "Loss and accuracy (for a regression: MAE, if recorded) per epoch on the "
+    "training and the test data.",
     "learning.gif": "The boundary taking shape during training, with the loss so far.",
     "network.png": "Every neuron as a map of its activation over the plane; lines are the "
     "weights (thickness ∝ |w|, blue positive, orange negative).",
@@ -69,7 +71,63 @@ def _pct(v) -> str:
     return f"{100 * v:.1f}%" if isinstance(v, int | float) else "—"
 
 
+def _num(v, fmt: str) -> str:
+    return format(v, fmt) if isinstance(v, int | float) and not isinstance(v, bool) else "—"
+
+
+def _regression_rows(m: dict) -> tuple[str, list[tuple[str, object]]]:
+    """The verdict and the rows of a regression's metrics (``r2``, ``mse``, ``mae``)."""
+    r2, mse, base = m.get("r2"), m.get("mse"), m.get("baseline_mse")
+    verdict = ""
+    if isinstance(r2, int | float):
+        verdict = (
+            f'<p class="verdict">Test R² <b>{r2:.3f}</b>: the network explains '
+            f"{100 * r2:.1f}% of the test targets' variance (0 is predicting their mean, "
+            "1 is exact).</p>"
+        )
+    rows = [("test R²", _num(r2, ".3f")), ("test MSE", _num(mse, ".4g"))]
+    if "mae" in m:
+        rows.append(("test MAE", _num(m["mae"], ".4g")))
+    if base is not None:
+        rows.append(("MSE of predicting the mean", _num(base, ".4g")))
+    return verdict, rows
+
+
+def _per_class(m: dict) -> str:
+    """A table of per-class scores, if ``metrics.json`` holds them (``per_class``).
+
+    Accepts a list with one dict per class, or a dict of class name to dict,
+    or ``precision``/``recall`` (and ``f1``) lists; shows what is there.
+    """
+    per = m.get("per_class")
+    if isinstance(per, list):
+        per = {str(i): row for i, row in enumerate(per)}
+    if not isinstance(per, dict) and isinstance(m.get("precision"), list):
+        keys = [k for k in ("precision", "recall", "f1", "support") if isinstance(m.get(k), list)]
+        per = {
+            str(i): {k: m[k][i] for k in keys if i < len(m[k])} for i in range(len(m["precision"]))
+        }
+    if not isinstance(per, dict) or not per:
+        return ""
+    rows = {str(c): r for c, r in per.items() if isinstance(r, dict)}
+    columns = list(dict.fromkeys(k for r in rows.values() for k in r))
+    if not columns:
+        return ""
+    head = "".join(f"<th>{html.escape(str(k))}</th>" for k in columns)
+    body = "".join(
+        f"<tr><th>class {html.escape(c)}</th>"
+        + "".join(f'<td class="num">{html.escape(_num(r.get(k), ".3g"))}</td>' for k in columns)
+        + "</tr>"
+        for c, r in rows.items()
+    )
+    return f"<h3>Per class (test)</h3><table><tr><th></th>{head}</tr>{body}</table>"
+
+
 def _metrics_section(m: dict) -> str:
+    if "r2" in m or ("mse" in m and "test_accuracy" not in m):
+        verdict, rows = _regression_rows(m)
+        rows.append(("test loss", _num(m.get("test_loss"), ".4f")))
+        return verdict + _table(rows + _run_rows(m))
     acc, base = m.get("test_accuracy"), m.get("baseline_accuracy")
     verdict = ""
     if isinstance(acc, int | float) and isinstance(base, int | float):
@@ -88,6 +146,23 @@ def _metrics_section(m: dict) -> str:
     if "iou" in m:
         rows.append(("IoU of learned and true region", f"{m['iou']:.3f}"))
         rows.append(("area where they disagree", f"{m['disagreement_area']:.3f}"))
+    if "macro_f1" in m:
+        rows.append(("macro-F1 (mean over the classes)", _num(m["macro_f1"], ".3f")))
+    out = verdict + _table(rows + _run_rows(m)) + _per_class(m)
+    cm = m.get("confusion_matrix")
+    if isinstance(cm, list) and cm and all(isinstance(r, list) for r in cm):
+        head = "".join(f"<th>predicted {j}</th>" for j in range(len(cm[0])))
+        body = "".join(
+            f"<tr><th>true {i}</th>" + "".join(f'<td class="num">{v}</td>' for v in row) + "</tr>"
+            for i, row in enumerate(cm)
+        )
+        out += f"<h3>Confusion matrix (test)</h3><table><tr><th></th>{head}</tr>{body}</table>"
+    return out
+
+
+def _run_rows(m: dict) -> list[tuple[str, object]]:
+    """How the run went: its points, epochs, time, divergence, interruption."""
+    rows: list[tuple[str, object]] = []
     for key, label in (
         ("n_train", "training points"),
         ("n_test", "test points"),
@@ -101,16 +176,7 @@ def _metrics_section(m: dict) -> str:
         rows.append(("diverged in epoch", m["diverged_epoch"]))
     if m.get("interrupted"):
         rows.append(("interrupted", "yes (Ctrl-C)"))
-    out = verdict + _table(rows)
-    cm = m.get("confusion_matrix")
-    if isinstance(cm, list) and cm and all(isinstance(r, list) for r in cm):
-        head = "".join(f"<th>predicted {j}</th>" for j in range(len(cm[0])))
-        body = "".join(
-            f"<tr><th>true {i}</th>" + "".join(f'<td class="num">{v}</td>' for v in row) + "</tr>"
-            for i, row in enumerate(cm)
-        )
-        out += f"<h3>Confusion matrix (test)</h3><table><tr><th></th>{head}</tr>{body}</table>"
-    return out
+    return rows
 
 
 _VERDICTS = {

@@ -5,6 +5,7 @@ canvas attached, never on pyplot, so no window opens and no global figure list
 grows.
 
 * :data:`PROBA_CMAP` -- the light diverging map of a probability, white at 0.5.
+* :data:`VALUE_CMAP` -- the diverging map of a regression's values.
 * :data:`OKABE_ITO` and :func:`class_palette` -- colour-blind-safe class colours.
 * :func:`new_figure` -- a white, constrained-layout figure with the Agg canvas.
 * :func:`save_figure` -- write a PNG atomically.
@@ -30,6 +31,7 @@ __all__ = [
     "BINARY_CLASS_COLORS",
     "OKABE_ITO",
     "PROBA_CMAP",
+    "VALUE_CMAP",
     "class_palette",
     "lighten",
     "new_figure",
@@ -46,6 +48,11 @@ PROBA_CMAP = mcolors.ListedColormap(
     name="RdBu_r_light",
 )
 BINARY_CLASS_COLORS = ("#2166ac", "#b2182b")  # RdBu's dark blue and dark red ends
+
+# Values of a regression: PuOr (ColorBrewer), diverging and colour-blind safe,
+# purple below the centre, orange above, white at it; unlike the probability
+# map of a classifier, so the two kinds of picture are never confused.
+VALUE_CMAP = matplotlib.colormaps["PuOr_r"].with_extremes(bad="0.6")
 
 # Okabe & Ito's palette, designed to stay distinguishable under colour
 # blindness; black last since it would make a poor region colour.
