@@ -112,7 +112,15 @@ def test_config_json_holds_every_setting_the_seed_and_versions(demo):
     assert set(settings) == FIELDS
     assert (
         settings | {"out": None}
-        == Settings(samples=400, epochs=3, seed=3, name="demo", out=None).to_dict()
+        == Settings(
+            samples=400,
+            epochs=3,
+            seed=3,
+            name="demo",
+            out=None,
+            loss="binary_crossentropy",  # what "auto" became: the loss actually used
+            task="classification",
+        ).to_dict()
     )
     assert settings["out"] == str(demo.out)
     assert config["seed"] == 3
@@ -142,8 +150,10 @@ def test_metrics_agree_with_the_evaluate_command(demo):
     code, out, err = run_main(["evaluate", demo.folder])
     assert (code, err) == (0, "")
     assert f"on the run's own test split ({m['n_test']} points)" in out
-    assert f"loss {m['test_loss']:.4f}  accuracy {m['test_accuracy']:.1%}" in out
-    assert f"baseline {m['baseline_accuracy']:.1%}" in out
+    assert f"loss {m['test_loss']:.4f}" in out
+    assert f"Test accuracy {m['test_accuracy']:.1%}" in out
+    assert f"would score {m['baseline_accuracy']:.1%}" in out
+    assert f"macro-F1 {m['macro_f1']:.3f}" in out
     assert f"IoU {m['iou']:.3f}" in out
 
 
@@ -225,6 +235,12 @@ def inputs(tmp_path, monkeypatch, demo):
     Path("empty.csv").write_text("")
     Path("bad.csv").write_text("x1,x2,label\n0.1,0.2,0\n0.3,0.4\n")
     Path("three.csv").write_text("x1,x2,label\n0.1,0.2,0\n0.3,0.4,2\n0.5,0.6,1\n")
+    Path("words.csv").write_text("x1,x2,label\n0.1,0.2,0\n0.3,0.4,cat\n")
+    Path("nan.csv").write_text("x1,x2,label\n0.1,0.2,0\n0.3,nan,1\n")
+    Path("nantarget.csv").write_text("x1,x2,y\n0.1,0.2,0.5\n0.3,0.1,inf\n")
+    Path("one.csv").write_text("x1,x2,label\n0.1,0.2,1\n0.3,0.4,1\n0.5,0.6,1\n")
+    Path("many.csv").write_text("x1,x2,label\n0.1,0.2,0\n0.3,0.4,12\n0.5,0.6,1\n")
+    Path("real.csv").write_text("x1,x2,y\n0.1,0.2,0.5\n0.3,0.4,1.5\n0.5,0.6,-2\n")
     Path("wide.csv").write_text("x1,x2,x3,label\n0.1,0.2,0.3,0\n0.3,0.4,0.5,1\n0.5,0.6,0.7,1\n")
     Path("unknown.toml").write_text("samples = 100\nepoch = 3\n")
     Path("invalid.toml").write_text("samples = \n")
@@ -279,7 +295,39 @@ BAD = {
         [*CSV_TRAIN, "--dataset", "csv:bad.csv"],
         "bad.csv line 3: expected 3 columns",
     ),
-    "csv-label-2": ([*CSV_TRAIN, "--dataset", "csv:three.csv"], "labels must be 0 or 1"),
+    "csv-label-2": (
+        [*CSV_TRAIN, "--dataset", "csv:three.csv", "--loss", "binary_crossentropy"],
+        "three.csv: loss binary_crossentropy takes one sigmoid output, which fits 2 classes",
+    ),
+    "csv-label-words": ([*CSV_TRAIN, "--dataset", "csv:words.csv"], "words.csv line 3: could"),
+    "csv-nan-feature": ([*CSV_TRAIN, "--dataset", "csv:nan.csv"], "nan.csv line 3: non-finite"),
+    "csv-inf-target": ([*CSV_TRAIN, "--dataset", "csv:nantarget.csv"], "line 3: non-finite"),
+    "csv-one-class": ([*CSV_TRAIN, "--dataset", "csv:one.csv"], "every label is class 1"),
+    "csv-too-many": ([*CSV_TRAIN, "--dataset", "csv:many.csv"], "make 13 classes; at most 8"),
+    "csv-real-as-classes": (
+        [*CSV_TRAIN, "--dataset", "csv:real.csv", "--task", "classification"],
+        "real.csv line 2: label 0.5 is not a class id",
+    ),
+    "csv-classes": (
+        [*CSV_TRAIN, "--dataset", "csv:real.csv", "--classes", "3"],
+        "a CSV file's labels give its classes",
+    ),
+    "classes-9": ([*TRAIN, "--dataset", "spiral", "--classes", "9"], "from 2 to 8, got 9"),
+    "classes-circle": ([*TRAIN, "--classes", "3"], "classes applies to spiral, gaussians, blobs"),
+    "regression-classes": (
+        [*TRAIN, "--dataset", "bump", "--classes", "3"],
+        "classes applies to classification; dataset bump has real targets",
+    ),
+    "regression-bce": ([*TRAIN, "--dataset", "ripple", "--loss", "binary_crossentropy"], "mse"),
+    "regression-task": ([*TRAIN, "--dataset", "plane", "--task", "classification"], "plane"),
+    "sigmoid-for-3": (
+        [*TRAIN, "--dataset", "spiral", "--classes", "3", "--loss", "binary_crossentropy"],
+        "fits 2 classes, but the data has 3",
+    ),
+    "evaluate-regression-data": (
+        ["evaluate", "run", "--dataset", "bump"],
+        "the model is a classifier, but bump is a regression dataset",
+    ),
     "toml-unknown-key": ([*TRAIN, "--config", "unknown.toml"], ["unknown key 'epoch'", "epochs"]),
     "toml-invalid": ([*TRAIN, "--config", "invalid.toml"], "invalid.toml is not valid TOML"),
     "toml-wrong-type": ([*TRAIN, "--config", "number.toml"], "dataset must be text, got 5"),

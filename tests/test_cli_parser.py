@@ -105,8 +105,8 @@ def test_vary_help_lists_the_names_sweep_accepts(capsys):
     [
         ("train", []),
         ("demo", []),
-        ("sweep", ["test_size"]),
-        ("scale", ["samples", "test_size"]),
+        ("sweep", ["task", "classes", "test_size"]),
+        ("scale", ["task", "classes", "samples", "test_size"]),
         (
             "gradcheck",
             [n for n in FIELD_NAMES if n not in ("hidden", "activation", "loss", "l2", "seed")],

@@ -80,11 +80,6 @@ def test_single_feature_and_class_ids(tmp_path):
         ("x1,x2,label\n\n0,0,1\n\n1,abc,0\n", "line 5: could not parse 'abc' as a number"),
         ("x1,x2,label\n0,nan,1\n", "line 2: non-finite value 'nan'"),
         ("0,0,1\n-inf,0,1\n", "line 2: non-finite value '-inf'"),
-        (
-            "x1,x2,label\n0,0,1\n0,0,0.5\n",
-            "line 3: label must be a non-negative integer, got '0.5'",
-        ),
-        ("x1,x2,label\n0,0,-1\n", "line 2: label must be a non-negative integer, got '-1'"),
         ("x1,x2,label\n0,0,one\n", "line 2: could not parse 'one' as a number"),
         ("0.5,abc,1\n", "line 1: could not parse 'abc' as a number"),
         ("label\n1\n", "line 1: expected at least 2 columns (features, then the label), got 1"),
@@ -147,14 +142,8 @@ def test_save_refuses_to_overwrite_unless_asked(tmp_path):
             r"X must have shape \(n_samples, n_features\) with both >= 1, got \(2,\)",
         ),
         (np.zeros((0, 2)), np.zeros(0), r"got \(0, 2\)"),
-        ([[0.0, 1.0]], [0.5], "y must hold non-negative integer labels, got 0.5 at index 0"),
-        (
-            [[0.0, 1.0], [1, 1]],
-            [0, -1],
-            "y must hold non-negative integer labels, got -1 at index 1",
-        ),
-        ([[0.0, 1.0]], [np.inf], "y must hold non-negative integer labels, got inf at index 0"),
-        ([[0.0, 1.0]], ["a"], "y must hold non-negative integer labels, got dtype <U1"),
+        ([[0.0, 1.0]], [np.inf], "y must hold finite values, got inf at index 0"),
+        ([[0.0, 1.0]], ["a"], "y must hold class ids or real targets, got dtype <U1"),
         ([[0.0, 1.0]], [0, 1], r"y must have shape \(1,\) to match X, got \(2,\)"),
     ],
 )
@@ -169,3 +158,40 @@ def test_save_accepts_boolean_labels(tmp_path):
     path = tmp_path / "bool.csv"
     save_csv(path, [[0.0, 1.0], [1.0, 0.0]], np.array([True, False]))
     np.testing.assert_array_equal(load_csv(path)[1], [1, 0])
+
+
+# --------------------------------------------------------------------------- problem types
+
+
+def test_integer_labels_mean_classes_and_real_targets_mean_regression(tmp_path):
+    _, y = load_csv(_write(tmp_path / "k.csv", "x1,x2,label\n0,0,0\n1,1,2\n2,2,1.0\n"))
+    assert y.dtype == np.int64 and y.tolist() == [0, 2, 1]
+    _, y = load_csv(_write(tmp_path / "r.csv", "x1,x2,y\n0,0,0\n1,1,-1\n2,2,0.5\n"))
+    assert y.dtype == np.float64 and y.tolist() == [0.0, -1.0, 0.5]
+    _, y = load_csv(tmp_path / "k.csv", task="regression")
+    assert y.dtype == np.float64 and y.tolist() == [0.0, 2.0, 1.0]
+
+
+def test_forced_classification_names_the_first_line_that_is_not_a_class_id(tmp_path):
+    path = _write(tmp_path / "r.csv", "x1,x2,y\n0,0,1\n\n1,1,0.5\n2,2,-1\n")
+    with pytest.raises(ValueError) as info:
+        load_csv(path, task="classification")
+    assert str(info.value).startswith(f"{path} line 4: label 0.5 is not a class id")
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("cell", "message"),
+    [("cat", "could not parse 'cat' as a number"), ("nan", "non-finite value 'nan'")],
+)
+def test_labels_that_fit_no_task_are_refused_with_their_line(tmp_path, cell, message):
+    path = _write(tmp_path / "bad.csv", f"x1,x2,y\n0,0,1\n1,1,{cell}\n")
+    with pytest.raises(ValueError, match=f"line 3: {message}"):
+        load_csv(path)
+
+
+def test_real_targets_round_trip(tmp_path):
+    X, y = np.array([[0.0, 1.0], [2.0, 3.0]]), np.array([0.1, -2.5])
+    save_csv(tmp_path / "r.csv", X, y)
+    X2, y2 = load_csv(tmp_path / "r.csv")
+    np.testing.assert_array_equal(y2, y)

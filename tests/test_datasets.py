@@ -4,9 +4,13 @@ import numpy as np
 import pytest
 
 from backprop_lab.data.datasets import (
+    CLASSIFICATION,
     DATASETS,
+    MAX_CLASSES,
+    REGRESSION,
     TRUE_LABELS,
     circle_true_label,
+    make_blobs,
     make_circle,
     make_gaussians,
     make_moons,
@@ -19,7 +23,7 @@ from backprop_lab.data.datasets import (
     xor_true_label,
 )
 
-ALL = sorted(DATASETS)
+ALL = sorted(CLASSIFICATION)  # the regression surfaces are tested at the end
 BALANCED = ["gaussians", "moons", "spiral", "xor"]
 
 
@@ -228,7 +232,8 @@ def test_true_labels_reproduce_clean_labels_from_the_makers_own_params(name, par
 
 
 def test_true_labels_are_defined_only_for_known_datasets():
-    assert set(TRUE_LABELS) == {"circle", "rings", "xor"} and set(TRUE_LABELS) <= set(DATASETS)
+    assert set(TRUE_LABELS) == {"circle", "rings", "xor", *REGRESSION}
+    assert set(TRUE_LABELS) <= set(DATASETS)
 
 
 @pytest.mark.parametrize("name", ["moons", "spiral", "gaussians"])
@@ -238,7 +243,9 @@ def test_true_labels_refuse_datasets_without_an_exact_boundary(name):
 
 
 def test_true_labels_reject_unknown_names_and_bad_points():
-    with pytest.raises(ValueError, match="unknown dataset 'square'; valid names: circle, "):
+    with pytest.raises(
+        ValueError, match="unknown dataset 'square'; valid names: blobs, bump, circle, "
+    ):
         true_labels("square", np.zeros((3, 2)))
     with pytest.raises(ValueError, match=r"X must have shape \(n_samples, 2\), got \(3,\)"):
         true_labels("circle", np.zeros(3))
@@ -353,3 +360,70 @@ def test_split_rejects_mismatched_lengths():
         ValueError, match="X and y must have the same number of samples, got 5 and 4"
     ):
         train_test_split(np.zeros((5, 2)), np.zeros(4))
+
+
+# --------------------------------------------------------------------------- k classes
+
+
+@pytest.mark.parametrize("name", ["spiral", "gaussians", "blobs"])
+@pytest.mark.parametrize("k", [2, 3, 6, MAX_CLASSES])
+def test_multiclass_makers_draw_k_balanced_classes(name, k):
+    X, y = DATASETS[name](1001, n_classes=k, random_state=0)
+    assert X.shape == (1001, 2) and y.dtype == np.int64
+    counts = np.bincount(y, minlength=k)
+    assert len(counts) == k and counts.max() - counts.min() <= 1
+
+
+@pytest.mark.parametrize("name", ["spiral", "gaussians", "blobs"])
+@pytest.mark.parametrize("k", [1, MAX_CLASSES + 1])
+def test_multiclass_makers_refuse_too_few_or_too_many_classes(name, k):
+    with pytest.raises(ValueError, match=f"n_classes must be an integer from 2 to {MAX_CLASSES}"):
+        DATASETS[name](10, n_classes=k)
+
+
+def test_spiral_arms_of_k_classes_are_turned_by_a_kth_of_a_revolution():
+    X, y = make_spiral(3000, n_classes=3, turns=1.0, random_state=0)
+    r = np.hypot(X[:, 0], X[:, 1])
+    t = 2 * np.pi * (r + y / 3)
+    np.testing.assert_allclose(X, r[:, None] * np.column_stack([np.cos(t), np.sin(t)]), atol=1e-12)
+
+
+def test_k_class_label_noise_moves_labels_to_other_classes():
+    _, clean = make_blobs(1000, n_classes=4, random_state=1)
+    _, noisy = make_blobs(1000, n_classes=4, label_noise=0.1, random_state=1)
+    assert np.count_nonzero(clean != noisy) == 100 and noisy.max() <= 3
+
+
+def test_gaussians_of_k_classes_sit_on_a_circle():
+    X, y = make_gaussians(60_000, n_classes=4, center_distance=2.0, std=0.1, random_state=0)
+    means = np.array([X[y == c].mean(axis=0) for c in range(4)])
+    np.testing.assert_allclose(np.hypot(means[:, 0], means[:, 1]), 1.0, atol=0.01)
+
+
+# --------------------------------------------------------------------------- regression
+
+
+@pytest.mark.parametrize("name", sorted(REGRESSION))
+def test_surfaces_give_float_targets_equal_to_their_exact_function(name):
+    X, y = DATASETS[name](500, random_state=0)
+    assert X.shape == (500, 2) and y.shape == (500,) and y.dtype == np.float64
+    assert np.all(np.abs(X) <= 1)
+    np.testing.assert_array_equal(true_labels(name, X), y)
+    X2, y2 = DATASETS[name](500, noise=0.1, random_state=0)
+    np.testing.assert_array_equal(X2, X)
+    assert 0.08 < np.std(y2 - y) < 0.12
+
+
+def test_surfaces_are_the_documented_functions():
+    X = np.array([[0.0, 0.0], [1.0, 0.0], [0.25, 0.0]])
+    np.testing.assert_allclose(TRUE_LABELS["plane"](X), [0.0, 0.6, 0.15])
+    np.testing.assert_allclose(TRUE_LABELS["bump"](X)[0], 1.0)
+    np.testing.assert_allclose(TRUE_LABELS["ripple"](X), [0.0, 0.0, 1.0], atol=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(REGRESSION))
+def test_surfaces_refuse_bad_arguments(name):
+    with pytest.raises(ValueError, match="noise must be a non-negative finite number, got -1"):
+        DATASETS[name](10, noise=-1)
+    with pytest.raises(ValueError, match="n_samples must be a positive integer"):
+        DATASETS[name](0)

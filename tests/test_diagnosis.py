@@ -169,3 +169,26 @@ def test_a_sample_of_zero_gradients_is_not_taken_for_the_whole_training_set():
     d = diagnose(dataclasses.replace(result, recording=sampled))
     assert "zero_gradients" not in kinds(d)
     assert not any("frozen" in f["message"] for f in d["findings"])
+
+
+# --------------------------------------------------------------------------- k classes, regression
+
+
+def test_a_regression_is_judged_by_r2_with_the_variance_as_prior_loss():
+    result = train_run(
+        Settings(
+            dataset="plane", samples=500, hidden="", optimizer="adam", lr=0.05, epochs=20, seed=0
+        ).validate()
+    )
+    d = result.metrics["diagnosis"]
+    assert result.metrics["r2"] >= 0.9 and d["verdict"] == "learned"
+    assert d["measures"]["prior_loss"] == pytest.approx(np.var(result.data.y_train))
+    assert d["summary"].startswith(f"R² {result.metrics['r2']:.3f}")
+    assert json.loads(json.dumps(d)) == d
+
+
+def test_a_three_class_run_near_the_baseline_is_said_so():
+    result = run(dataset="blobs", classes=3, epochs=1, lr=1e-5, samples=300)
+    d = result.metrics["diagnosis"]
+    assert d["verdict"] == "baseline"
+    assert "linear_boundary" not in kinds(d)  # a straight line is a two-class test

@@ -239,3 +239,28 @@ def test_a_try_line_never_repeats_the_run(findings, changes):
     text = explained(with_findings(result, *findings))
     if "Try:" in text:
         assert tried(text).to_dict() != result.settings.to_dict()
+
+
+# --------------------------------------------------------------------------- k classes, regression
+
+
+def test_a_regression_reports_r2_against_predicting_the_mean_and_repeats_without_auto():
+    result = demo(dataset="bump", samples=1000, epochs=10, seed=0, optimizer="adam", lr=0.01)
+    text = reported(result)
+    m = result.metrics
+    assert f"Test R² {m['r2']:.3f} (MSE {m['mse']:.4g}, MAE {m['mae']:.4g})" in text
+    assert f"always predicting the mean, {result.data.y_test.mean():.4g}, would score R² 0" in text
+    assert "--loss" not in text and "--task" not in text  # what auto chose goes unsaid
+    assert settings_of(repeat_command(result.settings)).to_dict() == {
+        **result.settings.to_dict(),
+        "loss": "auto",
+        "task": "auto",
+    }
+    assert explained(result).startswith(f"\nR² {m['r2']:.3f} against 0 for predicting the mean")
+
+
+def test_three_classes_report_the_macro_f1_beside_the_baseline():
+    result = demo(dataset="blobs", classes=3, samples=600, epochs=5, seed=0)
+    text = reported(result)
+    assert "would score" in text and f"Macro-F1 {result.metrics['macro_f1']:.3f} over 3" in text
+    assert "--classes 3" in text and "--loss" not in text

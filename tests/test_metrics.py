@@ -7,10 +7,12 @@ from backprop_lab.data.datasets import true_labels
 from backprop_lab.engine.metrics import (
     accuracy,
     baseline_accuracy,
+    class_scores,
     confusion_matrix,
     count_correct,
     grid_points,
     region_agreement,
+    regression_scores,
 )
 
 
@@ -126,3 +128,25 @@ def test_accuracy_and_count_correct_by_hand():
     Y = np.eye(3)[[0, 2, 1]]
     P = np.array([[0.5, 0.3, 0.2], [0.1, 0.2, 0.7], [0.6, 0.3, 0.1]])
     assert count_correct(Y, P) == 2
+
+
+# --------------------------------------------------------------------------- k classes, regression
+
+
+def test_class_scores_of_a_three_class_confusion_matrix():
+    C = np.array([[5, 0, 0], [1, 3, 0], [0, 4, 0]])  # class 2 is never predicted
+    s = class_scores(C)
+    assert s["precision"] == pytest.approx([5 / 6, 3 / 7, 0.0])
+    assert s["recall"] == pytest.approx([1.0, 0.75, 0.0])
+    f1 = [2 * p * r / (p + r) if p + r else 0.0 for p, r in zip(s["precision"], s["recall"])]
+    assert s["macro_f1"] == pytest.approx(np.mean(f1))
+
+
+def test_regression_scores_against_predicting_the_mean():
+    y = np.array([1.0, 2.0, 3.0, 4.0])
+    s = regression_scores(y, y + [0.5, -0.5, 0.5, -0.5])
+    assert (s["mse"], s["mae"], s["baseline_mse"]) == pytest.approx((0.25, 0.5, 1.25))
+    assert s["r2"] == pytest.approx(0.8)
+    assert regression_scores(y, np.full(4, y.mean()))["r2"] == pytest.approx(0.0)
+    assert regression_scores([2.0, 2.0], [2.0, 2.0])["r2"] == 0.0
+    assert regression_scores([2.0, 2.0], [1.0, 2.0])["r2"] == -math.inf

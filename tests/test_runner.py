@@ -120,28 +120,30 @@ def test_load_data_reads_a_csv_without_a_true_rule(tmp_path):
 def test_load_data_refuses_labels_above_one_for_a_binary_loss(tmp_path):
     path = tmp_path / "three.csv"
     save_csv(path, [[0, 0], [1, 1], [2, 2]], [0, 1, 2])
-    with pytest.raises(ValueError, match="labels must be 0 or 1 for binary_crossentropy, found 2"):
-        load_data(settings(dataset=f"csv:{path}"))
+    with pytest.raises(ValueError, match="takes one sigmoid output, which fits 2 classes, but the"):
+        load_data(settings(dataset=f"csv:{path}", loss="binary_crossentropy"))
     data = load_data(settings(dataset=f"csv:{path}", loss="sparse_categorical_crossentropy"))
     assert data.n_classes == 3
+    assert load_data(settings(dataset=f"csv:{path}")).n_classes == 3  # auto follows the data
 
 
 @pytest.mark.parametrize(
-    ("loss", "name", "last"),
+    ("loss", "k", "task", "name", "last"),
     [
-        ("binary_crossentropy", "binary_crossentropy", "Dense(1, activation='sigmoid')"),
-        ("mse", "mean_squared_error", "Dense(1, activation='sigmoid')"),
-        (
-            "sparse_categorical_crossentropy",
-            "sparse_categorical_crossentropy",
-            "Dense(4, activation='softmax')",
-        ),
+        ("binary_crossentropy", 2, "classification", "binary_crossentropy", "Dense(1, acti"),
+        ("auto", 2, "classification", "binary_crossentropy", "Dense(1, activation='sigmoid')"),
+        ("mse", 2, "classification", "mean_squared_error", "Dense(1, activation='sigmoid')"),
+        ("sparse_categorical_crossentropy", 4, "classification", None, "Dense(4, activation="),
+        ("auto", 4, "classification", "sparse_categorical_crossentropy", "Dense(4, activation="),
+        ("auto", 0, "regression", "mean_squared_error", "Dense(1, activation='linear')"),
     ],
 )
-def test_build_model_puts_the_output_the_loss_needs(loss, name, last):
-    model = build_model(settings(hidden="5:tanh,3", activation="relu", loss=loss), 2, 4)
-    assert repr(model) == (
-        f"Sequential([Dense(5, activation='tanh'), Dense(3, activation='relu'), {last}])"
+def test_build_model_puts_the_output_the_problem_needs(loss, k, task, name, last):
+    s = settings(hidden="5:tanh,3", activation="relu", loss=loss)
+    model = build_model(s, 2, k, task=task)
+    name = name or loss
+    assert repr(model).startswith(
+        f"Sequential([Dense(5, activation='tanh'), Dense(3, activation='relu'), {last}"
     )
     assert model.loss.name == name
 

@@ -50,7 +50,8 @@ def test_parse_hidden_refuses_other_types(bad):
 def test_defaults_are_the_article_and_round_trip_through_to_dict():
     s = Settings().validate()
     assert (s.dataset, s.samples, s.hidden, s.activation) == ("circle", 5000, ((8, None),), "relu")
-    assert (s.loss, s.optimizer, s.epochs, s.batch_size) == ("binary_crossentropy", "sgd", 50, 32)
+    assert (s.loss, s.optimizer, s.epochs, s.batch_size) == ("auto", "sgd", 50, 32)
+    assert (s.task, s.classes) == ("auto", 2)
     assert s.make_optimizer().learning_rate == 0.01
     d = s.to_dict()
     assert set(d) == FIELDS
@@ -170,7 +171,8 @@ def test_unknown_names_get_the_nearest_valid_one(tmp_path):
     path = tmp_path / "run.toml"
     path.write_text("epoch = 3\n")
     with pytest.raises(
-        ValueError, match=r"valid keys: dataset, samples, .*; did you mean 'epochs'\?$"
+        ValueError,
+        match=r"valid keys: dataset, task, classes, samples, .*; did you mean 'epochs'\?$",
     ):
         load_toml(path)
     with pytest.raises(ValueError, match=r"; did you mean 'batch_size'\?$"):
@@ -188,3 +190,44 @@ def test_samples_and_noise_are_unused_by_csv_data_only():
     assert unused_by_dataset("CSV:a.csv", ["noise"]) == ["noise"]
     assert unused_by_dataset("circle", {"samples": 5, "noise": 0.1}) == []
     assert FIELD_NAMES[0] == "dataset" and set(FIELD_NAMES) == FIELDS
+
+
+# --------------------------------------------------------------------------- problem types
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"dataset": "spiral", "classes": 9}, "classes must be an integer from 2 to 8, got 9"),
+        ({"dataset": "spiral", "classes": 1}, "classes must be an integer from 2 to 8, got 1"),
+        ({"dataset": "circle", "classes": 3}, "classes applies to spiral, gaussians, blobs, not"),
+        ({"dataset": "bump", "classes": 3}, "classes applies to classification; dataset bump"),
+        ({"dataset": "bump", "loss": "binary_crossentropy"}, "loss binary_crossentropy needs"),
+        ({"dataset": "bump", "task": "classification"}, "task classification does not fit"),
+        ({"dataset": "spiral", "classes": 3, "loss": "binary_crossentropy"}, "fits 2 classes"),
+        ({"dataset": "spiral", "classes": 3, "loss": "mse"}, "but the data has 3"),
+        ({"task": "clustering"}, "unknown task 'clustering'"),
+    ],
+)
+def test_settings_refuse_a_problem_and_an_option_that_do_not_fit(changes, message):
+    with pytest.raises(ValueError, match=message) as info:
+        Settings(**changes).validate()
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("task", "k", "loss", "expected"),
+    [
+        ("classification", 2, "auto", ("binary_crossentropy", 1, "sigmoid")),
+        ("classification", 2, "mse", ("mse", 1, "sigmoid")),
+        ("classification", 2, "sparse_categorical_crossentropy", (None, 2, "softmax")),
+        ("classification", 5, "auto", ("sparse_categorical_crossentropy", 5, "softmax")),
+        ("regression", 2, "auto", ("mse", 1, "linear")),
+        ("regression", 2, "mse", ("mse", 1, "linear")),
+    ],
+)
+def test_the_output_and_the_loss_follow_the_problem(task, k, loss, expected):
+    from backprop_lab.runs.settings import output_for
+
+    got = output_for(task, k, loss)
+    assert got == (expected[0] or loss, *expected[1:])

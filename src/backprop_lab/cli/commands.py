@@ -9,10 +9,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..data.datasets import MULTICLASS
 from ..engine._checks import check_positive_int
 from ..engine.metrics import predicted_labels
 from ..engine.random import fresh_seed
-from ..runs.settings import Settings, unused_by_dataset
+from ..runs.settings import Settings, output_for, unused_by_dataset
 from . import interrupts
 from .common import settings_from_args
 from .errors import EXIT_DIVERGED, EXIT_INTERRUPTED, UsageError
@@ -133,9 +134,30 @@ def _load_run(folder):
     return folder, config, load_model(folder)
 
 
+def _is_regressor(model) -> bool:
+    """Whether the model predicts values: its output is one linear unit."""
+    return model.layers[-1].activation.name == "linear"
+
+
+def _check_fits(model, data, dataset: str) -> None:
+    """Refuse data of another problem than the one the model was trained for."""
+    if data.X_test.shape[1] != model.n_features:
+        raise UsageError(
+            f"the model takes {model.n_features} features, the data has {data.X_test.shape[1]}"
+        )
+    if _is_regressor(model) != (data.task == "regression"):
+        kind = "predicts values (regression)" if _is_regressor(model) else "is a classifier"
+        raise UsageError(f"the model {kind}, but {dataset} is a {data.task} dataset")
+    k = max(model.layers[-1].units, 2)
+    if data.task == "classification" and data.n_classes > k:
+        raise UsageError(
+            f"the model knows {k} classes, but {dataset} has labels up to {data.n_classes - 1}"
+        )
+
+
 def cmd_evaluate(args) -> int:
-    from ..engine.metrics import baseline_accuracy
     from ..runs.runner import Data, evaluate_run, load_data
+    from .explain import baseline_sentence
 
     folder, config, model = _load_run(args.run_dir)
     base = {k: v for k, v in config["settings"].items() if k in Settings.__dataclass_fields__}
@@ -148,6 +170,10 @@ def cmd_evaluate(args) -> int:
         overrides["seed"] = args.seed
     elif overrides:  # the run's own seed would redraw its training points
         overrides["seed"] = fresh_seed()
+    if "dataset" in overrides:  # the new data's own problem, checked against the model below
+        base.update(task="auto", loss="auto", classes=2)
+        if args.dataset in MULTICLASS and not _is_regressor(model):
+            base["classes"] = max(model.layers[-1].units, 2)
     settings = Settings(**{**base, **overrides}).validate()
     for name in unused_by_dataset(settings.dataset, overrides):
         raise UsageError(
@@ -162,11 +188,9 @@ def cmd_evaluate(args) -> int:
             np.concatenate([data.X_train, data.X_test]),
             np.concatenate([data.y_train, data.y_test]),
             data.true_labels,
+            data.task,
         )
-    if data.X_test.shape[1] != model.n_features:
-        raise UsageError(
-            f"the model takes {model.n_features} features, the data has {data.X_test.shape[1]}"
-        )
+    _check_fits(model, data, settings.dataset)
     m = evaluate_run(model, data)
     what = (
         "the run's own test split"
@@ -174,10 +198,15 @@ def cmd_evaluate(args) -> int:
         else f"new data ({settings.dataset}, seed {settings.seed})"
     )
     print(f"Evaluated {folder} on {what} ({m['n_test']} points):")
-    print(
-        f"  loss {m['test_loss']:.4f}  accuracy {m['test_accuracy']:.1%}  "
-        f"baseline {baseline_accuracy(data.y_test):.1%}"
-    )
+    print(f"  loss {m['test_loss']:.4f}")
+    print("  " + baseline_sentence(m, data.y_test, settings.dataset))
+    if "confusion_matrix" in m:
+        print("  confusion matrix (rows: true class, columns: predicted class):")
+        for i, row in enumerate(m["confusion_matrix"]):
+            print(f"    {i}: " + " ".join(f"{v:>6}" for v in row))
+        for i, (p, r) in enumerate(zip(m["precision"], m["recall"])):
+            print(f"  class {i}: precision {p:.3f}  recall {r:.3f}")
+        print(f"  macro-F1 {m['macro_f1']:.3f}")
     if "iou" in m:
         print(f"  disagreement area {m['disagreement_area']:.3f}  IoU {m['iou']:.3f}")
     return 0
@@ -207,14 +236,18 @@ def cmd_predict(args) -> int:
     if args.output and not Path(args.output).absolute().parent.is_dir():
         raise UsageError(f"the folder of {args.output} does not exist")
     P = model.predict(X, verbose=0)
-    labels = predicted_labels(P)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     names = [f"x{i + 1}" for i in range(X.shape[1])]
-    probs = ["probability"] if P.shape[1] == 1 else [f"p{k}" for k in range(P.shape[1])]
-    writer.writerow([*names, *probs, "label"])
-    for x, p, label in zip(X, P, labels):
-        writer.writerow([*(repr(float(v)) for v in x), *(f"{v:.6f}" for v in p), int(label)])
+    if _is_regressor(model):
+        writer.writerow([*names, "value"])
+        for x, p in zip(X, P[:, 0]):
+            writer.writerow([*(repr(float(v)) for v in x), repr(float(p))])
+    else:
+        probs = ["probability"] if P.shape[1] == 1 else [f"p{k}" for k in range(P.shape[1])]
+        writer.writerow([*names, *probs, "label"])
+        for x, p, label in zip(X, P, predicted_labels(P)):
+            writer.writerow([*(repr(float(v)) for v in x), *(f"{v:.6f}" for v in p), int(label)])
     if args.output:
         from ..runs.fileio import write_atomic
 
@@ -233,6 +266,7 @@ def cmd_gradcheck(args) -> int:
     check_positive_int("points", args.points)
     n_classes = 3 if settings.loss == "sparse_categorical_crossentropy" else 2
     model = build_model(settings, 2, n_classes, dtype="float64")  # FD needs float64
+    settings.loss = output_for("classification", n_classes, settings.loss)[0]  # what auto is
     rng = np.random.default_rng(settings.seed)
     # Zero biases put a relu unit fed only by dead units exactly on its kink,
     # where the derivative is undefined and finite differences see half of it.

@@ -6,7 +6,7 @@ import argparse
 import difflib
 import sys
 
-from ..data.datasets import DATASETS
+from ..data.datasets import DATASETS, MAX_CLASSES, MULTICLASS
 from ..engine import activations, optimizers
 from ..engine.model import ENGINES
 from ..runs.settings import (
@@ -14,6 +14,7 @@ from ..runs.settings import (
     FIELDS,
     GENERATED_ONLY,
     RUN_LOSSES,
+    TASKS,
     Settings,
     did_you_mean,
     load_toml,
@@ -95,7 +96,11 @@ def add_network_options(p: argparse.ArgumentParser) -> None:
         "--activation",
         help=f"hidden activation: {', '.join(activations.ACTIVATIONS)} (default relu)",
     )
-    g.add_argument("--loss", help=f"{', '.join(RUN_LOSSES)} (default binary_crossentropy)")
+    g.add_argument(
+        "--loss",
+        help=f"{', '.join(RUN_LOSSES)} (default auto: binary_crossentropy for 2 classes, "
+        "sparse_categorical_crossentropy for more, mse for regression)",
+    )
     g.add_argument("--l2", type=float, help="L2 penalty on every kernel (default 0)")
     g.add_argument("--seed", type=int, help="makes the run reproducible (default: random)")
     g.add_argument("--config", metavar="FILE.toml")
@@ -111,6 +116,18 @@ def add_train_options(p: argparse.ArgumentParser, *, experiment: str | None = No
     g = p.add_argument_group("data")
     sources = "|".join(DATASETS) + ("" if experiment else "|csv:PATH")
     g.add_argument("--dataset", help=f"{sources} (default circle)")
+    if not experiment:  # experiments measure two-class datasets
+        g.add_argument(
+            "--classes",
+            type=int,
+            help=f"classes of {', '.join(MULTICLASS)}, 2 to {MAX_CLASSES} (default 2)",
+        )
+        g.add_argument(
+            "--task",
+            choices=TASKS,
+            help="what a CSV file's last column is (default auto: integers 0..k-1 are "
+            "classes, other numbers regression targets)",
+        )
     if experiment != "scale":
         g.add_argument("--samples", type=int, help="points to generate (default 5000)")
     g.add_argument("--noise", type=float, help="std of Gaussian jitter of the points (default 0)")

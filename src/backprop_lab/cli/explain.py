@@ -17,7 +17,7 @@ import numpy as np
 
 from ..engine.optimizers import OPTIMIZERS
 from ..runs.diagnosis import IOU_LEARNED, diagnose
-from ..runs.settings import Settings
+from ..runs.settings import Settings, output_for
 
 # Findings the caller has already reported (cmd_train prints divergence on stderr).
 _REPORTED_ELSEWHERE = {"diverged"}
@@ -46,11 +46,16 @@ def repeat_command(settings: Settings, **changes) -> str:
     if "hidden" in changes:
         values["hidden"] = Settings(hidden=changes["hidden"]).validate().hidden_text()
     defaults = Settings(name="demo" if demo else "run").to_dict()
+    # The task and the loss the problem picks by itself (what "auto" became) go unsaid.
+    task = settings.generated_task() or settings.task
+    implied = {"task": settings.generated_task()}
+    if task in ("classification", "regression"):
+        implied["loss"] = output_for(task, settings.classes, "auto")[0]
     words = ["backprop-lab", "demo" if demo else "train"]
     names = ["seed", *(k for k in defaults if k != "seed")]
     for name in names:
         value = values.get(name)
-        if value is None or value == defaults[name]:
+        if value is None or value == defaults[name] or value == implied.get(name):
             continue
         if name in ("samples", "noise") and str(values["dataset"]).startswith("csv:"):
             continue  # a CSV file's points are taken as they are
@@ -64,15 +69,33 @@ def _diagnosis(result) -> dict:
     return d if isinstance(d, dict) else diagnose(result)
 
 
+def baseline_sentence(m: dict, y_test, dataset: str) -> str:
+    """The test score against the baseline of knowing nothing, for any problem.
+
+    Classification: the accuracy against always answering the majority class
+    (and the macro-F1 for more than two classes); regression: R², MSE and MAE
+    against always predicting the mean of the test targets.
+    """
+    if "r2" in m:
+        return (
+            f"Test R² {m['r2']:.3f} (MSE {m['mse']:.4g}, MAE {m['mae']:.4g}) — always "
+            f"predicting the mean, {float(np.mean(y_test)):.4g}, would score R² 0 "
+            f"(MSE {m['baseline_mse']:.4g})."
+        )
+    majority = int(np.bincount(np.asarray(y_test, dtype=np.int64)).argmax())
+    text = (
+        f"Test accuracy {m['test_accuracy']:.1%} — always answering "
+        f"'{class_name(dataset, majority)}' would score {m['baseline_accuracy']:.1%}."
+    )
+    if len(m.get("confusion_matrix", [])) > 2:
+        text += f" Macro-F1 {m['macro_f1']:.3f} over {len(m['confusion_matrix'])} classes."
+    return text
+
+
 def report_run(result, folder: Path, files: list[str], out=None) -> None:
     out = out or sys.stdout  # looked up now: a default would freeze the stream at import
     m, s = result.metrics, result.settings
-    majority = int(np.bincount(result.data.y_test).argmax())
-    print(
-        f"\nTest accuracy {m['test_accuracy']:.1%} — always answering "
-        f"'{class_name(s.dataset, majority)}' would score {m['baseline_accuracy']:.1%}.",
-        file=out,
-    )
+    print("\n" + baseline_sentence(m, result.data.y_test, s.dataset), file=out)
     if "disagreement_area" in m:
         print(
             f"The learned region differs from the true one on {m['disagreement_fraction']:.1%} "
@@ -98,8 +121,22 @@ def _shape(dataset: str) -> str:
     return f"the {dataset} pattern"
 
 
+def _regression_verdict_text(result, d: dict) -> str:
+    m, shape = result.metrics, _shape(result.settings.dataset)
+    if d["verdict"] == "diverged":
+        return f"Training diverged in epoch {result.diverged_epoch}; nothing was learned."
+    said = {
+        "learned": f"backpropagation and gradient descent found {shape} from sampled values alone",
+        "partly": f"the network found part of {shape}, not all of it",
+        "baseline": f"the network did no better than the mean and did not find {shape}",
+    }[d["verdict"]]
+    return f"R² {m['r2']:.3f} against 0 for predicting the mean: {said}."
+
+
 def _verdict_text(result, d: dict) -> str:
     m, s = result.metrics, result.settings
+    if "r2" in m:
+        return _regression_verdict_text(result, d)
     margin = m["test_accuracy"] - m["baseline_accuracy"]
     pts = f"{abs(margin) * 100:.1f} percentage points"
     shape = _shape(s.dataset)

@@ -22,6 +22,9 @@ EXAMPLES = {
     "demo": "examples:\n  backprop-lab demo\n  backprop-lab demo --seed 1 --lr 0.1",
     "train": (
         "examples:\n  backprop-lab train --dataset xor --hidden 8,8 --optimizer adam\n"
+        "  backprop-lab train --dataset spiral --classes 3 --hidden 32:tanh,32:tanh "
+        "--optimizer adam --lr 0.01\n"
+        "  backprop-lab train --dataset bump --hidden 16:tanh,16:tanh --optimizer adam --lr 0.01\n"
         "  backprop-lab train --dataset csv:points.csv --epochs 100 --out results\n"
         "  backprop-lab train --config run.toml --seed 3"
     ),
@@ -91,7 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--samples", type=int, help="points to generate")
     p.add_argument("--noise", type=float, help="point jitter")
     p.add_argument("--seed", type=int, help="seed for the generated data")
-    p = add("predict", "Print the probabilities and labels a saved run gives.")
+    p = add(
+        "predict",
+        "Print the class and the class probabilities a saved run gives, or its predicted value.",
+    )
     p.add_argument("run_dir", metavar="RUN_DIR")
     p.add_argument("point", nargs="*", type=float, metavar="X", help="one point's coordinates")
     p.add_argument("--csv", help="CSV of points (x1,x2 columns)")

@@ -1,5 +1,8 @@
 """Read and write labelled points as CSV: ``x1,x2,label`` with one point a line.
 
+The last column holds class ids (integers ``0..k-1``: classification) or real
+targets (regression); :func:`problem_of` tells which.
+
 :func:`save_csv` writes a header and every float with Python's shortest
 round-trip ``repr``, so ``load_csv(save_csv(...))`` gives back bit-identical
 arrays.  :func:`load_csv` also reads files without a header and with any
@@ -17,7 +20,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["load_csv", "save_csv"]
+__all__ = ["TASKS", "load_csv", "problem_of", "save_csv"]
+
+TASKS = ("classification", "regression")
 
 PathLike = str | os.PathLike
 
@@ -40,11 +45,45 @@ def _parse_number(cell: str, where: str) -> float:
     return value
 
 
-def _parse_label(cell: str, where: str) -> int:
-    value = _parse_number(cell, where)
-    if not (value.is_integer() and 0 <= value < 2**63):
-        raise ValueError(f"{where}: label must be a non-negative integer, got {cell!r}")
-    return int(value)
+def problem_of(y: np.ndarray, task: str | None = None, where=None) -> tuple[str, np.ndarray]:
+    """The task that targets ``y`` pose, and ``y`` in that task's form.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,)
+        Finite numbers.
+    task : {"classification", "regression"} or None
+        Forces the task; None decides from the values: only non-negative
+        integers mean classification, anything else regression.
+    where : callable or None
+        ``where(i)`` names row ``i`` in an error (e.g. the file and line).
+
+    Returns
+    -------
+    task : str
+    y : ndarray of shape (n_samples,)
+        int64 class ids for classification, float64 targets for regression.
+
+    Raises
+    ------
+    ValueError
+        If ``task`` is not one of :data:`TASKS`, or is "classification" and a
+        value is not a non-negative integer (the message names the first one).
+    """
+    y = np.asarray(y, dtype=np.float64)
+    if task is not None and task not in TASKS:
+        raise ValueError(f"task must be one of {', '.join(TASKS)}, got {task!r}")
+    ids = np.isfinite(y) & (y >= 0) & (y == np.floor(y)) & (y < 2**63)
+    if task == "regression" or (task is None and not ids.all()):
+        return "regression", y
+    if not ids.all():
+        i = int(np.flatnonzero(~ids)[0])
+        name = where(i) if where else f"row {i + 1}"
+        raise ValueError(
+            f"{name}: label {y[i].item():g} is not a class id (an integer 0..k-1), as "
+            "classification needs; use the regression task for real targets"
+        )
+    return "classification", y.astype(np.int64)
 
 
 def _check_labels(y: Any, n_samples: int) -> np.ndarray:
@@ -56,18 +95,17 @@ def _check_labels(y: Any, n_samples: int) -> np.ndarray:
     if y.dtype == np.bool_:
         return y.astype(np.int64)
     if not (np.issubdtype(y.dtype, np.integer) or np.issubdtype(y.dtype, np.floating)):
-        raise ValueError(f"y must hold non-negative integer labels, got dtype {y.dtype}")
-    bad = ~np.isfinite(y) | (y < 0) | (y != np.floor(y))
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise ValueError(
-            f"y must hold non-negative integer labels, got {y[i].item()!r} at index {i}"
-        )
-    return y.astype(np.int64)
+        raise ValueError(f"y must hold class ids or real targets, got dtype {y.dtype}")
+    if not np.isfinite(y).all():
+        i = int(np.flatnonzero(~np.isfinite(y))[0])
+        raise ValueError(f"y must hold finite values, got {y[i].item()!r} at index {i}")
+    return problem_of(y)[1]
 
 
-def load_csv(path: PathLike, *, labelled: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
-    """Read points and labels from a CSV file.
+def load_csv(
+    path: PathLike, *, labelled: bool = True, task: str | None = None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Read points and labels (class ids or real targets) from a CSV file.
 
     The first non-blank line is a header if none of its fields is a number,
     otherwise it is data.  Every data line must have as many fields as the
@@ -81,13 +119,15 @@ def load_csv(path: PathLike, *, labelled: bool = True) -> tuple[np.ndarray, np.n
     labelled : bool
         Whether the last column holds labels.  ``False`` reads every column as
         a feature (points to predict) and returns ``y = None``.
+    task : {"classification", "regression"} or None
+        What the labels are; None decides from them (see :func:`problem_of`).
 
     Returns
     -------
     X : ndarray of shape (n_samples, n_features), dtype float64
         Finite features; ``n_features`` is 2 for ``x1,x2,label`` files.
-    y : ndarray of shape (n_samples,), dtype int64
-        Non-negative integer labels.
+    y : ndarray of shape (n_samples,)
+        int64 class ids (classification) or float64 targets (regression).
 
     Raises
     ------
@@ -95,12 +135,14 @@ def load_csv(path: PathLike, *, labelled: bool = True) -> tuple[np.ndarray, np.n
         If ``path`` does not exist.
     ValueError
         If the file is empty, has no data rows, has rows of different lengths,
-        a field that is not a finite number, or a label that is not a
-        non-negative integer; the message names the file and the line.
+        a field that is not a finite number, or (with ``task="classification"``)
+        a label that is not a non-negative integer; the message names the file
+        and the line.
     """
     name = os.fspath(path)
     features: list[float] = []
-    labels: list[int] = []
+    labels: list[float] = []
+    lines: list[int] = []
     n_columns = 0
     n_rows = 0
     min_columns = 2 if labelled else 1
@@ -128,7 +170,8 @@ def load_csv(path: PathLike, *, labelled: bool = True) -> tuple[np.ndarray, np.n
                         raise ValueError(f"{where}: expected {n_columns} columns, got {len(row)}")
                     features.extend(_parse_number(cell, where) for cell in row[:n_features])
                     if labelled:
-                        labels.append(_parse_label(row[-1], where))
+                        labels.append(_parse_number(row[-1], where))
+                        lines.append(reader.line_num)
                     n_rows += 1
             except csv.Error as error:
                 raise ValueError(f"{name} line {reader.line_num}: {error}") from None
@@ -139,7 +182,10 @@ def load_csv(path: PathLike, *, labelled: bool = True) -> tuple[np.ndarray, np.n
     if not n_rows:
         raise ValueError(f"{name}: file has no data rows, only a header")
     X = np.array(features, dtype=np.float64).reshape(n_rows, n_features)
-    return X, np.array(labels, dtype=np.int64) if labelled else None
+    if not labelled:
+        return X, None
+    _, y = problem_of(np.array(labels), task, lambda i: f"{name} line {lines[i]}")
+    return X, y
 
 
 def save_csv(path: PathLike, X: Any, y: Any, *, overwrite: bool = False) -> None:
@@ -155,7 +201,8 @@ def save_csv(path: PathLike, X: Any, y: Any, *, overwrite: bool = False) -> None
     X : array-like of shape (n_samples, n_features)
         Finite features, at least one sample.
     y : array-like of shape (n_samples,) or (n_samples, 1)
-        Non-negative integer labels (integer or integral float values).
+        Finite labels: non-negative integers (integer or integral float
+        values) are written as class ids, anything else as real targets.
     overwrite : bool, default=False
         Replace ``path`` if it exists; otherwise an existing file is an error.
 

@@ -1,10 +1,14 @@
-"""Two-dimensional toy datasets for binary classification, scikit-learn style.
+"""Two-dimensional toy datasets for classification, scikit-learn style.
 
 Every maker has the signature ``make_<name>(n_samples=5000, *, ..., noise=0.0,
 label_noise=0.0, random_state=None) -> (X, y)`` and returns ``X`` as float64 of
 shape ``(n_samples, 2)`` and ``y`` as int64 of shape ``(n_samples,)`` with
-values in ``{0, 1}``.  All work is vectorised (ten million circle points take
-a fraction of a second).
+values in ``{0, 1}``, or ``{0, ..., n_classes - 1}`` for the makers that take
+``n_classes`` (spiral, gaussians, blobs; 2 to ``MAX_CLASSES``).  The
+regression surfaces are in :mod:`backprop_lab.data.surfaces`;
+:data:`DATASETS` lists both kinds and :data:`REGRESSION` names the surfaces.
+All work is vectorised (ten million circle points take a fraction of a
+second).
 
 Randomness is drawn in a fixed order: first the clean points and their labels,
 then the label flips (only if ``label_noise > 0``), then the jitter (only if
@@ -24,22 +28,30 @@ true one.
 from __future__ import annotations
 
 import math
-from numbers import Real
 from typing import Any
 
 import numpy as np
 
 from ..engine._checks import check_float_in, check_positive_float, check_positive_int, lookup
 from ..engine.random import SeedLike, check_random_state
+from .surfaces import SURFACES, _check_non_negative, make_bump, make_plane, make_ripple
 
 __all__ = [
+    "CLASSIFICATION",
     "DATASETS",
+    "MAX_CLASSES",
+    "MULTICLASS",
+    "REGRESSION",
     "TRUE_LABELS",
     "circle_true_label",
+    "make_blobs",
+    "make_bump",
     "make_circle",
     "make_gaussians",
     "make_moons",
+    "make_plane",
     "make_rings",
+    "make_ripple",
     "make_spiral",
     "make_xor",
     "rings_true_label",
@@ -51,16 +63,10 @@ __all__ = [
 # Options of every maker that shape the sample, not the true class regions.
 _SAMPLING_OPTIONS = frozenset({"n_samples", "noise", "label_noise", "random_state"})
 
+MAX_CLASSES = 8  # the most classes a maker with ``n_classes`` draws
+
 
 # --------------------------------------------------------------------------- checks
-
-
-def _check_non_negative(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a non-negative finite number, got {value!r}")
-    if not (math.isfinite(value) and value >= 0):
-        raise ValueError(f"{name} must be a non-negative finite number, got {value!r}")
-    return float(value)
 
 
 def _check_common(n_samples: Any, noise: Any, label_noise: Any) -> tuple[int, float, float]:
@@ -83,19 +89,29 @@ def _check_points(X: Any) -> np.ndarray:
 # --------------------------------------------------------------------------- helpers
 
 
-def _balanced_labels(n: int, rng: np.random.Generator) -> np.ndarray:
-    """Labels in random order with exactly ``n // 2`` ones."""
-    y = np.zeros(n, dtype=np.int64)
-    y[n - n // 2 :] = 1
-    return rng.permutation(y)
+def _check_classes(n_classes: Any) -> int:
+    k = check_positive_int("n_classes", n_classes)
+    if not 2 <= k <= MAX_CLASSES:
+        raise ValueError(f"n_classes must be an integer from 2 to {MAX_CLASSES}, got {k}")
+    return k
 
 
-def _corrupt(X, y, noise, label_noise, rng) -> tuple[np.ndarray, np.ndarray]:
-    """Flip labels, then jitter points; draws nothing when a rate is 0."""
+def _balanced_labels(n: int, rng: np.random.Generator, k: int = 2) -> np.ndarray:
+    """Labels in random order, class ``c`` ``n // k`` times (once more for the first
+    ``n % k`` classes); with two classes, exactly ``n // 2`` ones."""
+    counts = np.full(k, n // k)
+    counts[: n % k] += 1
+    return rng.permutation(np.repeat(np.arange(k, dtype=np.int64), counts))
+
+
+def _corrupt(X, y, noise, label_noise, rng, k: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Change labels (to another class, uniformly), then jitter points; draws
+    nothing when a rate is 0."""
     n_flip = round(label_noise * len(y))
     if n_flip:
         flip = rng.choice(len(y), size=n_flip, replace=False)
-        y[flip] = 1 - y[flip]
+        shift = 1 if k == 2 else rng.integers(1, k, size=n_flip)
+        y[flip] = (y[flip] + shift) % k
     if noise > 0:
         X += rng.normal(0.0, noise, size=X.shape)
     return X, y
@@ -211,25 +227,30 @@ def make_xor(
 def make_gaussians(
     n_samples: int = 5000,
     *,
+    n_classes: int = 2,
     center_distance: float = 1.0,
     std: float = 0.25,
     noise: float = 0.0,
     label_noise: float = 0.0,
     random_state: SeedLike = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Two isotropic Gaussian blobs on the diagonal, one per class.
+    """Isotropic Gaussian blobs, one per class, evenly spaced on a circle.
 
-    Class 0 is centred at ``-c`` and class 1 at ``+c`` with
-    ``c = center_distance / 2 * (1, 1) / sqrt(2)``, so the centres are
-    ``center_distance`` apart.  The classes overlap, so there are no exact
-    true labels.
+    Class ``c`` is centred at angle ``225 + 360 * c / n_classes`` degrees on
+    the circle of radius ``center_distance / 2``.  With two classes the
+    centres lie on the diagonal, class 0 at ``-c`` and class 1 at ``+c`` with
+    ``c = center_distance / 2 * (1, 1) / sqrt(2)``, ``center_distance``
+    apart.  The classes overlap, so there are no exact true labels.
 
     Parameters
     ----------
     n_samples : int, default=5000
-        Number of points; class 1 gets ``n_samples // 2`` of them.
+        Number of points, split as evenly as possible between the classes
+        (with two, class 1 gets ``n_samples // 2``).
+    n_classes : int, default=2
+        Number of classes, 2 to ``MAX_CLASSES``.
     center_distance : float, default=1.0
-        Distance between the two centres, >= 0.
+        Diameter of the circle of centres, >= 0.
     std : float, default=0.25
         Standard deviation of each blob along each axis, >= 0.
     noise : float, default=0.0
@@ -237,7 +258,7 @@ def make_gaussians(
         standard deviation of ``sqrt(std**2 + noise**2)``.  Kept so every maker
         has the same options.
     label_noise : float, default=0.0
-        Fraction of labels flipped, in ``[0, 1)``.
+        Fraction of labels changed to another class, in ``[0, 1)``.
     random_state : None, int or numpy.random.Generator, default=None
         See :func:`backprop_lab.engine.random.check_random_state`.
 
@@ -247,42 +268,93 @@ def make_gaussians(
     y : ndarray of shape (n_samples,), dtype int64
     """
     n, noise, label_noise = _check_common(n_samples, noise, label_noise)
+    k = _check_classes(n_classes)
     center_distance = _check_non_negative("center_distance", center_distance)
     std = _check_non_negative("std", std)
     rng = check_random_state(random_state)
-    y = _balanced_labels(n, rng)
-    offset = center_distance / 2 / math.sqrt(2)
-    centers = np.where(y[:, None] == 1, offset, -offset)
-    X = centers + std * rng.standard_normal((n, 2))
-    return _corrupt(X, y, noise, label_noise, rng)
+    y = _balanced_labels(n, rng, k)
+    angle = 1.25 * np.pi + 2 * np.pi * np.arange(k) / k
+    centers = center_distance / 2 * np.column_stack([np.cos(angle), np.sin(angle)])
+    X = centers[y] + std * rng.standard_normal((n, 2))
+    return _corrupt(X, y, noise, label_noise, rng, k)
+
+
+def make_blobs(
+    n_samples: int = 5000,
+    *,
+    n_classes: int = 2,
+    std: float = 0.12,
+    noise: float = 0.0,
+    label_noise: float = 0.0,
+    random_state: SeedLike = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Gaussian blobs around random centres, one per class, like scikit-learn's.
+
+    The ``n_classes`` centres are drawn uniformly in ``[-0.7, 0.7]^2`` (first,
+    from ``random_state``), so blobs may touch or overlap; there are no exact
+    true labels.
+
+    Parameters
+    ----------
+    n_samples : int, default=5000
+        Number of points, split as evenly as possible between the classes.
+    n_classes : int, default=2
+        Number of classes, 2 to ``MAX_CLASSES``.
+    std : float, default=0.12
+        Standard deviation of each blob along each axis, >= 0.
+    noise : float, default=0.0
+        Standard deviation of extra Gaussian jitter of the points.
+    label_noise : float, default=0.0
+        Fraction of labels changed to another class, in ``[0, 1)``.
+    random_state : None, int or numpy.random.Generator, default=None
+        See :func:`backprop_lab.engine.random.check_random_state`.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, 2), dtype float64
+    y : ndarray of shape (n_samples,), dtype int64
+    """
+    n, noise, label_noise = _check_common(n_samples, noise, label_noise)
+    k = _check_classes(n_classes)
+    std = _check_non_negative("std", std)
+    rng = check_random_state(random_state)
+    centers = rng.uniform(-0.7, 0.7, size=(k, 2))
+    y = _balanced_labels(n, rng, k)
+    X = centers[y] + std * rng.standard_normal((n, 2))
+    return _corrupt(X, y, noise, label_noise, rng, k)
 
 
 def make_spiral(
     n_samples: int = 5000,
     *,
+    n_classes: int = 2,
     turns: float = 1.5,
     noise: float = 0.0,
     label_noise: float = 0.0,
     random_state: SeedLike = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Two interleaved Archimedean spirals, one per class, inside the unit disc.
+    """Interleaved Archimedean spirals, one arm per class, inside the unit disc.
 
     A class-0 point is ``r * (cos t, sin t)`` with ``r`` uniform on ``[0, 1)``
-    and ``t = 2 * pi * turns * r``; class 1 is the same arm turned by half a
-    revolution (``-r * (cos t, sin t)``).  Neighbouring arms are
-    ``1 / (2 * turns)`` apart along a radius.
+    and ``t = 2 * pi * turns * r``; class ``c`` is the same arm turned by
+    ``c / n_classes`` of a revolution (with two classes, class 1 is
+    ``-r * (cos t, sin t)``).  Neighbouring arms are
+    ``1 / (n_classes * turns)`` apart along a radius.
 
     Parameters
     ----------
     n_samples : int, default=5000
-        Number of points; class 1 gets ``n_samples // 2`` of them.
+        Number of points, split as evenly as possible between the classes
+        (with two, class 1 gets ``n_samples // 2``).
+    n_classes : int, default=2
+        Number of arms and classes, 2 to ``MAX_CLASSES``.
     turns : float, default=1.5
         Number of revolutions of each arm, > 0.
     noise : float, default=0.0
         Standard deviation of Gaussian jitter added to each coordinate of the
         points on the arms; the label stays the arm a point was drawn from.
     label_noise : float, default=0.0
-        Fraction of labels flipped, in ``[0, 1)``.
+        Fraction of labels changed to another class, in ``[0, 1)``.
     random_state : None, int or numpy.random.Generator, default=None
         See :func:`backprop_lab.engine.random.check_random_state`.
 
@@ -292,13 +364,14 @@ def make_spiral(
     y : ndarray of shape (n_samples,), dtype int64
     """
     n, noise, label_noise = _check_common(n_samples, noise, label_noise)
+    k = _check_classes(n_classes)
     turns = check_positive_float("turns", turns)
     rng = check_random_state(random_state)
-    y = _balanced_labels(n, rng)
+    y = _balanced_labels(n, rng, k)
     r = rng.random(n)
-    t = 2 * np.pi * turns * r
-    X = ((1 - 2 * y) * r)[:, None] * np.column_stack([np.cos(t), np.sin(t)])
-    return _corrupt(X, y, noise, label_noise, rng)
+    t = 2 * np.pi * (turns * r + y / k)
+    X = r[:, None] * np.column_stack([np.cos(t), np.sin(t)])
+    return _corrupt(X, y, noise, label_noise, rng, k)
 
 
 # Scikit-learn's moons span x in [-1, 2] and y in [-0.5, 1]; this maps them to
@@ -447,14 +520,20 @@ def rings_true_label(X: Any, *, n_rings: int = 4) -> np.ndarray:
     return _ring_labels(_check_points(X), check_positive_int("n_rings", n_rings))
 
 
-DATASETS = {
+CLASSIFICATION = {
     "circle": make_circle,
     "gaussians": make_gaussians,
     "moons": make_moons,
     "rings": make_rings,
     "spiral": make_spiral,
     "xor": make_xor,
+    "blobs": make_blobs,
 }
+# The makers that take ``n_classes``.
+MULTICLASS = ("spiral", "gaussians", "blobs")
+# Regression surfaces: float targets of shape (n_samples,).
+REGRESSION = {"plane": make_plane, "bump": make_bump, "ripple": make_ripple}
+DATASETS = {**CLASSIFICATION, **REGRESSION}
 
 # Only datasets whose class is a fixed function of the clean position; the
 # others (overlapping blobs, arms and arcs sampled with jitter) have none.
@@ -462,11 +541,13 @@ TRUE_LABELS = {
     "circle": circle_true_label,
     "rings": rings_true_label,
     "xor": xor_true_label,
+    **SURFACES,  # the exact target functions of the regression surfaces
 }
 
 
 def true_labels(name: str, X: Any, **params: Any) -> np.ndarray:
-    """Exact noise-free labels of the points ``X`` for the dataset ``name``.
+    """Exact noise-free labels (or, for a regression surface, target values) of the
+    points ``X`` for the dataset ``name``.
 
     Parameters
     ----------
@@ -481,7 +562,8 @@ def true_labels(name: str, X: Any, **params: Any) -> np.ndarray:
 
     Returns
     -------
-    y : ndarray of shape (n_samples,), dtype int64
+    y : ndarray of shape (n_samples,)
+        int64 class ids, or float64 values for the surfaces of :data:`REGRESSION`.
 
     Raises
     ------

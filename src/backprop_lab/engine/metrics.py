@@ -1,4 +1,5 @@
-"""Metrics on predictions: accuracy, the majority-class baseline, confusion matrices."""
+"""Metrics on predictions: accuracy, the majority-class baseline, confusion
+matrices and the scores derived from them; MSE, MAE and R² for regression."""
 
 from __future__ import annotations
 
@@ -51,6 +52,58 @@ def confusion_matrix(y_true, y_pred, n_classes: int = 2) -> np.ndarray:
     return np.bincount(y_true * n_classes + y_pred, minlength=n_classes**2).reshape(
         n_classes, n_classes
     )
+
+
+def class_scores(C) -> dict:
+    """Per-class precision and recall and the macro-F1 of a confusion matrix.
+
+    Parameters
+    ----------
+    C : array-like of shape (k, k)
+        ``C[i, j]`` counts samples of true class ``i`` predicted as ``j``.
+
+    Returns
+    -------
+    dict
+        ``precision`` and ``recall``: lists of ``k`` floats (0 for a class
+        never predicted, or never present); ``macro_f1``: the mean over the
+        classes of ``2 p r / (p + r)`` (0 where ``p + r`` is 0).
+    """
+    C = np.asarray(C, dtype=np.float64)
+    hits = np.diag(C)
+    predicted, actual = C.sum(axis=0), C.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = np.where(predicted > 0, hits / predicted, 0.0)
+        r = np.where(actual > 0, hits / actual, 0.0)
+        f1 = np.where(p + r > 0, 2 * p * r / (p + r), 0.0)
+    return {"precision": p.tolist(), "recall": r.tolist(), "macro_f1": float(f1.mean())}
+
+
+def regression_scores(y_true, y_pred) -> dict:
+    """MSE, MAE and R² of predictions, and the MSE of predicting the mean.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,) or (n_samples, 1)
+        Targets and predictions, at least one sample.
+
+    Returns
+    -------
+    dict
+        ``mse``, ``mae``; ``baseline_mse``, the MSE of always answering the
+        mean of ``y_true`` (its variance); ``r2 = 1 - mse / baseline_mse``
+        (for constant targets: 0 if predicted exactly, else ``-inf``): 1 is
+        perfect, 0 is no better than the mean.
+    """
+    y = np.asarray(y_true, dtype=np.float64).ravel()
+    p = np.asarray(y_pred, dtype=np.float64).ravel()
+    mse = float(np.mean((y - p) ** 2))
+    base = float(np.var(y))
+    if base > 0:
+        r2 = 1 - mse / base
+    else:
+        r2 = 0.0 if mse == 0 else -np.inf
+    return {"mse": mse, "mae": float(np.mean(np.abs(y - p))), "r2": float(r2), "baseline_mse": base}
 
 
 def cell_centres(low: float, high: float, n: int) -> np.ndarray:

@@ -14,13 +14,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..data.datasets import REGRESSION
 from ..engine._checks import check_positive_int
 from ..runs.settings import FIELD_NAMES, Settings, coerce, did_you_mean
 
 PROTOCOLS = ("fixed-epochs", "fixed-steps")
 ARTICLE_STEPS = 50 * 125  # the article's 50 epochs of 125 batches
-# Settings an experiment does not vary: test_size is unused (one shared test set).
-VARY_EXCLUDED = {"seed", "out", "name", "engine", "dataset", "test_size"}
+# Settings an experiment does not vary: test_size is unused (one shared test set),
+# and experiments measure two-class datasets only (task and classes stay as they are).
+VARY_EXCLUDED = {"seed", "out", "name", "engine", "dataset", "test_size", "task", "classes"}
 # What ``--vary`` takes, in the settings' order; --help and the README list these.
 VARY_NAMES = tuple(name for name in FIELD_NAMES if name not in VARY_EXCLUDED)
 
@@ -152,6 +154,15 @@ def check_jobs(jobs: list[Job], base: dict) -> None:
     """Refuse settings no training could use, before anything runs."""
     if base["dataset"].lower().startswith("csv:"):
         raise ValueError("experiments generate their data; --dataset csv:PATH is not supported")
+    if base["dataset"].lower() in REGRESSION:
+        raise ValueError(
+            f"experiments measure accuracy on two-class datasets; {base['dataset']} is a "
+            f"regression dataset (train it with: backprop-lab train --dataset {base['dataset']})"
+        )
+    if base.get("classes", 2) != 2:
+        raise ValueError(
+            f"experiments measure two-class datasets; classes={base['classes']} is not supported"
+        )
     for job in jobs:
         values = {**base, **dict(job.values), "seed": 0}
         settings = Settings(**values).validate()

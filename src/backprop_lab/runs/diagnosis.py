@@ -81,6 +81,14 @@ The verdict:
     ``ERRORS_REMOVED_LEARNED`` (80%) of the baseline's test errors removed.
 ``partly``
     A meaningful margin, but not that.
+
+With more than two classes the same rules hold (the baseline is the most
+frequent class; there are no true regions).  For regression the verdict is
+read from R² on the test set, the share of the variance around the mean
+that the network explains: ``learned`` from ``R2_LEARNED`` (0.9) up,
+``baseline`` below ``R2_BASELINE`` (0.05: no better than predicting the
+mean), ``partly`` in between; the prior loss is the variance of the
+training targets (the MSE of predicting their mean).
 """
 
 from __future__ import annotations
@@ -107,6 +115,8 @@ MIN_MARGIN = 0.01
 MARGIN_SE = 2.0
 IOU_LEARNED = 0.8
 ERRORS_REMOVED_LEARNED = 0.8
+R2_LEARNED = 0.9
+R2_BASELINE = 0.05
 
 _RELU_LIKE = ("relu", "leaky_relu")
 
@@ -121,8 +131,11 @@ def _finite(values) -> list[float]:
     return out
 
 
-def prior_loss(loss: str, y: np.ndarray) -> float:
-    """The loss of a model that always answers the class frequencies of ``y``."""
+def prior_loss(loss: str, y: np.ndarray, task: str = "classification") -> float:
+    """The loss of a model that always answers the class frequencies of ``y``
+    (for regression: the mean of ``y``, so its variance)."""
+    if task == "regression":
+        return float(np.var(y))
     p = np.bincount(np.asarray(y, dtype=np.int64)) / max(len(y), 1)
     p = p[p > 0]
     if loss == "mse":
@@ -395,7 +408,30 @@ def _linear_boundary(result, baseline: float) -> list[dict]:
     ]
 
 
+def _regression_verdict(metrics: dict, diverged: bool) -> tuple[str, str, dict]:
+    r2 = metrics["r2"]
+    measures = {"r2": r2, "baseline_mse": metrics["baseline_mse"]}
+    if diverged:
+        return "diverged", "Training diverged; the weights are those of the last finite epoch.", {}
+    if r2 < R2_BASELINE:
+        return (
+            "baseline",
+            f"R² {r2:.3f}: no better than always predicting the mean (below {R2_BASELINE:g} "
+            "counts as the baseline).",
+            measures,
+        )
+    verdict = "learned" if r2 >= R2_LEARNED else "partly"
+    return (
+        verdict,
+        f"R² {r2:.3f}: the network explains {r2:.0%} of the variance that predicting the mean "
+        f"leaves ({R2_LEARNED:g} or more counts as learned).",
+        measures,
+    )
+
+
 def _verdict(metrics: dict, diverged: bool) -> tuple[str, str, dict]:
+    if "r2" in metrics:
+        return _regression_verdict(metrics, diverged)
     acc, base = metrics["test_accuracy"], metrics["baseline_accuracy"]
     n = max(int(metrics.get("n_test") or 0), 1)
     margin = acc - base
@@ -447,7 +483,8 @@ def diagnose(result) -> dict:
     metrics, data, model = result.metrics, result.data, result.model
     losses = _finite(result.history.get("loss", []))
     loss_name = getattr(result.settings, "loss", "binary_crossentropy")
-    prior = prior_loss(loss_name, data.y_train) if len(data.y_train) else 0.0
+    task = getattr(data, "task", "classification")
+    prior = prior_loss(loss_name, data.y_train, task) if len(data.y_train) else 0.0
     loss_high = bool(losses) and losses[-1] > HIGH_LOSS * prior
     diverged = bool(result.diverged_epoch)
     verdict, summary, measures = _verdict(metrics, diverged)
@@ -470,7 +507,7 @@ def diagnose(result) -> dict:
             trend, more = _trend(losses, prior, frozen)
             findings += trend
             measures.update(more)
-        if verdict in ("partly", "baseline") and not frozen:  # frozen says more
+        if verdict in ("partly", "baseline") and not frozen and data.n_classes == 2:
             findings += _linear_boundary(result, max(np.bincount(data.y_train)) / len(data.y_train))
     measures["prior_loss"] = prior
     if losses:

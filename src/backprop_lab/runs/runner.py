@@ -16,13 +16,20 @@ from ..data import datasets
 from ..data.csvio import load_csv
 from ..engine.callbacks import Callback
 from ..engine.layers import Dense
-from ..engine.metrics import baseline_accuracy, confusion_matrix, predicted_labels, region_agreement
+from ..engine.metrics import (
+    baseline_accuracy,
+    class_scores,
+    confusion_matrix,
+    predicted_labels,
+    region_agreement,
+    regression_scores,
+)
 from ..engine.model import Sequential
 from ..engine.random import fresh_seed
 from ..engine.regularizers import L2
 from .diagnosis import diagnose
 from .recording import make_recorders
-from .settings import Settings
+from .settings import Settings, output_for
 
 EXTENT = (-1.0, 1.0, -1.0, 1.0)
 
@@ -34,16 +41,52 @@ OVERFLOW_IS_REPORTED = {"over": "ignore", "invalid": "ignore", "divide": "ignore
 
 @dataclass
 class Data:
-    """A train/test split and, where known, the exact labelling rule."""
+    """A train/test split, the problem it poses and, where known, the exact rule.
+
+    ``X_*`` are float arrays of shape ``(n, n_features)``.  For
+    ``task="classification"``, ``y_*`` hold int64 class ids ``0..k-1`` and
+    ``true_labels`` (if not None) maps points of shape ``(n, 2)`` to the true
+    class ids, shape ``(n,)``.  For ``task="regression"``, ``y_*`` hold float
+    targets and ``true_labels`` (the name is kept) is the exact target
+    function ``f(X) -> (n,)`` float, where the generator knows it.
+
+    Raises
+    ------
+    ValueError
+        On creation, for features or targets that are not finite numbers,
+        class ids that are not non-negative integers, or an unknown task.
+    """
 
     X_train: np.ndarray
     y_train: np.ndarray
     X_test: np.ndarray
     y_test: np.ndarray
-    true_labels: object = None  # callable (n, 2) -> (n,) 0/1, or None
+    true_labels: object = None  # callable (n, 2) -> (n,), or None
+    task: str = "classification"
+
+    def __post_init__(self):
+        if self.task not in ("classification", "regression"):
+            raise ValueError(f"task must be classification or regression, got {self.task!r}")
+        for name in ("X_train", "y_train", "X_test", "y_test"):
+            a = np.asarray(getattr(self, name))
+            if not (np.issubdtype(a.dtype, np.number) or a.dtype == np.bool_):
+                raise ValueError(f"{name} must hold numbers, got dtype {a.dtype}")
+            if not np.isfinite(a).all():
+                raise ValueError(f"{name} holds NaN or infinity; only finite values are allowed")
+            if name[0] == "y" and self.task == "classification":
+                if np.any((a < 0) | (a != np.floor(a))):
+                    raise ValueError(
+                        f"{name} must hold class ids 0..k-1 for classification; "
+                        "use task='regression' for real targets"
+                    )
+                a = a.astype(np.int64)
+            setattr(self, name, a)
 
     @property
     def n_classes(self) -> int:
+        """Number of classes (the largest class id + 1), or 0 for regression."""
+        if self.task == "regression":
+            return 0
         return int(np.concatenate([self.y_train, self.y_test]).max()) + 1
 
 
@@ -53,27 +96,56 @@ def seeds(seed: int) -> tuple[int, int, int]:
     return int(a), int(b), int(c)
 
 
+def check_problem(task: str, y: np.ndarray, source: str) -> None:
+    """Refuse class labels a classifier cannot learn: one class only, or more than allowed."""
+    if task != "classification":
+        return
+    found = np.unique(y)
+    if len(found) < 2:
+        raise ValueError(
+            f"{source}: every label is class {int(found[0])}; classification needs at least "
+            "2 classes"
+        )
+    if found[-1] + 1 > datasets.MAX_CLASSES:
+        raise ValueError(
+            f"{source}: labels up to {int(found[-1])} make {int(found[-1]) + 1} classes; "
+            f"at most {datasets.MAX_CLASSES} are allowed (use task regression for real values)"
+        )
+
+
 def load_data(settings: Settings) -> Data:
-    """Make or read the dataset and split it, reproducibly from ``settings.seed``."""
+    """Make or read the dataset and split it, reproducibly from ``settings.seed``.
+
+    Raises
+    ------
+    ValueError
+        One line naming the problem: a missing or malformed CSV file, labels
+        that fit no task or not the one asked for, one class only, too many
+        classes, a loss that does not fit the data, non-finite points.
+    """
     data_seed, split_seed, _ = seeds(settings.seed)
     true = None
     if settings.dataset.startswith("csv:"):
         path = settings.dataset[4:]
+        asked = None if settings.task == "auto" else settings.task
         try:
-            X, y = load_csv(path)
+            X, y = load_csv(path, task=asked)
         except FileNotFoundError:
             raise ValueError(f"CSV file {path} does not exist") from None
-        if settings.loss != "sparse_categorical_crossentropy" and np.any(y > 1):
-            raise ValueError(
-                f"{path}: labels must be 0 or 1 for {settings.loss}, found {int(y.max())}; "
-                "use --loss sparse_categorical_crossentropy for more classes"
-            )
+        task = "regression" if y.dtype.kind == "f" else "classification"
+        check_problem(task, y, path)
+        try:
+            output_for(task, int(y.max()) + 1, settings.loss)
+        except ValueError as e:
+            raise ValueError(f"{path}: {e}") from None
         if len(X) < 2:
             raise ValueError(f"{path}: need at least 2 rows to split into train and test")
     else:
+        task = settings.generated_task()
         maker = datasets.DATASETS[settings.dataset]
-        X, y = maker(settings.samples, noise=settings.noise, random_state=data_seed)
-        if not np.isfinite(X).all():  # refused here, before a run folder exists
+        options = {"n_classes": settings.classes} if settings.dataset in datasets.MULTICLASS else {}
+        X, y = maker(settings.samples, noise=settings.noise, random_state=data_seed, **options)
+        if not (np.isfinite(X).all() and np.isfinite(y).all()):  # refused before a folder exists
             raise ValueError(f"noise={settings.noise!r} makes points that are not finite")
         if settings.dataset in datasets.TRUE_LABELS:
             name = settings.dataset
@@ -84,23 +156,30 @@ def load_data(settings: Settings) -> Data:
     X_tr, X_te, y_tr, y_te = datasets.train_test_split(
         X, y, test_size=settings.test_size, random_state=split_seed
     )
-    return Data(X_tr, y_tr, X_te, y_te, true)
+    return Data(X_tr, y_tr, X_te, y_te, true, task)
 
 
-def build_model(settings: Settings, n_features: int, n_classes: int, dtype=None) -> Sequential:
-    """The network of ``settings``: hidden Dense layers, then the output the loss needs."""
+def build_model(
+    settings: Settings, n_features: int, n_classes: int, dtype=None, task: str = "classification"
+) -> Sequential:
+    """The network of ``settings``: hidden Dense layers, then the output the problem needs.
+
+    The output and the loss follow ``task`` and ``n_classes`` unless
+    ``settings.loss`` names a loss (see ``settings.output_for``): 1 sigmoid
+    unit for 2 classes, ``n_classes`` softmax units for more, 1 linear unit
+    trained with "mse" for regression.
+    """
     _, _, model_seed = seeds(settings.seed)
+    loss, units, activation = output_for(task, n_classes, settings.loss)
     reg = L2(settings.l2) if settings.l2 else None
     model = Sequential(seed=model_seed, dtype=dtype)
     fan_in = {"input_shape": (n_features,)}
     for width, act in settings.hidden:
         model.add(Dense(width, act or settings.activation, kernel_regularizer=reg, **fan_in))
         fan_in = {}
-    if settings.loss == "sparse_categorical_crossentropy":
-        model.add(Dense(max(n_classes, 2), "softmax", kernel_regularizer=reg, **fan_in))
-    else:
-        model.add(Dense(1, "sigmoid", kernel_regularizer=reg, **fan_in))
-    model.compile(settings.make_optimizer(), settings.loss, ["accuracy"], engine=settings.engine)
+    model.add(Dense(units, activation, kernel_regularizer=reg, **fan_in))
+    metrics = [] if task == "regression" else ["accuracy"]
+    model.compile(settings.make_optimizer(), loss, metrics, engine=settings.engine)
     return model
 
 
@@ -167,20 +246,32 @@ class RunResult:
 
 
 def evaluate_run(model: Sequential, data: Data, resolution: int = 1000) -> dict:
-    """Test loss and accuracy, the majority baseline, the confusion matrix and,
-    where the true rule is known, the area of disagreement and IoU."""
-    loss, acc = model.evaluate(data.X_test, data.y_test, verbose=0)
+    """The test metrics of ``model`` on ``data``.
+
+    Classification: test loss and accuracy, the majority baseline, the
+    confusion matrix, per-class precision and recall, macro-F1 and, where the
+    true rule of two classes is known, the area of disagreement and IoU.
+    Regression: test loss, ``mse``, ``mae``, ``r2`` and ``baseline_mse`` (the
+    MSE of predicting the mean, against which R² is measured).
+    """
     P = model.predict(data.X_test, verbose=0)
+    out = model.evaluate(data.X_test, data.y_test, verbose=0)
+    loss = out[0] if isinstance(out, list | tuple) else out
+    metrics = {"test_loss": float(loss), "n_train": len(data.X_train), "n_test": len(data.X_test)}
+    if data.task == "regression":
+        metrics.update(regression_scores(data.y_test, P[:, 0]))
+        return metrics
     pred = predicted_labels(P)
     n_classes = max(data.n_classes, P.shape[1], 2)
-    metrics = {
-        "test_loss": float(loss),
-        "test_accuracy": float(acc),
-        "baseline_accuracy": baseline_accuracy(data.y_test),
-        "n_train": len(data.X_train),
-        "n_test": len(data.X_test),
-        "confusion_matrix": confusion_matrix(data.y_test, pred, n_classes).tolist(),
-    }
+    C = confusion_matrix(data.y_test, pred, n_classes)
+    metrics.update(
+        {
+            "test_accuracy": float(np.mean(pred == data.y_test)),
+            "baseline_accuracy": baseline_accuracy(data.y_test),
+            "confusion_matrix": C.tolist(),
+            **class_scores(C),
+        }
+    )
     if data.true_labels is not None and P.shape[1] == 1:
 
         def learned(G):
@@ -207,6 +298,9 @@ def train_run(
     Ctrl-C stops it the same way, with ``interrupted=True``, once an epoch has
     finished (before that, the ``KeyboardInterrupt`` is raised: nothing is kept).
 
+    ``settings.loss`` and ``settings.task`` are set to the loss and the task
+    the run used (``"auto"`` follows the data).
+
     ``result.recording`` always holds each layer's gradient norm per epoch;
     ``animate`` adds frames of the output over the plane (2-D data only) and
     ``landscape`` the trajectory of the weights (see ``recording``).
@@ -215,8 +309,14 @@ def train_run(
     """
     if settings.seed is None:
         settings.seed = fresh_seed()
-    data = data or load_data(settings)
-    model = build_model(settings, data.X_train.shape[1], data.n_classes)
+    if data is None:
+        data = load_data(settings)
+    else:  # given from Python: refuse what load_data refuses for files
+        check_problem(data.task, np.concatenate([data.y_train, data.y_test]), "the data")
+    # config.json records the loss and the task the run used, not "auto".
+    settings.loss = output_for(data.task, data.n_classes, settings.loss)[0]
+    settings.task = data.task
+    model = build_model(settings, data.X_train.shape[1], data.n_classes, task=data.task)
     recorders, recording = make_recorders(
         data.X_train,
         data.y_train,

@@ -17,7 +17,7 @@ from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
 
-from ..data.datasets import DATASETS
+from ..data.datasets import DATASETS, MAX_CLASSES, MULTICLASS, REGRESSION
 from ..engine import activations, losses, optimizers
 from ..engine._checks import check_float_in, check_positive_float, check_positive_int, lookup
 from ..engine.model import ENGINES
@@ -27,8 +27,56 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
-# Losses a run can use, and the output layer each implies.
-RUN_LOSSES = ("binary_crossentropy", "mse", "sparse_categorical_crossentropy")
+# Losses a run can use, and the output layer each implies (see ``output_for``);
+# "auto" follows the problem.
+RUN_LOSSES = ("auto", "binary_crossentropy", "mse", "sparse_categorical_crossentropy")
+# "auto": generated datasets know their task, a CSV file's labels tell it.
+TASKS = ("auto", "classification", "regression")
+
+
+def output_for(task: str, n_classes: int, loss: str = "auto") -> tuple[str, int, str]:
+    """The loss and the output layer a problem takes.
+
+    Parameters
+    ----------
+    task : {"classification", "regression"}
+    n_classes : int
+        Number of classes (ignored for regression).
+    loss : str, default="auto"
+        One of `RUN_LOSSES`; "auto" follows the problem.
+
+    Returns
+    -------
+    loss : str
+        Binary cross-entropy for 2 classes, sparse categorical cross-entropy
+        for more, mean squared error for regression, unless given.
+    units : int
+        1 (a sigmoid unit, or a linear one for regression), or ``n_classes``
+        softmax units.
+    activation : str
+        "sigmoid", "softmax" or "linear".
+
+    Raises
+    ------
+    ValueError
+        If ``loss`` does not fit the problem (a cross-entropy for regression,
+        one sigmoid unit for more than 2 classes, mse for more than 2 classes).
+    """
+    if task == "regression":
+        if loss not in ("auto", "mse"):
+            raise ValueError(
+                f"loss {loss} needs class labels, but the targets are real values "
+                "(regression); use mse, or loss auto"
+            )
+        return "mse", 1, "linear"
+    if n_classes > 2 and loss not in ("auto", "sparse_categorical_crossentropy"):
+        raise ValueError(
+            f"loss {loss} takes one sigmoid output, which fits 2 classes, but the data has "
+            f"{n_classes}; use sparse_categorical_crossentropy (softmax), or loss auto"
+        )
+    if n_classes > 2 or loss == "sparse_categorical_crossentropy":
+        return "sparse_categorical_crossentropy", max(n_classes, 2), "softmax"
+    return ("binary_crossentropy" if loss == "auto" else loss), 1, "sigmoid"
 
 
 def _layer_text(layer) -> str:
@@ -76,12 +124,14 @@ class Settings:
     """Every option of ``backprop-lab train``; the defaults reproduce the article."""
 
     dataset: str = "circle"
+    task: str = "auto"
+    classes: int = 2
     samples: int = 5000
     noise: float = 0.0
     test_size: float = 0.2
     hidden: tuple = ((8, None),)
     activation: str = "relu"
-    loss: str = "binary_crossentropy"
+    loss: str = "auto"
     optimizer: str = "sgd"
     lr: float | None = None  # None: the optimizer's Keras default (SGD: 0.01)
     momentum: float = 0.0
@@ -95,20 +145,22 @@ class Settings:
 
     def validate(self) -> Settings:
         """Check every field; raise ValueError/TypeError with a one-line message."""
-        for name in ("dataset", "activation", "loss", "optimizer", "engine", "name"):
+        for name in ("dataset", "task", "activation", "loss", "optimizer", "engine", "name"):
             if not isinstance(getattr(self, name), str):
                 raise TypeError(f"{name} must be text, got {getattr(self, name)!r}")
         if not isinstance(self.out, str | os.PathLike):
             raise TypeError(f"out must be a folder path, got {self.out!r}")
         self.out = os.fspath(self.out)  # config.json stores it as text
         # Names are matched without regard to case and stored in canonical form.
-        for name in ("activation", "loss", "optimizer", "engine"):
+        for name in ("task", "activation", "loss", "optimizer", "engine"):
             setattr(self, name, getattr(self, name).lower())
         if not self.dataset[:4].lower() == "csv:":
             self.dataset = self.dataset.lower()
             lookup("dataset", self.dataset, {**DATASETS, "csv:PATH": None})
         elif not self.dataset[4:]:
             raise ValueError("dataset csv: needs a path, as in csv:data.csv")
+        lookup("task", self.task, {t: t for t in TASKS})
+        self._check_problem()
         check_positive_int("samples", self.samples)
         check_float_in("noise", self.noise, 0.0, math.inf)
         check_float_in("test_size", self.test_size, 0.0, 1.0, closed_low=False)
@@ -117,7 +169,10 @@ class Settings:
         lookup("activation", self.activation, activations.ACTIVATIONS)
         if self.loss not in RUN_LOSSES:
             lookup("loss", self.loss, {k: k for k in RUN_LOSSES})
-        lookup("loss", self.loss, losses.LOSSES)
+        if self.loss != "auto":
+            lookup("loss", self.loss, losses.LOSSES)
+        if self.generated_task():
+            output_for(self.generated_task(), self.classes, self.loss)
         lookup("optimizer", self.optimizer, optimizers.OPTIMIZERS)
         if self.lr is not None:
             check_positive_float("lr", self.lr)
@@ -135,6 +190,33 @@ class Settings:
         if not self.name or any(c in self.name for c in "/\\") or self.name in (".", ".."):
             raise ValueError(f"name must be a plain folder-name part, got {self.name!r}")
         return self
+
+    def generated_task(self) -> str | None:
+        """The task of a generated dataset, or None for a csv:PATH file (its labels tell)."""
+        if self.dataset.startswith("csv:"):
+            return None
+        return "regression" if self.dataset in REGRESSION else "classification"
+
+    def _check_problem(self) -> None:
+        check_positive_int("classes", self.classes)
+        if not 2 <= self.classes <= MAX_CLASSES:
+            raise ValueError(
+                f"classes must be an integer from 2 to {MAX_CLASSES}, got {self.classes}"
+            )
+        task = self.generated_task()
+        if task and self.task not in ("auto", task):
+            raise ValueError(f"task {self.task} does not fit dataset {self.dataset}, a {task} set")
+        if self.classes == 2:
+            return
+        if task == "regression":
+            raise ValueError(
+                f"classes applies to classification; dataset {self.dataset} has real targets"
+            )
+        if self.dataset not in MULTICLASS:
+            where = "a CSV file's labels give its classes" if not task else "it has 2"
+            raise ValueError(
+                f"classes applies to {', '.join(MULTICLASS)}, not {self.dataset} ({where})"
+            )
 
     def make_optimizer(self) -> optimizers.Optimizer:
         kwargs = {} if self.lr is None else {"learning_rate": self.lr}
