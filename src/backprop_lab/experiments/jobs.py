@@ -14,14 +14,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..data.datasets import REGRESSION
 from ..engine._checks import check_positive_int
 from ..runs.settings import FIELD_NAMES, Settings, coerce, did_you_mean
 
 PROTOCOLS = ("fixed-epochs", "fixed-steps")
 ARTICLE_STEPS = 50 * 125  # the article's 50 epochs of 125 batches
 # Settings an experiment does not vary: test_size is unused (one shared test set),
-# and experiments measure two-class datasets only (task and classes stay as they are).
+# and one experiment poses one problem (its task and classes stay as they are).
 VARY_EXCLUDED = {"seed", "out", "name", "engine", "dataset", "test_size", "task", "classes"}
 # What ``--vary`` takes, in the settings' order; --help and the README list these.
 VARY_NAMES = tuple(name for name in FIELD_NAMES if name not in VARY_EXCLUDED)
@@ -41,7 +40,7 @@ class Job:
     protocol: str
     seed: int  # derived from the experiment seed and the grid position
     steps: int | None  # gradient steps for fixed-steps, else None
-    keep_grid: bool = False  # store the learned probability map (for pictures)
+    keep_grid: bool = False  # store the learned map over the plane (for pictures)
 
 
 def derive_seed(experiment_seed: int, point: int, replicate: int) -> int:
@@ -154,15 +153,6 @@ def check_jobs(jobs: list[Job], base: dict) -> None:
     """Refuse settings no training could use, before anything runs."""
     if base["dataset"].lower().startswith("csv:"):
         raise ValueError("experiments generate their data; --dataset csv:PATH is not supported")
-    if base["dataset"].lower() in REGRESSION:
-        raise ValueError(
-            f"experiments measure accuracy on two-class datasets; {base['dataset']} is a "
-            f"regression dataset (train it with: backprop-lab train --dataset {base['dataset']})"
-        )
-    if base.get("classes", 2) != 2:
-        raise ValueError(
-            f"experiments measure two-class datasets; classes={base['classes']} is not supported"
-        )
     for job in jobs:
         values = {**base, **dict(job.values), "seed": 0}
         settings = Settings(**values).validate()
@@ -170,8 +160,12 @@ def check_jobs(jobs: list[Job], base: dict) -> None:
             raise ValueError(
                 f"size {settings.samples} is smaller than the batch size {settings.batch_size}"
             )
-        if settings.samples < 4:
-            raise ValueError(f"size {settings.samples} is too small: need 2 points per class")
+        least = 4 if settings.generated_task() == "regression" else 2 * settings.classes
+        if settings.samples < least:
+            raise ValueError(
+                f"size {settings.samples} is too small: need at least {least} points"
+                + ("" if settings.generated_task() == "regression" else " (2 per class)")
+            )
 
 
 def plan_scale(settings: Settings, sizes, seeds: int, protocol: str, steps: int, seed: int):

@@ -28,11 +28,28 @@ COLUMN_TYPES = {
     "status": str,
     "test_accuracy": float,
     "test_loss": float,
+    "macro_f1": float,
+    "mse": float,
+    "r2": float,
     "disagreement_area": float,
     "iou": float,
     "seconds": float,
 }
 COLUMNS = tuple(COLUMN_TYPES)
+# Columns added since the first tables: a table without them still resumes (None).
+ADDED_COLUMNS = frozenset({"macro_f1", "mse", "r2"})
+# The score each task is summarised by: its column and how it is named.
+SCORES = {
+    "classification": ("test_accuracy", "accuracy"),
+    "regression": ("r2", "R²"),
+}
+
+
+def score_column(task: str) -> str:
+    """The column a task's trainings are compared by: ``test_accuracy`` or ``r2``."""
+    if task not in SCORES:
+        raise ValueError(f"task must be classification or regression, got {task!r}")
+    return SCORES[task][0]
 
 
 def columns(jobs: list[Job]) -> list[str]:
@@ -61,7 +78,9 @@ def read_results(path: Path, names: list[str]) -> list[dict]:
     """The typed rows of ``results.csv`` with columns ``names``; [] if there is none.
 
     A last line without its newline was cut short by an interruption and is
-    left out.  A file with other columns holds another experiment's table.
+    left out.  A file with other columns holds another experiment's table,
+    except for a table written before the ``ADDED_COLUMNS`` existed: their
+    cells read as None.
     """
     if not path.exists():
         return []
@@ -69,10 +88,11 @@ def read_results(path: Path, names: list[str]) -> list[dict]:
     if not complete:
         return []
     reader = csv.DictReader(io.StringIO(complete))
-    if reader.fieldnames != names:
+    found = reader.fieldnames or []
+    if found != [n for n in names if n in found] or set(names) - set(found) - ADDED_COLUMNS:
         raise ValueError(f"{path} holds results of a different experiment")
     try:
-        return [typed(row) for row in reader]
+        return [typed({n: row.get(n) for n in names}) for row in reader]
     except ValueError as e:
         raise ValueError(f"{path} line {reader.line_num}: {e}") from None
 
@@ -133,17 +153,30 @@ def to_table(rows: list[dict]):
     return pd.DataFrame(rows)
 
 
-def summarise(rows: list[dict], by: tuple[str, ...]) -> list[dict]:
-    """Mean, standard deviation, min and max test accuracy per group of ``by``."""
+def summarise(rows: list[dict], by: tuple[str, ...], task: str = "classification") -> list[dict]:
+    """Mean, standard deviation, min and max of the task's score per group of ``by``.
+
+    Parameters
+    ----------
+    rows : list of dict
+        The experiment's table.
+    by : tuple of str
+        The columns whose values make a group.
+    task : {"classification", "regression"}
+        Summarise ``test_accuracy`` or ``r2`` (see `score_column`); each
+        summary row names it under ``"score"``.
+    """
+    score = score_column(task)
     groups: dict[tuple, list[dict]] = {}
     for row in rows:
         groups.setdefault(tuple(row[k] for k in by), []).append(row)
     out = []
     for key, members in groups.items():
-        acc = [r["test_accuracy"] for r in members if r["status"] == "ok"]
+        acc = [r[score] for r in members if r["status"] == "ok" and r.get(score) is not None]
         out.append(
             {
                 **dict(zip(by, key)),
+                "score": score,
                 "runs": len(members),
                 "diverged": sum(r["status"] != "ok" for r in members),
                 "mean": float(np.mean(acc)) if acc else float("nan"),

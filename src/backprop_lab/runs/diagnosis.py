@@ -423,7 +423,7 @@ def _regression_verdict(metrics: dict, diverged: bool) -> tuple[str, str, dict]:
     verdict = "learned" if r2 >= R2_LEARNED else "partly"
     return (
         verdict,
-        f"R² {r2:.3f}: the network explains {r2:.0%} of the variance that predicting the mean "
+        f"R² {r2:.3f}: the network explains {r2:.1%} of the variance that predicting the mean "
         f"leaves ({R2_LEARNED:g} or more counts as learned).",
         measures,
     )
