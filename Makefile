@@ -40,6 +40,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_train.py
 	$(BIN)/python bench/bench_demo.py
 	$(BIN)/python bench/bench_recording.py
+	$(BIN)/python bench/bench_sklearn.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

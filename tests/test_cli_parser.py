@@ -105,8 +105,8 @@ def test_vary_help_lists_the_names_sweep_accepts(capsys):
     [
         ("train", []),
         ("demo", []),
-        ("sweep", ["task", "classes", "test_size"]),
-        ("scale", ["task", "classes", "samples", "test_size"]),
+        ("sweep", ["task", "test_size"]),
+        ("scale", ["task", "samples", "test_size"]),
         (
             "gradcheck",
             [n for n in FIELD_NAMES if n not in ("hidden", "activation", "loss", "l2", "seed")],
@@ -181,7 +181,10 @@ def test_csv_settings_without_samples_or_noise_pass(points):
 def test_a_config_key_the_command_has_no_option_for_is_refused(points):
     # scale sets samples from --sizes; the file's value would be silently ignored.
     err = refused(["scale", "--config", "gen.toml", "--out", "out"])
-    assert "gen.toml: samples is not an option of scale; its keys: dataset, noise, hidden" in err
+    assert (
+        "gen.toml: samples is not an option of scale; its keys: dataset, classes, noise, hidden"
+        in err
+    )
     Path("t.toml").write_text("test-size = 0.3\n")
     err = refused(["sweep", "--config", "t.toml", "--vary", "lr=1"])
     assert "test_size is not an option of sweep" in err

@@ -107,3 +107,32 @@ def test_a_one_setting_sweep_and_the_scaling_say_how_many_seeds():
         for s in (50, 500)
     ]
     assert xp.plot_scaling(summary).axes[0].get_title().endswith("\nmean of 5 seeds per point")
+
+
+def test_boundaries_of_k_classes_show_regions_and_of_a_surface_its_values():
+    k = 3
+    P = np.random.default_rng(0).dirichlet(np.ones(k), size=(20, 20))
+    fig = xp.plot_boundaries([("a", P), ("b", P)], radius=None)
+    assert fig.get_suptitle().startswith("Learned regions")
+    assert any(ax.get_ylabel() == "predicted class" for ax in fig.axes)
+    fig = xp.plot_boundaries([("a", disc_map(0.5) - 3)], radius=None, task="regression")
+    assert fig.get_suptitle() == "Learned surface"
+    assert any(ax.get_ylabel() == "predicted value" for ax in fig.axes)
+
+
+def test_scale_pictures_of_a_regression_say_r2(scale_folder):
+    rows, grids = scale_folder
+    for row in rows:
+        row["r2"] = row.pop("test_accuracy") - 0.5
+    fig = xp.plot_scale_boundaries(rows, grids, test_samples=1000, task="regression")
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert titles == ["50 points\ntest R² 0.300", "500 points\ntest R² 0.400"]
+    summary = [dict(protocol="fixed-epochs", size=50, mean=0.3, std=0.1, runs=1)]
+    fig = xp.plot_scaling(summary, baseline=0.0, best=0.98, task="regression")
+    assert fig.axes[0].get_ylabel().startswith("test R²")
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert "predicting the mean (0.000)" in legend and "best possible (0.980)" in legend
+    fig = xp.plot_sweep(sweep_summary(), ["lr", "hidden"], baseline=0.0, task="regression")
+    assert fig.axes[0].get_title().startswith("Mean test R² over lr × hidden")
+    with pytest.raises(ValueError, match="task must be classification or regression"):
+        xp.plot_scaling(summary, task="ranking")

@@ -217,9 +217,14 @@ def test_bad_vary_is_refused(vary, message):
         (["sweep"], "needs --vary"),
         (["scale", "--resume", "no/such/run"], "does not exist"),
         (["scale", "--dataset", "csv:points.csv"], "csv:PATH is not supported"),
-        (["sweep", "--dataset", "bump", "--vary", "lr=0.1"], "bump is a regression dataset"),
+        (["sweep", "--dataset", "bump", "--classes", "3", "--vary", "lr=0.1"], "applies to"),
         (["sweep", "--vary", "classes=2,3"], "unknown parameter 'classes'"),
-        (["scale", "--classes", "3"], "unrecognized arguments: --classes"),
+        (["scale", "--classes", "3"], "classes applies to spiral"),
+        (
+            ["scale", "--dataset", "blobs", "--classes", "4", "--batch-size", "2", "--sizes", "7"],
+            "need at least 8 points (2 per class)",
+        ),
+        (["scale", "--task", "regression"], "unrecognized arguments: --task"),
         (["scale", "--scheduler", "tcp://127.0.0.1:9", "--dask-workers", "2"], "not both"),
         (["scale", "--test-size", "0.3"], "unrecognized arguments: --test-size"),
         (["sweep", "--vary", "test_size=0.1,0.2"], "unknown parameter 'test_size'"),
@@ -439,3 +444,91 @@ def test_the_options_that_go_with_resume_are_said_from_one_list(tmp_path, capsys
     err = capsys.readouterr().err
     assert "--scheduler cannot be given with --resume" in err
     assert err.rstrip().endswith("(only --jobs and --quiet go with it)")
+
+
+SMALL_CLI = ["--seeds", "1", "--epochs", "2", "--test-samples", "500", "--jobs", "1", "--quiet"]
+
+
+@pytest.mark.parametrize(
+    "problem, score, empty, shape",
+    [
+        (["--dataset", "blobs", "--classes", "3"], "accuracy", "r2", (80, 80, 3)),
+        (["--dataset", "bump"], "R²", "test_accuracy", (80, 80)),
+    ],
+)
+def test_cli_scale_measures_k_classes_and_regression(
+    tmp_path, capsys, problem, score, empty, shape
+):
+    argv = ["scale", *problem, "--sizes", "40,80", "--steps", "10", *SMALL_CLI, "--seed", "3"]
+    assert main([*argv, "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    (folder,) = tmp_path.iterdir()
+    path = folder / "results.csv"
+    rows = _csv_rows(path)
+    header = path.read_text().splitlines()[0].split(",")
+    assert len(rows) == 4 and header == results.columns(ex.scale_jobs([40], 1, ["x"], 1, 0))
+    filled = {"test_accuracy", "macro_f1"} if score == "accuracy" else {"r2", "mse"}
+    assert all(r[k] != "" for r in rows for k in filled) and all(r[empty] == "" for r in rows)
+    assert all(r["iou"] == r["disagreement_area"] == "" for r in rows)  # no known regions
+    for name in ("scaling.png", "boundaries.png"):
+        assert (folder / name).stat().st_size > 10_000
+    assert np.load(folder / "grids" / "0.npy").shape == shape
+    header = next(line for line in out.splitlines() if line.startswith("protocol"))
+    assert f"mean {score}" in header
+    baseline = (
+        "predicting the mean: R² 0.000" if score == "R²" else "always the majority: accuracy "
+    )
+    assert baseline in out
+    # The classes and the task come back from config.json on resume.
+    path.write_text("".join(path.read_text().splitlines(keepends=True)[:3]))
+    assert main(["scale", "--resume", str(folder), "--jobs", "1", "--quiet"]) == 0
+    assert _csv_rows(path)[:2] == rows[:2] and len(_csv_rows(path)) == 4
+
+
+def test_cli_sweep_on_a_regression_dataset_scores_r2(tmp_path, capsys):
+    argv = ["sweep", "--dataset", "bump", "--vary", "lr=0.01,0.1", "--samples", "100", *SMALL_CLI]
+    assert main([*argv, "--seed", "2", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    (folder,) = tmp_path.iterdir()
+    rows = _csv_rows(folder / "results.csv")
+    assert [r["lr"] for r in rows] == ["0.01", "0.1"] and all(r["r2"] for r in rows)
+    assert "mean R²" in next(line for line in out.splitlines() if line.strip().startswith("lr"))
+    assert (folder / "sweep.png").stat().st_size > 10_000
+
+
+def test_a_table_written_before_the_task_scores_still_resumes(tmp_path):
+    (tmp_path / "old").mkdir()
+    full = _rows(_scale(tmp_path, "old"))
+    path = tmp_path / "old" / "results.csv"
+    old = [c for c in results.COLUMNS if c not in results.ADDED_COLUMNS] + ["samples"]
+    with path.open() as f:
+        kept = [{k: row[k] for k in old} for row in csv.DictReader(f)][:3]
+    with path.open("w", newline="") as f:  # the old header, three finished rows
+        writer = csv.DictWriter(f, old, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(kept)
+    resumed = _rows(_scale(tmp_path, "old"))
+    assert all(r[k] is None for r in resumed[:3] for k in results.ADDED_COLUMNS)
+    new = [{k: v for k, v in r.items() if k not in results.ADDED_COLUMNS} for r in full]
+    assert [{k: v for k, v in r.items() if k not in results.ADDED_COLUMNS} for r in resumed] == new
+    assert resumed[3:] == full[3:]
+    assert path.read_text().splitlines()[0].split(",") == results.columns(
+        ex.scale_jobs([64], 1, ["x"], 1, 0)
+    )
+
+
+def test_references_and_summary_follow_the_task():
+    bump = Settings(dataset="bump", noise=0.1)
+    refs = ex.reference_accuracies(bump, 2000, 0)
+    assert refs["score"] == "r2" and refs["baseline"] == 0.0 and 0.5 < refs["best"] < 1
+    blobs = ex.reference_accuracies(Settings(dataset="blobs", classes=4), 2000, 0)
+    assert blobs["score"] == "test_accuracy" and 0.2 < blobs["baseline"] < 0.3
+    assert blobs["best"] is None
+    rows = [
+        {"size": 1, "status": "ok", "test_accuracy": None, "r2": 0.5},
+        {"size": 1, "status": "ok", "test_accuracy": None, "r2": 0.7},
+        {"size": 1, "status": "diverged", "test_accuracy": None, "r2": None},
+    ]
+    (summary,) = ex.summarise(rows, ("size",), "regression")
+    assert summary["score"] == "r2" and summary["mean"] == pytest.approx(0.6)
+    assert summary["diverged"] == 1

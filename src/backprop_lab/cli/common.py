@@ -111,17 +111,18 @@ def add_train_options(p: argparse.ArgumentParser, *, experiment: str | None = No
     """Options shared by demo, train, scale and sweep.
 
     Experiments generate their data and test on one shared set: they get no
-    ``csv:`` datasets and no ``--test-size``, and ``scale`` no ``--samples``.
+    ``csv:`` datasets, no ``--task`` and no ``--test-size``, and ``scale`` no
+    ``--samples``.
     """
     g = p.add_argument_group("data")
     sources = "|".join(DATASETS) + ("" if experiment else "|csv:PATH")
     g.add_argument("--dataset", help=f"{sources} (default circle)")
-    if not experiment:  # experiments measure two-class datasets
-        g.add_argument(
-            "--classes",
-            type=int,
-            help=f"classes of {', '.join(MULTICLASS)}, 2 to {MAX_CLASSES} (default 2)",
-        )
+    g.add_argument(
+        "--classes",
+        type=int,
+        help=f"classes of {', '.join(MULTICLASS)}, 2 to {MAX_CLASSES} (default 2)",
+    )
+    if not experiment:  # experiments generate their data: they know its task
         g.add_argument(
             "--task",
             choices=TASKS,

@@ -149,7 +149,30 @@ def _run_experiment(args, kind: str, plan):
         raise UsageError(str(e)) from None
     stop.enter(f"drawing the pictures; the table is complete: draw them with {resume}")
     refs = ex.reference_accuracies(settings, config["test_samples"], config["seed"])
+    refs["task"] = settings.generated_task()
     return rows, refs, folder, config
+
+
+def _print_summary(summary: list[dict], keys: list[tuple[str, str]], refs: dict) -> None:
+    """The summary table: ``keys`` (column, format) then the task's score, named in the header."""
+    from ..pictures.experiment_plots import BASELINE_NAMES, score_name, score_text
+
+    task = refs["task"]
+    score = score_name(task)
+
+    def cell(value, width):
+        return f"{score_text(task, value):>{width}}"
+
+    header = "".join(f"{name:{fmt}}" for name, fmt in keys)
+    print(f"\n{header}{'mean ' + score:>14}{'std':>8}{'min':>8}{'max':>8}{'diverged':>10}")
+    for r in summary:
+        line = "".join(f"{r[name]!s:{fmt}}" for name, fmt in keys)
+        line += cell(r["mean"], 14) + cell(r["std"], 8) + cell(r["min"], 8) + cell(r["max"], 8)
+        print(f"{line}{r['diverged']:>10}")
+    print(f"{BASELINE_NAMES[task]}: {score} {score_text(task, refs['baseline'])}")
+    if refs.get("best") is not None:
+        rule = "the exact surface" if task == "regression" else "the true rule"
+        print(f"best possible ({rule}): {score} {score_text(task, refs['best'])}")
 
 
 def plan_args(args) -> dict:
@@ -182,16 +205,11 @@ def cmd_scale(args) -> int:
         )
 
     rows, refs, folder, config = _run_experiment(args, "scale", plan)
-    summary = ex.summarise(rows, ("protocol", "size"))
-    print(f"\n{'protocol':<14}{'size':>9}{'mean':>9}{'std':>8}{'min':>8}{'max':>8}{'diverged':>10}")
-    for r in summary:
-        print(
-            f"{r['protocol']:<14}{r['size']:>9}{r['mean']:>9.1%}{r['std']:>8.1%}"
-            f"{r['min']:>8.1%}{r['max']:>8.1%}{r['diverged']:>10}"
-        )
-    print(f"always the majority: {refs['baseline']:.1%}")
+    task = refs["task"]
+    summary = ex.summarise(rows, ("protocol", "size"), task)
+    _print_summary(summary, [("protocol", "<14"), ("size", ">9")], refs)
     save_figure(
-        xp.plot_scaling(summary, baseline=refs["baseline"], best=refs["best"]),
+        xp.plot_scaling(summary, baseline=refs["baseline"], best=refs["best"], task=task),
         folder / "scaling.png",
     )
     fig = xp.plot_scale_boundaries(
@@ -200,6 +218,7 @@ def cmd_scale(args) -> int:
         seeds=config["seeds"],
         test_samples=config["test_samples"],
         radius=0.5 if config["settings"]["dataset"] == "circle" else None,
+        task=task,
     )
     if fig is not None:
         save_figure(fig, folder / "boundaries.png")
@@ -222,15 +241,11 @@ def cmd_sweep(args) -> int:
 
     rows, refs, folder, config = _run_experiment(args, "sweep", plan)
     names = [name for name, _ in ex.parse_vary(config["vary"])]
-    summary = ex.summarise(rows, tuple(names))
-    header = "".join(f"{n:>12}" for n in names)
-    print(f"\n{header}{'mean':>9}{'std':>8}{'min':>8}{'max':>8}{'diverged':>10}")
-    for r in summary:
-        keys = "".join(f"{r[n]!s:>12}" for n in names)
-        print(
-            f"{keys}{r['mean']:>9.1%}{r['std']:>8.1%}{r['min']:>8.1%}{r['max']:>8.1%}"
-            f"{r['diverged']:>10}"
-        )
-    save_figure(xp.plot_sweep(summary, names, baseline=refs["baseline"]), folder / "sweep.png")
+    task = refs["task"]
+    summary = ex.summarise(rows, tuple(names), task)
+    _print_summary(summary, [(name, ">12") for name in names], refs)
+    save_figure(
+        xp.plot_sweep(summary, names, baseline=refs["baseline"], task=task), folder / "sweep.png"
+    )
     print(f"Wrote results.csv, sweep.png to {folder}")
     return 0

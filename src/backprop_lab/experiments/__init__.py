@@ -21,7 +21,7 @@ from .jobs import (
     plan_sweep,
     scale_jobs,
 )
-from .results import summarise
+from .results import score_column, summarise
 from .training import reference_accuracies
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "run_experiment",
     "scale",
     "scale_jobs",
+    "score_column",
     "summarise",
     "sweep",
 ]

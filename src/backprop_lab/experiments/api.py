@@ -1,7 +1,7 @@
 """The experiments' Python API: ``scale``, ``sweep`` and the runner under both.
 
-``scale`` measures how test accuracy grows with the size of the training set
-under two protocols:
+``scale`` measures how the test score (accuracy for classification, R² for
+regression) grows with the size of the training set under two protocols:
 
 * ``fixed-epochs``: the article's setting, so more data also means more
   gradient steps;
@@ -40,8 +40,9 @@ def run_experiment(
 ) -> list[dict]:
     """Run the ``jobs`` not yet in ``folder/results.csv``; return the full table.
 
-    Rows are written as trainings finish; probability maps go to
-    ``folder/grids/<index>.npy``.  The returned rows are in grid order.
+    Rows are written as trainings finish; the kept maps over the plane
+    (probabilities, or predicted values) go to ``folder/grids/<index>.npy``.
+    The returned rows are in grid order.
     """
     run = executor(n_jobs, scheduler, dask_workers)  # refuses a missing Dask before any file
     path = folder / "results.csv"
@@ -92,7 +93,10 @@ def scale(
     folder=None,
     progress=None,
 ):
-    """Test accuracy against training-set size; returns a tidy table (one row per training).
+    """Test score against training-set size; returns a tidy table (one row per training).
+
+    Each row holds ``test_accuracy`` and ``macro_f1`` for classification (any
+    number of classes), ``r2`` and ``mse`` for regression.
 
     Parameters
     ----------
@@ -135,7 +139,7 @@ def sweep(
     folder=None,
     progress=None,
 ):
-    """Test accuracy over one or two varied settings; returns a tidy table.
+    """Test score (accuracy, or R² for regression) over one or two settings; a tidy table.
 
     Parameters
     ----------

@@ -38,18 +38,15 @@ COLUMN_TYPES = {
 COLUMNS = tuple(COLUMN_TYPES)
 # Columns added since the first tables: a table without them still resumes (None).
 ADDED_COLUMNS = frozenset({"macro_f1", "mse", "r2"})
-# The score each task is summarised by: its column and how it is named.
-SCORES = {
-    "classification": ("test_accuracy", "accuracy"),
-    "regression": ("r2", "R²"),
-}
+# The column each task is summarised by.
+SCORES = {"classification": "test_accuracy", "regression": "r2"}
 
 
 def score_column(task: str) -> str:
     """The column a task's trainings are compared by: ``test_accuracy`` or ``r2``."""
     if task not in SCORES:
         raise ValueError(f"task must be classification or regression, got {task!r}")
-    return SCORES[task][0]
+    return SCORES[task]
 
 
 def columns(jobs: list[Job]) -> list[str]:

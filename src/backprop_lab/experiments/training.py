@@ -13,43 +13,76 @@ import time
 import numpy as np
 
 from ..data import datasets
-from ..engine.metrics import baseline_accuracy, grid_points
+from ..engine.metrics import baseline_accuracy, grid_points, regression_scores
 from ..runs.runner import EXTENT, Data, build_model, evaluate_run
 from ..runs.settings import Settings
 from .jobs import Job
+from .results import score_column
 
-GRID_RESOLUTION = 80  # pixels per side of the stored probability maps
+GRID_RESOLUTION = 80  # pixels per side of the stored maps
+# The metrics a training's row keeps, where its task has them.
+ROW_METRICS = ("test_accuracy", "test_loss", "macro_f1", "mse", "r2", "disagreement_area", "iou")
+
+
+def _make(dataset: str, classes: int, n: int, noise: float, seed: int):
+    """``n`` points of ``dataset`` (with ``classes`` classes where it takes them)."""
+    options = {"n_classes": classes} if dataset in datasets.MULTICLASS else {}
+    return datasets.DATASETS[dataset](n, noise=noise, random_state=seed, **options)
 
 
 @functools.lru_cache(maxsize=4)
-def _test_set(dataset: str, noise: float, n: int, seed: int):
-    maker = datasets.DATASETS[dataset]
+def _test_set(dataset: str, noise: float, n: int, seed: int, classes: int = 2):
     # spawn_key (2**31,) keeps the test stream apart from every training stream.
     data_seed = int(np.random.SeedSequence(seed, spawn_key=(2**31,)).generate_state(1)[0])
-    return maker(n, noise=noise, random_state=data_seed)
+    return _make(dataset, classes, n, noise, data_seed)
 
 
 def reference_accuracies(settings: Settings, test_samples: int, seed: int) -> dict:
-    """Majority-class accuracy and the true rule's accuracy on the shared test set."""
-    X, y = _test_set(settings.dataset, settings.noise, test_samples, seed)
-    out = {"baseline": baseline_accuracy(y), "best": None}
+    """The baseline and the best score of the task on the shared test set.
+
+    Classification: ``baseline`` is the accuracy of always answering the
+    majority class, ``best`` that of the true rule (None where it is not
+    known).  Regression: ``baseline`` is R² 0 (predicting the mean), ``best``
+    the R² of the exact, noise-free surface.  ``score`` names the column
+    compared (``test_accuracy`` or ``r2``).
+    """
+    X, y = _test_set(settings.dataset, settings.noise, test_samples, seed, settings.classes)
+    task = settings.generated_task()
+    out = {"score": score_column(task), "best": None}
+    exact = None
     if settings.dataset in datasets.TRUE_LABELS:
-        out["best"] = float(np.mean(datasets.true_labels(settings.dataset, X) == y))
+        exact = datasets.true_labels(settings.dataset, X)
+    if task == "regression":
+        out["baseline"] = 0.0
+        if exact is not None:
+            out["best"] = regression_scores(y, exact)["r2"]
+    else:
+        out["baseline"] = baseline_accuracy(y)
+        if exact is not None:
+            out["best"] = float(np.mean(exact == y))
     return out
 
 
 def run_job(job: Job, base: dict, test_samples: int, experiment_seed: int) -> dict:
-    """Train and test one job; returns its table row (and probability map)."""
+    """Train and test one job; returns its table row (and its map over the plane).
+
+    The map, kept for ``job.keep_grid``, is P(class 1) of shape (r, r) for
+    two classes, the k probabilities (r, r, k) for k classes, the predicted
+    value (r, r) for regression.
+    """
     settings = Settings(**{**base, **dict(job.values), "seed": job.seed}).validate()
-    X_test, y_test = _test_set(settings.dataset, settings.noise, test_samples, experiment_seed)
-    maker = datasets.DATASETS[settings.dataset]
+    task = settings.generated_task()
+    X_test, y_test = _test_set(
+        settings.dataset, settings.noise, test_samples, experiment_seed, settings.classes
+    )
     data_seed = int(np.random.SeedSequence(job.seed).generate_state(1)[0])
-    X, y = maker(settings.samples, noise=settings.noise, random_state=data_seed)
+    X, y = _make(settings.dataset, settings.classes, settings.samples, settings.noise, data_seed)
     true = None
     if settings.dataset in datasets.TRUE_LABELS:
         true = functools.partial(datasets.true_labels, settings.dataset)
-    data = Data(X, y, X_test, y_test, true)
-    model = build_model(settings, 2, data.n_classes)
+    data = Data(X, y, X_test, y_test, true, task)
+    classes = settings.classes if task == "classification" else 0
+    model = build_model(settings, 2, classes, task=task)
     start = time.perf_counter()
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         steps = _train(model, X, y, settings, job.steps)
@@ -70,12 +103,11 @@ def run_job(job: Job, base: dict, test_samples: int, experiment_seed: int) -> di
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         metrics = evaluate_run(model, data, resolution=400)
     row["status"] = "ok"
-    for key in ("test_accuracy", "test_loss", "disagreement_area", "iou"):
-        if key in metrics:
-            row[key] = metrics[key]
+    row.update({key: metrics[key] for key in ROW_METRICS if key in metrics})
     if job.keep_grid:
-        G = grid_points(EXTENT, GRID_RESOLUTION)
-        row["grid"] = model.predict(G, verbose=0)[:, 0].reshape(GRID_RESOLUTION, GRID_RESOLUTION)
+        P = model.predict(grid_points(EXTENT, GRID_RESOLUTION), verbose=0)
+        P = P[:, 0] if P.shape[1] == 1 else P
+        row["grid"] = P.reshape(GRID_RESOLUTION, GRID_RESOLUTION, *P.shape[1:])
     return row
 
 

@@ -1,11 +1,14 @@
-"""Pictures of experiments: accuracy against data size, boundaries by size,
+"""Pictures of experiments: the score against data size, maps by size,
 and sweeps over one or two settings.
 
-Each says what it shows: ``scaling.png`` and ``sweep.png`` how many seeds
-each mean is over, how many diverged trainings are left out, and the
-majority baseline (a dashed line; on a heatmap, marked on the colour bar and
-hatched in every cell that does not beat it); ``boundaries.png``
-(``plot_scale_boundaries``) which training of each size it shows.
+The score is the task's: test accuracy for classification, test R² for
+regression (``task``).  Each picture says what it shows: ``scaling.png`` and
+``sweep.png`` how many seeds each mean is over, how many diverged trainings
+are left out, and the baseline (the majority class, or R² 0 for predicting
+the mean: a dashed line; on a heatmap, marked on the colour bar and hatched
+in every cell that does not beat it); ``boundaries.png``
+(``plot_scale_boundaries``) which training of each size it shows: the
+probability of class 1, the regions of k classes, or the predicted surface.
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import PercentFormatter
 
 from ..engine.metrics import cell_centres
+from .plotting import draw_regions
 from .style import OKABE_ITO, PROBA_CMAP, new_figure
+from .surface import draw_values, value_norm
 
 PROTOCOL_LABELS = {
     "fixed-epochs": "fixed epochs (more data, more steps)",
@@ -27,7 +32,40 @@ PROTOCOL_LABELS = {
 }
 
 
-__all__ = ["plot_boundaries", "plot_scale_boundaries", "plot_scaling", "plot_sweep"]
+__all__ = [
+    "plot_boundaries",
+    "plot_scale_boundaries",
+    "plot_scaling",
+    "plot_sweep",
+    "score_name",
+    "score_text",
+]
+
+# What each task is scored by, and what its baseline is.
+SCORE_NAMES = {"classification": "accuracy", "regression": "R²"}
+BASELINE_NAMES = {"classification": "always the majority", "regression": "predicting the mean"}
+HEATMAP_BASELINES = {
+    "classification": "the majority baseline",
+    "regression": "the baseline of predicting the mean",
+}
+
+
+def score_name(task: str) -> str:
+    """``"accuracy"`` or ``"R²"``: the score of ``task`` in words."""
+    if task not in SCORE_NAMES:
+        raise ValueError(f"task must be classification or regression, got {task!r}")
+    return SCORE_NAMES[task]
+
+
+def score_text(task: str, value: float) -> str:
+    """``"87.5%"`` (accuracy) or ``"0.931"`` (R²)."""
+    return f"{value:.1%}" if score_name(task) == "accuracy" else f"{value:.3f}"
+
+
+def _score_axis(axis, task: str) -> None:
+    """Percent ticks for accuracy; R² keeps plain numbers."""
+    if score_name(task) == "accuracy":
+        axis.set_major_formatter(PercentFormatter(xmax=1))
 
 
 def _seeds_note(summary: list[dict]) -> str:
@@ -51,19 +89,30 @@ def _groups(summary: list[dict], key: str) -> dict:
 
 
 def plot_scaling(
-    summary: list[dict], *, baseline: float | None = None, best: float | None = None, title=None
+    summary: list[dict],
+    *,
+    baseline: float | None = None,
+    best: float | None = None,
+    title=None,
+    task: str = "classification",
 ) -> Figure:
-    """Mean test accuracy against training-set size, a ±1 std band, one line per protocol.
+    """Mean test score against training-set size, a ±1 std band, one line per protocol.
 
     Parameters
     ----------
     summary : list of dict
-        Rows of ``experiments.summarise(rows, ("protocol", "size"))``.
+        Rows of ``experiments.summarise(rows, ("protocol", "size"), task)``.
     baseline : float, optional
-        Accuracy of always answering the majority class, drawn dashed.
+        Score of always answering the majority class (accuracy), or of
+        predicting the mean (R² 0), drawn dashed.
     best : float, optional
-        Accuracy of the true labelling rule on the test set, drawn dotted.
+        Score of the true rule or surface on the test set, drawn dotted.
+    title : str, optional
+        First title line (default: how the score grows with data).
+    task : {"classification", "regression"}
+        Whether the score is test accuracy or test R².
     """
+    name = score_name(task)
     fig = new_figure((8, 5))
     ax = fig.add_subplot()
     for i, (protocol, rows) in enumerate(_groups(summary, "protocol").items()):
@@ -75,53 +124,75 @@ def plot_scaling(
         ax.plot(x, mean, "o-", color=color, label=PROTOCOL_LABELS.get(protocol, protocol))
         ax.fill_between(x, mean - std, mean + std, color=color, alpha=0.2, linewidth=0)
     if baseline is not None:
-        ax.axhline(
-            baseline, color="0.3", ls="--", lw=1, label=f"always the majority ({baseline:.1%})"
-        )
+        label = f"{BASELINE_NAMES[task]} ({score_text(task, baseline)})"
+        ax.axhline(baseline, color="0.3", ls="--", lw=1, label=label)
     if best is not None:
-        ax.axhline(best, color="0.3", ls=":", lw=1, label=f"best possible ({best:.1%})")
+        label = f"best possible ({score_text(task, best)})"
+        ax.axhline(best, color="0.3", ls=":", lw=1, label=label)
     ax.set_xscale("log")
     ax.set_xlabel("training-set size (points)")
-    ax.set_ylabel("test accuracy (mean ± 1 std over seeds)")
-    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1))
+    ax.set_ylabel(f"test {name} (mean ± 1 std over seeds)")
+    _score_axis(ax.yaxis, task)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(loc="lower right", fontsize=9)
     note = _seeds_note(summary)
-    ax.set_title((title or "How accuracy grows with data") + (f"\n{note}" if note else ""))
+    ax.set_title((title or f"How {name} grows with data") + (f"\n{note}" if note else ""))
     return fig
 
 
 def plot_boundaries(
-    grids: list[tuple[str, np.ndarray]], *, radius: float | None = 0.5, caption: str | None = None
+    grids: list[tuple[str, np.ndarray]],
+    *,
+    radius: float | None = 0.5,
+    caption: str | None = None,
+    task: str = "classification",
 ) -> Figure:
-    """Small multiples of learned probability maps over [-1, 1]², the true circle dashed.
+    """Small multiples of learned maps over [-1, 1]², the true circle dashed.
 
     Parameters
     ----------
-    grids : list of (label, ndarray of shape (r, r))
-        Probability of class 1 on a grid over the square, one per panel.
+    grids : list of (label, ndarray of shape (r, r) or (r, r, k))
+        One per panel: the probability of class 1 (r, r); the probabilities
+        of k classes (r, r, k), drawn as regions (`plotting.draw_regions`);
+        or, for ``task="regression"``, the predicted value (r, r), drawn on
+        one diverging scale centred on the maps' mean (`surface.draw_values`).
     radius : float, optional
         Radius of the true circle, drawn dashed; None draws no true boundary.
     caption : str, optional
         Which trainings the panels show, under the title.
+    task : {"classification", "regression"}
+        What the maps hold.
     """
+    score_name(task)  # refuses an unknown task
+    kind = "regression" if task == "regression" else "binary"
+    if kind == "binary" and any(np.ndim(grid) == 3 for _, grid in grids):
+        kind = "classes"
     n = len(grids)
     cols = min(n, 4)
     rows = math.ceil(n / cols)
-    fig = new_figure((3.2 * cols, 3.2 * rows + (0.8 if caption else 0.4)))
+    lines = caption.count("\n") + 1 if caption else 0
+    fig = new_figure((3.2 * cols, 3.2 * rows + 0.4 + 0.3 * lines))
     axes = fig.subplots(rows, cols, squeeze=False)
     for ax in axes.ravel()[n:]:
         ax.set_axis_off()
     image = None
+    box = (-1.0, 1.0, -1.0, 1.0)
+    if kind == "regression":
+        centre = float(np.mean([np.nanmean(grid) for _, grid in grids]))
+        norm = value_norm(centre, *(grid for _, grid in grids))
     for ax, (label, grid) in zip(axes.ravel(), grids):
-        image = ax.imshow(
-            grid, origin="lower", extent=(-1, 1, -1, 1), cmap=PROBA_CMAP, vmin=0, vmax=1
-        )
-        xs = cell_centres(-1, 1, grid.shape[1])  # the maps hold grid_points values
-        if grid.min() < 0.5 < grid.max():
-            ax.contour(xs, xs, grid, levels=[0.5], colors="black", linewidths=1.5)
+        if kind == "regression":
+            draw_values(fig, ax, grid, box, norm, label="predicted value")
+        elif kind == "classes":
+            P = grid.reshape(-1, grid.shape[-1])
+            draw_regions(fig, ax, P, grid.shape[:2], box)
         else:
-            label += "\nno learned boundary in view"
+            image = ax.imshow(grid, origin="lower", extent=box, cmap=PROBA_CMAP, vmin=0, vmax=1)
+            xs = cell_centres(-1, 1, grid.shape[1])  # the maps hold grid_points values
+            if grid.min() < 0.5 < grid.max():
+                ax.contour(xs, xs, grid, levels=[0.5], colors="black", linewidths=1.5)
+            else:
+                label += "\nno learned boundary in view"
         if radius is not None:
             t = np.linspace(0, 2 * np.pi, 200)
             ax.plot(radius * np.cos(t), radius * np.sin(t), "k--", lw=1)
@@ -131,7 +202,11 @@ def plot_boundaries(
         ax.set_aspect("equal")
     if image is not None:
         fig.colorbar(image, ax=axes, shrink=0.8, label="P(class 1)")
-    title = "Learned boundary (solid)"
+    title = {
+        "binary": "Learned boundary (solid)",
+        "classes": "Learned regions (paler: less sure)",
+        "regression": "Learned surface",
+    }[kind]
     if radius is not None:
         title += " against the true circle (dashed)"
     fig.suptitle(title + (f"\n{caption}" if caption else ""))
@@ -145,6 +220,7 @@ def plot_scale_boundaries(
     seeds: int | None = None,
     test_samples: int | None = None,
     radius: float | None = 0.5,
+    task: str = "classification",
 ) -> Figure | None:
     """``boundaries.png`` of a scaling experiment: the trainings whose maps were kept.
 
@@ -156,7 +232,7 @@ def plot_scale_boundaries(
     ----------
     rows : list of dict
         The experiment's table (``results.csv`` rows with ``index``,
-        ``protocol``, ``size`` and ``test_accuracy``).
+        ``protocol``, ``size`` and ``test_accuracy`` or, for regression, ``r2``).
     grids_folder : path
         The experiment's ``grids`` folder, holding ``<index>.npy`` maps.
     seeds : int, optional
@@ -165,6 +241,8 @@ def plot_scale_boundaries(
         Size of the shared test set the accuracies are measured on.
     radius : float, optional
         See ``plot_boundaries``.
+    task : {"classification", "regression"}
+        What the maps and the score are (see ``plot_boundaries``).
 
     Returns
     -------
@@ -177,29 +255,48 @@ def plot_scale_boundaries(
         if not path.exists():
             continue
         label = f"{int(row['size']):,} points"
-        if row.get("test_accuracy") not in (None, ""):
-            label += f"\ntest accuracy {float(row['test_accuracy']):.1%}"
+        score = row.get("r2" if task == "regression" else "test_accuracy")
+        if score not in (None, ""):
+            label += f"\ntest {score_name(task)} {score_text(task, float(score))}"
         grids.append((label, np.load(path)))
         protocols.append(row.get("protocol"))
     if not grids:
         return None
     which = "the first seed" if seeds is None else f"the first of {seeds} seeds"
     named = sorted({PROTOCOL_LABELS.get(p, str(p)) for p in protocols if p})
-    protocol = f", {' and '.join(named)}" if named else ""
+    protocol = f"\n{' and '.join(named)}" if named else ""
     caption = f"one training per size: {which}{protocol}"
     if test_samples:
-        caption += f"; accuracy on the shared test set of {int(test_samples):,} points"
-    return plot_boundaries(grids, radius=radius, caption=caption)
+        caption += f"\n{score_name(task)} on the shared test set of {int(test_samples):,} points"
+    return plot_boundaries(grids, radius=radius, caption=caption, task=task)
 
 
-def plot_sweep(summary: list[dict], names: list[str], *, baseline: float | None = None) -> Figure:
-    """A line plot of mean accuracy over one setting, or a heatmap over two.
+def plot_sweep(
+    summary: list[dict],
+    names: list[str],
+    *,
+    baseline: float | None = None,
+    task: str = "classification",
+) -> Figure:
+    """A line plot of the mean test score over one setting, or a heatmap over two.
 
-    The majority ``baseline`` is a dashed line on the line plot; on the
-    heatmap it is a line on the colour bar (whose scale reaches down to it)
-    and every cell whose mean does not beat it is hatched.
+    Parameters
+    ----------
+    summary : list of dict
+        Rows of ``experiments.summarise(rows, names, task)``.
+    names : list of str
+        The one or two varied settings.
+    baseline : float, optional
+        The majority's accuracy, or R² 0 for regression: a dashed line on the
+        line plot; on the heatmap a line on the colour bar (whose scale
+        reaches down to it), and every cell whose mean does not beat it is
+        hatched.
+    task : {"classification", "regression"}
+        Whether the score is test accuracy or test R².
     """
     note = _seeds_note(summary)
+    score = score_name(task)
+    base_label = None if baseline is None else score_text(task, baseline)
     if len(names) == 1:
         fig = new_figure((7, 4.5))
         ax = fig.add_subplot()
@@ -217,14 +314,16 @@ def plot_sweep(summary: list[dict], names: list[str], *, baseline: float | None 
             label="mean ± 1 std",
         )
         if baseline is not None:
-            ax.axhline(baseline, color="0.3", ls="--", lw=1, label=f"majority ({baseline:.1%})")
+            who = "majority" if task == "classification" else BASELINE_NAMES[task]
+            label = f"{who} ({base_label})"
+            ax.axhline(baseline, color="0.3", ls="--", lw=1, label=label)
         ax.set_xticks(x, labels)
         ax.set_xlabel(name)
-        ax.set_ylabel("test accuracy")
-        ax.yaxis.set_major_formatter(PercentFormatter(xmax=1))
+        ax.set_ylabel(f"test {score}")
+        _score_axis(ax.yaxis, task)
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=9)
-        ax.set_title(f"Test accuracy against {name}" + (f"\n{note}" if note else ""))
+        ax.set_title(f"Test {score} against {name}" + (f"\n{note}" if note else ""))
         return fig
     a, b = names
     rows_a = list(dict.fromkeys(r[a] for r in summary))
@@ -260,7 +359,7 @@ def plot_sweep(summary: list[dict], names: list[str], *, baseline: float | None 
             ax.text(
                 j,
                 i,
-                "n/a" if np.isnan(value) else f"{value:.1%}",
+                "n/a" if np.isnan(value) else score_text(task, value),
                 ha="center",
                 va="center",
                 color="white" if dark else "black",
@@ -270,16 +369,18 @@ def plot_sweep(summary: list[dict], names: list[str], *, baseline: float | None 
     ax.set_yticks(range(len(rows_a)), [str(v) for v in rows_a])
     ax.set_xlabel(b)
     ax.set_ylabel(a)
-    cbar = fig.colorbar(image, ax=ax, label="mean test accuracy")
-    cbar.ax.yaxis.set_major_formatter(PercentFormatter(xmax=1))
-    title = f"Mean test accuracy over {a} × {b}" + (f"\n{note}" if note else "")
+    cbar = fig.colorbar(image, ax=ax, label=f"mean test {score}")
+    _score_axis(cbar.ax.yaxis, task)
+    title = f"Mean test {score} over {a} × {b}" + (f"\n{note}" if note else "")
     if baseline is not None:
         cbar.ax.axhline(baseline, color="white", linewidth=2.5)
         cbar.ax.axhline(baseline, color="black", linewidth=1.2, linestyle="--")
         hatched = Patch(facecolor="white", edgecolor="black", hatch="//")
         fig.legend(
             handles=[hatched],
-            labels=[f"not above the majority baseline ({baseline:.1%}, dashed on the colour bar)"],
+            labels=[
+                f"not above {HEATMAP_BASELINES[task]} ({base_label}, dashed on the colour bar)"
+            ],
             loc="outside lower center",
             fontsize=8,
             frameon=False,
