@@ -16,8 +16,12 @@ TIMING = {"seconds"}  # the only column allowed to differ between runs
 
 
 def _rows(table):
+    """Records without timings; a DataFrame's NaN for a missing cell reads as None again."""
     rows = table.to_dict("records") if hasattr(table, "to_dict") else table
-    return [{k: v for k, v in row.items() if k not in TIMING} for row in rows]
+    return [
+        {k: None if v is None or v != v else v for k, v in row.items() if k not in TIMING}
+        for row in rows
+    ]
 
 
 def _scale(tmp_path, name, **kwargs):
