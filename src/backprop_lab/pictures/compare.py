@@ -228,22 +228,28 @@ def plot_compare(summaries: list[RunSummary]) -> Figure:
     # Below the axes, so no curve is ever hidden behind it.
     fig.legend(handles=handles, fontsize="small", loc="outside lower center", ncols=min(n + 2, 3))
     fig.suptitle(
-        "Runs compared: decision boundaries (top) and loss curves (bottom)\n"
-        "solid line: learned boundary (P = 0.5) · dashed: true boundary · triangles: test points"
-        + _regression_key(summaries),
+        "Runs compared: what each learned (top) and loss curves (bottom)" + _keys(summaries),
         fontsize="medium",
     )
     return fig
 
 
-def _regression_key(summaries: list[RunSummary]) -> str:
-    """The key of the regression panels, when some are shown."""
-    if not any(surface.problem_kind(s.model) == "regression" for s in summaries):
-        return ""
-    return (
-        "\nregression: colour = predicted value · solid: its contour lines · "
-        "dashed: the true surface's · points: the test targets"
-    )
+# What the top panels show, for each kind of problem among the runs.
+_KEYS = {
+    "binary": "two classes: solid line: learned boundary (P = 0.5) · "
+    "dashed: true boundary, where known",
+    "classes": "k classes: colour = predicted class, paler where less sure · "
+    "solid: learned borders · dashed: true borders, where known",
+    "regression": "regression: colour = predicted value · solid: its contour lines · "
+    "dashed: the true surface's",
+}
+
+
+def _keys(summaries: list[RunSummary]) -> str:
+    """One line per kind of problem shown, then the points' key."""
+    kinds = {surface.problem_kind(s.model) for s in summaries}
+    lines = [_KEYS[kind] for kind in _KEYS if kind in kinds]
+    return "".join(f"\n{line}" for line in lines) + "\ntriangles: test points"
 
 
 def _row(i: int, s: RunSummary) -> dict:
