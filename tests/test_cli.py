@@ -740,3 +740,34 @@ def test_pictures_a_run_cannot_have_are_named_on_the_console(tmp_path):
     assert "network.png not drawn" in out
     files = {p.name for p in only_run_folder(tmp_path / "runs").iterdir()}
     assert "boundary.png" not in files and "curves.png" in files
+
+
+def test_evaluate_reads_new_data_as_the_model_s_kind_of_problem(tmp_path):
+    out = tmp_path / "runs"
+    argv = ["train", "--dataset", "bump", "--samples", "300", "--epochs", "3", "--seed", "0"]
+    assert run_main([*argv, "--quiet", "--out", out])[0] == 0
+    regression = only_run_folder(out)
+    rows = "".join(f"{x / 10},{x / 20},{x % 3}\n" for x in range(12))  # integer targets
+    (tmp_path / "ints.csv").write_text("x1,x2,y\n" + rows)
+    code, text, err = run_main(
+        ["evaluate", regression, "--dataset", f"csv:{tmp_path / 'ints.csv'}"]
+    )
+    assert code == 0, err
+    assert "Test R²" in text
+
+
+def test_names_of_datasets_and_tasks_ignore_case(tmp_path):
+    rows = "".join(f"{x / 10},{x / 20},{x / 7}\n" for x in range(12))
+    (tmp_path / "reg.csv").write_text("x1,x2,y\n" + rows)
+    argv = ["train", "--dataset", f"CSV:{tmp_path / 'reg.csv'}", "--task", "Regression"]
+    code, out, err = run_main([*argv, "--epochs", "2", "--quiet", "--out", tmp_path / "runs"])
+    assert code == 0, err
+    config = read_json(only_run_folder(tmp_path / "runs") / "config.json")
+    assert config["settings"]["dataset"].startswith("csv:")
+    assert config["settings"]["task"] == "regression"
+
+
+def test_classes_out_of_range_names_the_range(tmp_path):
+    code, _, err = run_main(["train", "--dataset", "spiral", "--classes", "0", "--out", tmp_path])
+    assert code == 2
+    assert err == "backprop-lab: error: classes must be an integer from 2 to 8, got 0\n"

@@ -12,6 +12,7 @@ import numpy as np
 from ..data.datasets import MULTICLASS
 from ..engine._checks import check_positive_int
 from ..engine.metrics import predicted_labels
+from ..engine.model import problem_kind
 from ..engine.random import fresh_seed
 from ..runs.settings import Settings, output_for, unused_by_dataset
 from . import interrupts
@@ -134,19 +135,14 @@ def _load_run(folder):
     return folder, config, load_model(folder)
 
 
-def _is_regressor(model) -> bool:
-    """Whether the model predicts values: its output is one linear unit."""
-    return model.layers[-1].activation.name == "linear"
-
-
 def _check_fits(model, data, dataset: str) -> None:
     """Refuse data of another problem than the one the model was trained for."""
     if data.X_test.shape[1] != model.n_features:
         raise UsageError(
             f"the model takes {model.n_features} features, the data has {data.X_test.shape[1]}"
         )
-    if _is_regressor(model) != (data.task == "regression"):
-        kind = "predicts values (regression)" if _is_regressor(model) else "is a classifier"
+    if (problem_kind(model) == "regression") != (data.task == "regression"):
+        kind = "predicts values (regression)" if data.task != "regression" else "is a classifier"
         raise UsageError(f"the model {kind}, but {dataset} is a {data.task} dataset")
     k = max(model.layers[-1].units, 2)
     if data.task == "classification" and data.n_classes > k:
@@ -170,10 +166,11 @@ def cmd_evaluate(args) -> int:
         overrides["seed"] = args.seed
     elif overrides:  # the run's own seed would redraw its training points
         overrides["seed"] = fresh_seed()
-    if "dataset" in overrides:  # the new data's own problem, checked against the model below
-        base.update(task="auto", loss="auto", classes=2)
-        if args.dataset in MULTICLASS and not _is_regressor(model):
-            base["classes"] = max(model.layers[-1].units, 2)
+    if "dataset" in overrides:  # the new data, read as the model's kind of problem
+        regression = problem_kind(model) == "regression"
+        base.update(task="regression" if regression else "classification", loss="auto")
+        multiclass = args.dataset.lower() in MULTICLASS and not regression
+        base["classes"] = max(model.layers[-1].units, 2) if multiclass else 2
     settings = Settings(**{**base, **overrides}).validate()
     for name in unused_by_dataset(settings.dataset, overrides):
         raise UsageError(
@@ -239,7 +236,7 @@ def cmd_predict(args) -> int:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     names = [f"x{i + 1}" for i in range(X.shape[1])]
-    if _is_regressor(model):
+    if problem_kind(model) == "regression":
         writer.writerow([*names, "value"])
         for x, p in zip(X, P[:, 0]):
             writer.writerow([*(repr(float(v)) for v in x), repr(float(p))])

@@ -125,6 +125,7 @@ def add_train_options(p: argparse.ArgumentParser, *, experiment: str | None = No
     if not experiment:  # experiments generate their data: they know its task
         g.add_argument(
             "--task",
+            type=str.lower,
             choices=TASKS,
             help="what a CSV file's last column is (default auto: integers 0..k-1 are "
             "classes, other numbers regression targets)",

@@ -36,6 +36,29 @@ def as_inputs(x, n_features: int | None, dtype) -> np.ndarray:
     return X
 
 
+def problem_kind(model) -> str:
+    """``"binary"``, ``"classes"`` or ``"regression"``, from the model's last layer.
+
+    One sigmoid unit, or two softmax units, is binary; ``k > 2`` softmax units
+    are ``k`` classes; one unit of any other activation (linear, for the loss
+    ``"mse"``) is a regression.
+
+    Raises
+    ------
+    ValueError
+        For several outputs that are not softmax probabilities.
+    """
+    last = model.layers[-1]
+    act, units = last.activation.name, last.units
+    if act == "softmax" and units > 2:
+        return "classes"
+    if act in ("sigmoid", "softmax"):
+        return "binary"
+    if units == 1:
+        return "regression"
+    raise ValueError(f"{units} {act} outputs are neither class probabilities nor one value")
+
+
 def architecture(config: dict) -> str:
     """A compact architecture such as ``2 → 8 relu → 1 sigmoid`` from ``get_config()``.
 

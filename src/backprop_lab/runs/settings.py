@@ -159,6 +159,8 @@ class Settings:
             lookup("dataset", self.dataset, {**DATASETS, "csv:PATH": None})
         elif not self.dataset[4:]:
             raise ValueError("dataset csv: needs a path, as in csv:data.csv")
+        else:
+            self.dataset = "csv:" + self.dataset[4:]  # CSV:x.csv is csv:x.csv
         lookup("task", self.task, {t: t for t in TASKS})
         self._check_problem()
         check_positive_int("samples", self.samples)
@@ -198,7 +200,10 @@ class Settings:
         return "regression" if self.dataset in REGRESSION else "classification"
 
     def _check_problem(self) -> None:
-        check_positive_int("classes", self.classes)
+        if isinstance(self.classes, bool) or not isinstance(self.classes, int):
+            raise TypeError(
+                f"classes must be an integer from 2 to {MAX_CLASSES}, got {self.classes!r}"
+            )
         if not 2 <= self.classes <= MAX_CLASSES:
             raise ValueError(
                 f"classes must be an integer from 2 to {MAX_CLASSES}, got {self.classes}"
