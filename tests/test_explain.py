@@ -264,3 +264,16 @@ def test_three_classes_report_the_macro_f1_beside_the_baseline():
     text = reported(result)
     assert "would score" in text and f"Macro-F1 {result.metrics['macro_f1']:.3f} over 3" in text
     assert "--classes 3" in text and "--loss" not in text
+
+
+def test_the_macro_f1_sentence_counts_only_the_classes_it_averages_over():
+    from backprop_lab.cli.explain import baseline_sentence
+
+    # Class 1 of four has no test points and is never predicted.
+    C = [[3, 0, 1, 0], [0, 0, 0, 0], [0, 0, 2, 1], [1, 0, 0, 4]]
+    m = {"test_accuracy": 0.75, "baseline_accuracy": 0.42, "macro_f1": 0.7, "confusion_matrix": C}
+    text = baseline_sentence(m, [0, 0, 0, 0, 2, 2, 2, 3, 3, 3, 3, 3], "blobs")
+    assert "Macro-F1 0.700 over 3 classes." in text
+    # Metrics that are a regression's by engine.metrics.is_regression read as one.
+    m = {"r2": 0.5, "mse": 0.1, "mae": 0.2, "baseline_mse": 0.2}
+    assert baseline_sentence(m, [0.0, 1.0], "bump").startswith("Test R² 0.500")

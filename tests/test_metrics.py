@@ -11,6 +11,8 @@ from backprop_lab.engine.metrics import (
     confusion_matrix,
     count_correct,
     grid_points,
+    is_regression,
+    r2_score,
     region_agreement,
     regression_scores,
 )
@@ -148,5 +150,41 @@ def test_regression_scores_against_predicting_the_mean():
     assert (s["mse"], s["mae"], s["baseline_mse"]) == pytest.approx((0.25, 0.5, 1.25))
     assert s["r2"] == pytest.approx(0.8)
     assert regression_scores(y, np.full(4, y.mean()))["r2"] == pytest.approx(0.0)
-    assert regression_scores([2.0, 2.0], [2.0, 2.0])["r2"] == 0.0
-    assert regression_scores([2.0, 2.0], [1.0, 2.0])["r2"] == -math.inf
+    # Constant targets: scikit-learn's rule, 1 if exact, else 0; never -inf or NaN.
+    assert regression_scores([2.0, 2.0], [2.0, 2.0])["r2"] == 1.0
+    assert regression_scores([2.0, 2.0], [1.0, 2.0])["r2"] == 0.0
+    assert regression_scores([2.0], [5.0])["r2"] == 0.0
+
+
+def test_r2_score_agrees_with_scikit_learn():
+    sk = pytest.importorskip("sklearn.metrics")
+    rng = np.random.default_rng(0)
+    y, p = rng.normal(size=(20, 3)), rng.normal(size=(20, 3))
+    y[:, 1] = 4.0  # one constant target column
+    for yt, yp in ((y[:, 0], p[:, 0]), (y, p), (y[:, 1], p[:, 1]), (y[:, 1], y[:, 1])):
+        assert r2_score(yt, yp) == pytest.approx(sk.r2_score(yt, yp))
+    assert r2_score([1.0, 2.0, 3.0], [1.0, 2.0, 3.0]) == 1.0
+
+
+def test_macro_f1_leaves_out_a_class_with_no_points_and_no_predictions():
+    # Labels {1, 2} in three columns: class 0 is neither true nor predicted.
+    C = np.array([[0, 0, 0], [0, 3, 1], [0, 1, 3]])
+    s = class_scores(C)
+    assert s["macro_f1"] == pytest.approx(0.75)
+    sk = pytest.importorskip("sklearn.metrics")
+    y_true, y_pred = [1, 1, 1, 1, 2, 2, 2, 2], [1, 1, 1, 2, 1, 2, 2, 2]
+    assert s["macro_f1"] == pytest.approx(sk.f1_score(y_true, y_pred, average="macro"))
+    # A class predicted but never true still counts (its F1 is 0), as in scikit-learn.
+    C = np.array([[2, 1, 0], [0, 2, 0], [0, 0, 0]])
+    y_true, y_pred = [0, 0, 0, 1, 1], [0, 0, 1, 1, 1]
+    assert class_scores(C)["macro_f1"] == pytest.approx(
+        sk.f1_score(y_true, y_pred, average="macro")
+    )
+    assert class_scores(np.zeros((2, 2)))["macro_f1"] == 0.0
+
+
+def test_is_regression_reads_the_kind_of_metrics():
+    assert is_regression({"r2": 0.5, "mse": 0.1})
+    assert is_regression({"mse": 0.1})
+    assert not is_regression({"test_accuracy": 0.9, "macro_f1": 0.8})
+    assert not is_regression({})

@@ -100,6 +100,23 @@ def test_boundary_draws_into_an_axes_of_a_subfigure(run):
     assert ax.get_title() == ""
 
 
+def test_surface_scores_the_test_points_as_metrics_json_does():
+    from backprop_lab.engine.metrics import regression_scores
+
+    rng = np.random.default_rng(0)
+    X, X_test = rng.uniform(-1, 1, (60, 2)), rng.uniform(-1, 1, (20, 2))
+    y, y_test = X[:, 0] + 5.0, X_test[:, 0]  # the training mean is far from the test mean
+    model = built(output="linear")
+    fig = plot.surface(model, X, y, X_test=X_test, y_test=y_test, resolution=10)
+    s = regression_scores(y_test, model.predict(X_test, verbose=0)[:, 0])
+    title = fig.axes[0].get_title()
+    assert f"test R² {s['r2']:.3f}" in title
+    assert f"predicting the mean: MSE {s['baseline_mse']:.4g}" in title
+    # Constant test targets: scikit-learn's R² (0 unless exact), never nan or -inf.
+    fig = plot.surface(model, X, y, X_test=X_test, y_test=np.full(20, 2.0), resolution=10)
+    assert "test R² 0.000" in fig.axes[0].get_title()
+
+
 def unbuilt():
     return Sequential([Dense(4, "relu"), Dense(1, "sigmoid")])
 

@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 
 from backprop_lab import plot
 from backprop_lab.engine.layers import Dense
+from backprop_lab.engine.metrics import class_scores, confusion_matrix, regression_scores
 from backprop_lab.engine.model import Sequential
 from backprop_lab.pictures import animation, compare, learning, network, surface
 from backprop_lab.pictures.plotting import plot_boundary, plot_curves
@@ -69,27 +70,18 @@ def trained(kind, epochs=15, record=False):
 def run_result(kind):
     model, data, history, recording = trained(kind, record=True)
     P = model.predict(data.X_test, verbose=0)
-    if kind == "regression":
-        err = P[:, 0] - data.y_test
-        mse = float(np.mean(err**2))
-        base = float(np.mean((data.y_test - data.y_train.mean()) ** 2))
-        metrics = {
-            "test_loss": mse,
-            "mse": mse,
-            "mae": float(np.mean(np.abs(err))),
-            "r2": 1 - mse / base,
-            "baseline_mse": base,
-        }
+    if kind == "regression":  # what runner.evaluate_run writes
+        scores = regression_scores(data.y_test, P[:, 0])
+        metrics = {"test_loss": scores["mse"], **scores}
     else:
         pred = P.argmax(axis=1)
+        C = confusion_matrix(data.y_test, pred, 3)
         metrics = {
             "test_loss": 0.5,
             "test_accuracy": float(np.mean(pred == data.y_test)),
             "baseline_accuracy": 0.4,
-            "confusion_matrix": [
-                [int(np.sum((data.y_test == i) & (pred == j))) for j in range(3)] for i in range(3)
-            ],
-            "per_class": [{"precision": 0.9, "recall": 0.8}] * 3,
+            "confusion_matrix": C.tolist(),
+            **class_scores(C),
         }
     settings = Settings(dataset=kind, epochs=15, name=kind, seed=1)
     return RunResult(
@@ -119,6 +111,15 @@ def test_the_kind_of_problem_is_read_from_the_last_layer(regression, classes3):
     assert surface.problem_kind(binary) == "binary"
     assert surface.problem_kind(classes3[0]) == "classes"
     assert surface.problem_kind(regression[0]) == "regression"
+
+
+def test_the_pictures_and_the_command_line_share_one_rule_for_the_kind():
+    from backprop_lab.engine.model import problem_kind
+
+    two_values = Sequential([Dense(4, "relu", input_shape=(2,)), Dense(2)])
+    for rule in (surface.problem_kind, problem_kind):
+        with pytest.raises(ValueError, match="2 linear outputs are neither class probabilities"):
+            rule(two_values)
 
 
 # --------------------------------------------------------------------------- k classes
@@ -316,6 +317,18 @@ def test_compare_draws_a_regression_and_a_three_class_run(tmp_path):
     assert rows[0]["r2"] != "" and rows[1]["r2"] == ""
 
 
+def test_compare_centres_a_regression_on_its_training_targets_mean(tmp_path):
+    result = run_result("regression")
+    write_run(tmp_path, result)
+    s = compare.read_summary(tmp_path)
+    s.data = result.data
+    fig = compare.plot_compare([s, s])
+    train_mean = f"{result.data.y_train.mean():.3g}"
+    assert train_mean != f"{result.data.y_test.mean():.3g}"
+    labels = [ax.get_ylabel() for ax in fig.axes if "targets' mean" in ax.get_ylabel()]
+    assert len(labels) == 2 and all(label.endswith(f"{train_mean})") for label in labels)
+
+
 def test_three_class_frames_veil_the_regions_where_the_model_is_unsure():
     from backprop_lab.runs.recording import Recording
 
@@ -337,7 +350,6 @@ def test_three_class_frames_veil_the_regions_where_the_model_is_unsure():
 
 def test_the_report_shows_per_class_scores_given_as_lists(tmp_path):
     result = run_result("classes")
-    result.metrics.pop("per_class")
     result.metrics.update(precision=[0.9, 0.8, 0.7], recall=[0.6, 0.5, 0.4], macro_f1=0.66)
     write_run(tmp_path, result)
     page = build_report(tmp_path)

@@ -115,6 +115,7 @@ def test_data_refuses_bad_values_with_a_value_error(changes, message):
     [
         (np.ones(8), "every label is class 1; classification needs at least 2"),
         (np.arange(8) * 2, "labels up to 14 make 15 classes; at most 8 are allowed"),
+        (np.array([0, 2] * 4), "class 1 has no points; class labels must be 0..k-1 with every"),
     ],
 )
 def test_train_run_refuses_one_class_or_too_many(y, message):
@@ -144,6 +145,22 @@ def test_a_csv_of_real_targets_is_a_regression_and_can_be_forced_either_way(tmp_
 # --------------------------------------------------------------------------- the command line
 
 
+def test_a_csv_with_a_class_missing_below_the_largest_is_refused_in_one_line(
+    tmp_path, monkeypatch, capsys
+):
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (40, 2))
+    save_csv(tmp_path / "k.csv", X, 1 + (X[:, 0] > 0).astype(int))  # labels {1, 2}
+    with pytest.raises(ValueError, match="k.csv: class 0 has no points; class labels must be"):
+        load_data(Settings(dataset=f"csv:{tmp_path / 'k.csv'}", seed=0).validate())
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_main(["train", "--dataset", "csv:k.csv", "--epochs", "1"], capsys)
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1
+    assert "class 0 has no points; class labels must be 0..k-1 with every class present" in err
+    assert not Path("runs").exists() or not any(Path("runs").iterdir())
+
+
 def test_the_cli_trains_predicts_and_evaluates_three_classes(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     code, out, err = run_main(["train", *_argv(SPIRAL_3), "--quiet"], capsys)
@@ -169,7 +186,7 @@ def test_the_cli_trains_predicts_and_evaluates_three_classes(tmp_path, monkeypat
     assert code == 0, err
     assert f"macro-F1 {metrics['macro_f1']:.3f}" in out and "class 2: precision" in out
     code, out, err = run_main(["evaluate", folder, "--dataset", "bump"], capsys)
-    assert code == 2 and "the model is a classifier, but bump is a regression dataset" in err
+    assert code == 2 and "classification does not fit dataset bump, a regression" in err
 
 
 def test_the_cli_trains_predicts_and_evaluates_a_regression(tmp_path, monkeypatch, capsys):
@@ -193,7 +210,7 @@ def test_the_cli_trains_predicts_and_evaluates_a_regression(tmp_path, monkeypatc
     assert code == 0, err
     assert "on new data (plane, seed 1)" in out and "Test R²" in out
     code, out, err = run_main(["evaluate", folder, "--dataset", "circle"], capsys)
-    assert code == 2 and "the model predicts values (regression), but circle" in err
+    assert code == 2 and "regression does not fit dataset circle, a classification" in err
 
 
 def test_an_old_run_folder_with_an_explicit_loss_still_evaluates(tmp_path, monkeypatch, capsys):

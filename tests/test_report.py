@@ -259,3 +259,26 @@ def test_report_draws_the_plane_pictures_again_when_the_csv_is_back(tmp_path, mo
     assert (code, err) == (0, "")
     assert out.splitlines()[0] == "Drew the missing boundary.png"
     assert (folder / "boundary.png").exists()
+
+
+def test_report_shows_per_class_precision_and_recall_as_metrics_json_holds_them():
+    from backprop_lab.pictures.report import _metrics_section
+
+    m = {
+        "test_accuracy": 0.8,
+        "baseline_accuracy": 0.4,
+        "precision": [0.9, 0.5, 0.0],
+        "recall": [0.75, 1.0, 0.0],
+        "macro_f1": 0.5,
+        "confusion_matrix": [[3, 1, 0], [0, 2, 0], [0, 1, 0]],
+    }
+    page = _metrics_section(m)
+    table = page[page.index("Per class (test)") : page.index("Confusion matrix")]
+    assert "<th>precision</th><th>recall</th></tr>" in table
+    assert table.count("<tr><th>class ") == 3 and "0.75" in table and "f1" not in table
+    assert "macro-F1" in page
+    # Layouts no run writes are not read: no table without the two lists.
+    m = {"test_accuracy": 0.8, "baseline_accuracy": 0.4, "per_class": [{"f1": 0.5}] * 2}
+    assert "Per class" not in _metrics_section(m)
+    # A regression's metrics, with or without R², are a regression's.
+    assert "test R²" in _metrics_section({"mse": 0.1, "mae": 0.2})

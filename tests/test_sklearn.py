@@ -247,3 +247,34 @@ def test_the_trained_network_draws_as_a_backprop_lab_model():
     clf = quick(BackpropClassifier).fit(X, y)
     assert plot.network(clf.model_) is not None
     assert plot.boundary(clf.model_, X, y) is not None
+
+
+def test_the_validation_r2_is_scikit_learns_even_for_a_constant_target():
+    from sklearn.metrics import r2_score
+
+    y = np.array([[1.0, 5.0], [2.0, 5.0], [3.0, 5.0], [4.0, 5.0]])
+    P = np.array([[1.2, 5.0], [1.9, 5.0], [3.1, 5.0], [3.7, 5.0]])  # column 2 exact
+    reg = BackpropRegressor()
+    assert reg._val_score(P, y) == pytest.approx(r2_score(y, P))
+    P[0, 1] = 4.0  # column 2 missed: 0, never -inf
+    assert reg._val_score(P, y) == pytest.approx(r2_score(y, P))
+
+
+def test_importing_without_scikit_learn_says_how_to_install_it():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "sys.modules['sklearn'] = None\n"  # what an environment without scikit-learn sees
+        "try:\n"
+        "    import backprop_lab.sklearn\n"
+        "except ImportError as e:\n"
+        "    print(e)\n"
+        "else:\n"
+        "    print('imported')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    lines = out.stdout.strip().splitlines()
+    assert len(lines) == 1 and "needs scikit-learn" in lines[0]
+    assert "pip install -e '.[sklearn]'" in lines[0]

@@ -48,7 +48,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from .data import datasets
-from .engine.metrics import baseline_accuracy, predicted_labels
+from .engine.metrics import baseline_accuracy, predicted_labels, regression_scores
 from .pictures import gradients as gradient_pictures
 from .pictures import landscape as landscape_pictures
 from .pictures import network as network_pictures
@@ -322,7 +322,8 @@ def surface(
         Maps points of shape (m, 2) to the exact targets of shape (m,).
     show_scores : bool, default=True
         Put R² and MSE on the drawn points (the test points when given) and
-        the MSE of predicting the mean of ``y`` in the title.
+        the MSE of predicting those points' mean in the title: the scores a
+        run's ``metrics.json`` holds (``engine.metrics.regression_scores``).
     title : str, optional
         First line of the title.
     resolution : int, default=300
@@ -362,11 +363,9 @@ def surface(
     scores = {}
     if show_scores:
         Xs, ys = (X, y) if X_test is None else (X_test, y_test)
-        err = model.predict(Xs, verbose=0)[:, 0] - ys
-        mse = float(np.mean(err**2))
-        base = float(np.mean((ys - y.mean()) ** 2))
-        r2 = 1.0 - mse / base if base > 0 else float("nan")
-        scores = {"r2": r2, "mse": mse, "baseline_mse": base}
+        # The scores metrics.json holds for a run: R² against the scored points' own mean.
+        s = regression_scores(ys, model.predict(Xs, verbose=0)[:, 0])
+        scores = {"r2": s["r2"], "mse": s["mse"], "baseline_mse": s["baseline_mse"]}
 
     def predict(G):
         return model.predict(G, verbose=0)

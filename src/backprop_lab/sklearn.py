@@ -40,16 +40,24 @@ from numbers import Integral, Real
 from pathlib import Path
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import check_random_state
-from sklearn.utils.multiclass import check_classification_targets, unique_labels
-from sklearn.utils.validation import check_is_fitted, validate_data
+
+try:
+    from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import LabelEncoder
+    from sklearn.utils import check_random_state
+    from sklearn.utils.multiclass import check_classification_targets, unique_labels
+    from sklearn.utils.validation import check_is_fitted, validate_data
+except ImportError as e:  # scikit-learn is an optional extra
+    raise ImportError(
+        "backprop_lab.sklearn needs scikit-learn >= 1.6, which is not installed "
+        f"({e}); install it with: pip install -e '.[sklearn]'"
+    ) from None
 
 from .engine.callbacks import Callback
 from .engine.layers import Dense
+from .engine.metrics import r2_score
 from .engine.model import Sequential
 from .engine.optimizers import SGD, Adam, RMSprop
 from .engine.regularizers import L2
@@ -501,11 +509,7 @@ class BackpropRegressor(RegressorMixin, _BackpropBase):
         return self._n_targets, "mse"
 
     def _val_score(self, P, y):
-        ss_res = ((y - P) ** 2).sum(axis=0)
-        ss_tot = ((y - y.mean(axis=0)) ** 2).sum(axis=0)
-        ok = ss_tot > 0
-        r2 = np.where(ok, 1 - ss_res / np.where(ok, ss_tot, 1), 0.0)
-        return float(r2.mean())
+        return r2_score(y, P)  # RegressorMixin.score's R², averaged over the outputs
 
     def partial_fit(self, X, y):
         """One epoch on ``(X, y)``, keeping the weights and the optimizer's state."""

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..engine.metrics import is_regression
 from ..engine.optimizers import OPTIMIZERS
 from ..runs.diagnosis import IOU_LEARNED, diagnose
 from ..runs.settings import Settings, output_for
@@ -76,7 +77,7 @@ def baseline_sentence(m: dict, y_test, dataset: str) -> str:
     (and the macro-F1 for more than two classes); regression: R², MSE and MAE
     against always predicting the mean of the test targets.
     """
-    if "r2" in m:
+    if is_regression(m):
         return (
             f"Test R² {m['r2']:.3f} (MSE {m['mse']:.4g}, MAE {m['mae']:.4g}) — always "
             f"predicting the mean, {float(np.mean(y_test)):.4g}, would score R² 0 "
@@ -88,7 +89,9 @@ def baseline_sentence(m: dict, y_test, dataset: str) -> str:
         f"'{class_name(dataset, majority)}' would score {m['baseline_accuracy']:.1%}."
     )
     if len(m.get("confusion_matrix", [])) > 2:
-        text += f" Macro-F1 {m['macro_f1']:.3f} over {len(m['confusion_matrix'])} classes."
+        C = np.asarray(m["confusion_matrix"])
+        present = int(np.count_nonzero((C.sum(axis=0) > 0) | (C.sum(axis=1) > 0)))
+        text += f" Macro-F1 {m['macro_f1']:.3f} over {present} classes."
     return text
 
 
@@ -135,7 +138,7 @@ def _regression_verdict_text(result, d: dict) -> str:
 
 def _verdict_text(result, d: dict) -> str:
     m, s = result.metrics, result.settings
-    if "r2" in m:
+    if is_regression(m):
         return _regression_verdict_text(result, d)
     margin = m["test_accuracy"] - m["baseline_accuracy"]
     pts = f"{abs(margin) * 100:.1f} percentage points"

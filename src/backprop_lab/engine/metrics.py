@@ -66,8 +66,11 @@ def class_scores(C) -> dict:
     -------
     dict
         ``precision`` and ``recall``: lists of ``k`` floats (0 for a class
-        never predicted, or never present); ``macro_f1``: the mean over the
-        classes of ``2 p r / (p + r)`` (0 where ``p + r`` is 0).
+        never predicted, or never present); ``macro_f1``: the mean of
+        ``2 p r / (p + r)`` (0 where ``p + r`` is 0) over the classes present
+        in the truth or the predictions, as scikit-learn's ``f1_score`` with
+        ``average="macro"``: a class with no points and no predictions does
+        not count (0 if there is none at all).
     """
     C = np.asarray(C, dtype=np.float64)
     hits = np.diag(C)
@@ -76,7 +79,47 @@ def class_scores(C) -> dict:
         p = np.where(predicted > 0, hits / predicted, 0.0)
         r = np.where(actual > 0, hits / actual, 0.0)
         f1 = np.where(p + r > 0, 2 * p * r / (p + r), 0.0)
-    return {"precision": p.tolist(), "recall": r.tolist(), "macro_f1": float(f1.mean())}
+    present = (predicted > 0) | (actual > 0)
+    macro = float(f1[present].mean()) if present.any() else 0.0
+    return {"precision": p.tolist(), "recall": r.tolist(), "macro_f1": macro}
+
+
+def is_regression(metrics) -> bool:
+    """Whether a run's ``metrics`` (``metrics.json``) are a regression's.
+
+    A regression's metrics hold ``r2`` (or, from an older or partial file,
+    ``mse`` without ``test_accuracy``); a classification's hold
+    ``test_accuracy``.  The one test every reader of metrics uses.
+    """
+    return "r2" in metrics or ("mse" in metrics and "test_accuracy" not in metrics)
+
+
+def r2_score(y_true, y_pred) -> float:
+    """R² of predictions ``y_pred`` for targets ``y_true``, scikit-learn's rule.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        At least one sample; several outputs are scored each and averaged
+        (scikit-learn's ``multioutput="uniform_average"``).
+
+    Returns
+    -------
+    float
+        ``1 - SS_res / SS_tot`` per output; for a constant target
+        (``SS_tot == 0``) 1.0 if predicted exactly, else 0.0 (scikit-learn's
+        ``force_finite``), so never ``-inf`` or NaN for finite inputs.
+    """
+    y = np.asarray(y_true, dtype=np.float64)
+    p = np.asarray(y_pred, dtype=np.float64)
+    y = y.reshape(len(y), -1)
+    p = p.reshape(len(p), -1)
+    ss_res = ((y - p) ** 2).sum(axis=0)
+    ss_tot = ((y - y.mean(axis=0)) ** 2).sum(axis=0)
+    ok = ss_tot > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r2 = np.where(ok, 1 - ss_res / np.where(ok, ss_tot, 1.0), np.where(ss_res == 0, 1.0, 0.0))
+    return float(r2.mean())
 
 
 def regression_scores(y_true, y_pred) -> dict:
@@ -91,19 +134,16 @@ def regression_scores(y_true, y_pred) -> dict:
     -------
     dict
         ``mse``, ``mae``; ``baseline_mse``, the MSE of always answering the
-        mean of ``y_true`` (its variance); ``r2 = 1 - mse / baseline_mse``
-        (for constant targets: 0 if predicted exactly, else ``-inf``): 1 is
-        perfect, 0 is no better than the mean.
+        mean of ``y_true`` (its variance); ``r2``, see `r2_score` (1 is
+        perfect, 0 is no better than the mean; for constant targets 1 if
+        predicted exactly, else 0).
     """
     y = np.asarray(y_true, dtype=np.float64).ravel()
     p = np.asarray(y_pred, dtype=np.float64).ravel()
     mse = float(np.mean((y - p) ** 2))
     base = float(np.var(y))
-    if base > 0:
-        r2 = 1 - mse / base
-    else:
-        r2 = 0.0 if mse == 0 else -np.inf
-    return {"mse": mse, "mae": float(np.mean(np.abs(y - p))), "r2": float(r2), "baseline_mse": base}
+    r2 = r2_score(y, p)
+    return {"mse": mse, "mae": float(np.mean(np.abs(y - p))), "r2": r2, "baseline_mse": base}
 
 
 def cell_centres(low: float, high: float, n: int) -> np.ndarray:

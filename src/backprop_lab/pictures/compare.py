@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
+from ..engine.metrics import is_regression
 from ..engine.model import architecture
 from ..runs.fileio import read_json_object, write_atomic
 from ..runs.folders import read_history, read_run
@@ -153,7 +154,7 @@ def _boundary_panel(fig: Figure, ax, s: RunSummary, index: int, differing=()) ->
     m = s.metrics
     title = "\n".join(s.describe(index, differing))
     regression = surface.problem_kind(s.model) == "regression"
-    if regression and ("r2" in m or "mse" in m):
+    if regression and is_regression(m):
         title += "\n" + surface.score_line(m.get("r2"), m.get("mse"), None, test=True)
     elif "test_accuracy" in m and "baseline_accuracy" in m:
         title += (
@@ -167,10 +168,12 @@ def _boundary_panel(fig: Figure, ax, s: RunSummary, index: int, differing=()) ->
         return
     data = s.data if s.data is not None else _data(s)
     X, y = data.X_test, data.y_test
-    if regression:  # the surface of the test points, as boundary.png draws it
+    if regression:  # as boundary.png draws it: white is the training targets' mean
         surface.draw_regression(
             ax,
             lambda G: s.model.predict(G, verbose=0),
+            data.X_train,
+            data.y_train,
             X,
             y,
             true_values=data.true_labels,

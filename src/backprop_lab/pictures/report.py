@@ -13,6 +13,7 @@ import html
 import os
 from pathlib import Path
 
+from ..engine.metrics import is_regression
 from ..engine.model import architecture
 from ..runs.fileio import read_json_object, write_atomic
 from ..runs.folders import read_run
@@ -94,37 +95,25 @@ def _regression_rows(m: dict) -> tuple[str, list[tuple[str, object]]]:
 
 
 def _per_class(m: dict) -> str:
-    """A table of per-class scores, if ``metrics.json`` holds them (``per_class``).
-
-    Accepts a list with one dict per class, or a dict of class name to dict,
-    or ``precision``/``recall`` (and ``f1``) lists; shows what is there.
-    """
-    per = m.get("per_class")
-    if isinstance(per, list):
-        per = {str(i): row for i, row in enumerate(per)}
-    if not isinstance(per, dict) and isinstance(m.get("precision"), list):
-        keys = [k for k in ("precision", "recall", "f1", "support") if isinstance(m.get(k), list)]
-        per = {
-            str(i): {k: m[k][i] for k in keys if i < len(m[k])} for i in range(len(m["precision"]))
-        }
-    if not isinstance(per, dict) or not per:
+    """A table of each class's test precision and recall, from ``metrics.json``'s
+    ``precision`` and ``recall`` lists (one float per class), if it holds them."""
+    p, r = m.get("precision"), m.get("recall")
+    if not (isinstance(p, list) and isinstance(r, list) and p and len(p) == len(r)):
         return ""
-    rows = {str(c): r for c, r in per.items() if isinstance(r, dict)}
-    columns = list(dict.fromkeys(k for r in rows.values() for k in r))
-    if not columns:
-        return ""
-    head = "".join(f"<th>{html.escape(str(k))}</th>" for k in columns)
     body = "".join(
-        f"<tr><th>class {html.escape(c)}</th>"
-        + "".join(f'<td class="num">{html.escape(_num(r.get(k), ".3g"))}</td>' for k in columns)
-        + "</tr>"
-        for c, r in rows.items()
+        f"<tr><th>class {i}</th>"
+        f'<td class="num">{html.escape(_num(pi, ".3g"))}</td>'
+        f'<td class="num">{html.escape(_num(ri, ".3g"))}</td></tr>'
+        for i, (pi, ri) in enumerate(zip(p, r, strict=True))
     )
-    return f"<h3>Per class (test)</h3><table><tr><th></th>{head}</tr>{body}</table>"
+    return (
+        "<h3>Per class (test)</h3><table><tr><th></th><th>precision</th><th>recall</th></tr>"
+        f"{body}</table>"
+    )
 
 
 def _metrics_section(m: dict) -> str:
-    if "r2" in m or ("mse" in m and "test_accuracy" not in m):
+    if is_regression(m):
         verdict, rows = _regression_rows(m)
         rows.append(("test loss", _num(m.get("test_loss"), ".4f")))
         return verdict + _table(rows + _run_rows(m))

@@ -28,6 +28,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
+from ..engine.model import problem_kind as _model_problem_kind
 from .plotting import _check_points, _points_label, _subsample, plane_grid
 from .style import VALUE_CMAP, new_figure
 
@@ -48,26 +49,15 @@ _HALO = [patheffects.withStroke(linewidth=3.5, foreground="white")]
 
 
 def problem_kind(model) -> str:
-    """``"binary"``, ``"classes"`` or ``"regression"``, from the model's last layer.
-
-    One sigmoid unit, or two softmax units (the same picture), is binary;
-    ``k > 2`` softmax units are ``k`` classes; one unit of any other
-    activation (linear, for the loss ``"mse"``) is a regression.
+    """``"binary"``, ``"classes"`` or ``"regression"``: ``engine.model.problem_kind``,
+    the one rule the pictures and the command line share.
 
     Raises
     ------
     ValueError
         For several outputs that are not softmax probabilities.
     """
-    last = model.layers[-1]
-    act, units = last.activation.name, last.units
-    if act == "softmax" and units > 2:
-        return "classes"
-    if act in ("sigmoid", "softmax"):
-        return "binary"
-    if units == 1:
-        return "regression"
-    raise ValueError(f"no picture for {units} {act} outputs: not classes nor one value")
+    return _model_problem_kind(model)
 
 
 def _check_targets(name: str, y: Any, n: int) -> np.ndarray:

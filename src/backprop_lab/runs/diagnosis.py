@@ -98,6 +98,7 @@ import math
 import numpy as np
 
 from ..engine.losses import EPSILON
+from ..engine.metrics import is_regression
 from .recording import describe_points, layer_gradient_norms, sample_rows
 
 __all__ = ["diagnose"]
@@ -430,7 +431,7 @@ def _regression_verdict(metrics: dict, diverged: bool) -> tuple[str, str, dict]:
 
 
 def _verdict(metrics: dict, diverged: bool) -> tuple[str, str, dict]:
-    if "r2" in metrics:
+    if is_regression(metrics):
         return _regression_verdict(metrics, diverged)
     acc, base = metrics["test_accuracy"], metrics["baseline_accuracy"]
     n = max(int(metrics.get("n_test") or 0), 1)

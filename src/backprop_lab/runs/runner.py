@@ -97,7 +97,8 @@ def seeds(seed: int) -> tuple[int, int, int]:
 
 
 def check_problem(task: str, y: np.ndarray, source: str) -> None:
-    """Refuse class labels a classifier cannot learn: one class only, or more than allowed."""
+    """Refuse class labels a classifier cannot learn: one class only, more than
+    allowed, or a gap (a class id below the largest with no points)."""
     if task != "classification":
         return
     found = np.unique(y)
@@ -110,6 +111,12 @@ def check_problem(task: str, y: np.ndarray, source: str) -> None:
         raise ValueError(
             f"{source}: labels up to {int(found[-1])} make {int(found[-1]) + 1} classes; "
             f"at most {datasets.MAX_CLASSES} are allowed (use task regression for real values)"
+        )
+    missing = np.setdiff1d(np.arange(int(found[-1]) + 1), found)
+    if len(missing):
+        raise ValueError(
+            f"{source}: class {int(missing[0])} has no points; class labels must be "
+            "0..k-1 with every class present"
         )
 
 
