@@ -186,7 +186,7 @@ def test_the_cli_trains_predicts_and_evaluates_three_classes(tmp_path, monkeypat
     assert code == 0, err
     assert f"macro-F1 {metrics['macro_f1']:.3f}" in out and "class 2: precision" in out
     code, out, err = run_main(["evaluate", folder, "--dataset", "bump"], capsys)
-    assert code == 2 and "classification does not fit dataset bump, a regression" in err
+    assert code == 2 and "the model is a classifier, but bump is a regression dataset" in err
 
 
 def test_the_cli_trains_predicts_and_evaluates_a_regression(tmp_path, monkeypatch, capsys):
@@ -210,7 +210,7 @@ def test_the_cli_trains_predicts_and_evaluates_a_regression(tmp_path, monkeypatc
     assert code == 0, err
     assert "on new data (plane, seed 1)" in out and "Test R²" in out
     code, out, err = run_main(["evaluate", folder, "--dataset", "circle"], capsys)
-    assert code == 2 and "regression does not fit dataset circle, a classification" in err
+    assert code == 2 and "the model predicts values (regression), but circle" in err
 
 
 def test_an_old_run_folder_with_an_explicit_loss_still_evaluates(tmp_path, monkeypatch, capsys):

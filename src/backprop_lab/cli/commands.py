@@ -166,9 +166,11 @@ def cmd_evaluate(args) -> int:
         overrides["seed"] = args.seed
     elif overrides:  # the run's own seed would redraw its training points
         overrides["seed"] = fresh_seed()
-    if "dataset" in overrides:  # the new data, read as the model's kind of problem
+    if "dataset" in overrides:  # a CSV file's labels are read as the model's kind of problem
         regression = problem_kind(model) == "regression"
-        base.update(task="regression" if regression else "classification", loss="auto")
+        task = "regression" if regression else "classification"
+        csv_data = args.dataset.lower().startswith("csv:")
+        base.update(task=task if csv_data else "auto", loss="auto")
         multiclass = args.dataset.lower() in MULTICLASS and not regression
         base["classes"] = max(model.layers[-1].units, 2) if multiclass else 2
     settings = Settings(**{**base, **overrides}).validate()
