@@ -8,7 +8,7 @@ export KERAS_BACKEND ?= jax
 .PHONY: demo test test-fast lint bench clean
 
 # The slow tiers (see the markers in pyproject.toml); `make test` runs them all.
-SLOW_TIERS := keras or dask or browser or subprocess
+SLOW_TIERS := keras or dask or browser or subprocess or estimator_checks
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -32,9 +32,9 @@ lint: $(VENV)/.installed-test
 test: lint
 	$(BIN)/python -m pytest -q --durations=10
 
-# The development loop: everything but the slow tiers, in well under a minute.
+# The development loop: everything but the slow tiers, on two workers (pytest-xdist).
 test-fast: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -q -m "not ($(SLOW_TIERS))"
+	$(BIN)/python -m pytest -q -n 2 -m "not ($(SLOW_TIERS))"
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_train.py

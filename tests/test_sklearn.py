@@ -19,6 +19,7 @@ CHECKED = [
 ]
 
 
+@pytest.mark.estimator_checks
 @parametrize_with_checks(CHECKED)
 def test_sklearn_check(estimator, check):
     check(estimator)
@@ -109,6 +110,7 @@ def test_random_state_repeats_and_engines_agree():
 
 
 # ---------------------------------------------------------------- scikit-learn's tools
+@pytest.mark.subprocess  # GridSearchCV(n_jobs=2) starts worker processes
 def test_pipeline_grid_search_and_cross_val_score():
     from sklearn.model_selection import GridSearchCV, cross_val_score
     from sklearn.pipeline import make_pipeline
