@@ -362,11 +362,11 @@ class CompiledTrainer:
             order = self._natural_order
         with_accuracy = bool(self.model.metrics)
         hooks = callbacks.wants_batches
+        # The batches whose end a callback must see (a progress bar: none but the
+        # last): a kernel call ends at each of them, or sooner, at a chunk's end.
         exact = [cb for cb in callbacks.callbacks if needs_every_batch(cb)] if hooks else []
-        # The batches some callback must see: a kernel call ends at each one.
-        wanted = batches_wanted(exact, self.steps) if exact else None
-        every_batch = bool(exact) and wanted is None
-        stops, next_stop = iter(wanted or ()), -1
+        wanted = batches_wanted(exact, self.steps) if exact else []
+        stops, next_stop = iter(range(self.steps) if wanted is None else wanted), -1
         loss_sum, correct, batch, seen = 0.0, 0, 0, 0
 
         def logs():
@@ -376,30 +376,23 @@ class CompiledTrainer:
             return out
 
         while batch < self.steps:
-            if every_batch:
-                stop = batch + 1
-            elif exact:  # to the next wanted batch, in chunks the progress bar can show
-                while next_stop < batch:
-                    next_stop = next(stops, self.steps - 1)
-                stop = min(next_stop + 1, batch + self.chunk)
-            elif hooks:
-                stop = min(batch + self.chunk, self.steps)
-            else:
-                stop = self.steps
-            if hooks:
-                callbacks.on_train_batch_begin(batch)
+            if not hooks:  # the whole epoch in one call
+                loss_sum, correct = self._run(order, batch, self.steps, loss_sum, correct)
+                seen, batch = len(self.X), self.steps
+                continue
+            while next_stop < batch:
+                next_stop = next(stops, self.steps - 1)
+            stop = min(next_stop + 1, batch + self.chunk)
+            callbacks.on_train_batch_begin(batch)
             began = time.perf_counter()
             loss_sum, correct = self._run(order, batch, stop, loss_sum, correct)
             seen = min(stop * self.batch_size, len(self.X))
             batch = stop
-            if not hooks:
-                continue
-            if not every_batch:  # aim at chunk_seconds per call
-                elapsed = time.perf_counter() - began
-                if elapsed < self.chunk_seconds / 2:
-                    self.chunk = min(2 * self.chunk, self.steps)
-                elif elapsed > 2 * self.chunk_seconds:
-                    self.chunk = max(1, self.chunk // 2)
+            elapsed = time.perf_counter() - began  # aim at chunk_seconds per call
+            if elapsed < self.chunk_seconds / 2:
+                self.chunk = min(2 * self.chunk, self.steps)
+            elif elapsed > 2 * self.chunk_seconds:
+                self.chunk = max(1, self.chunk // 2)
             callbacks.on_train_batch_end(stop - 1, logs())
             if self.model.stop_training:  # as the NumPy loop: end the epoch now
                 break
