@@ -8,7 +8,7 @@ import sys
 
 from ..data.datasets import DATASETS, MAX_CLASSES, MULTICLASS
 from ..engine import activations, optimizers
-from ..engine.model import ENGINES
+from ..engine.engines import ENGINES
 from ..runs.settings import (
     FIELD_NAMES,
     FIELDS,

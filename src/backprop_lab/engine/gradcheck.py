@@ -21,7 +21,7 @@ TOLERANCE = 1e-6
 
 def loss_value(model, X: np.ndarray, Y: np.ndarray) -> float:
     """The training objective: the loss plus the regularization penalties."""
-    return model.loss(Y, model.forward(X)) + model.penalty()
+    return model.loss.value(Y, model.forward(X)) + model.penalty()
 
 
 def numerical_gradients(model, X, Y, eps: float = 1e-5) -> list[np.ndarray]:

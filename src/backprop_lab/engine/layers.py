@@ -56,6 +56,11 @@ class Layer:
         """The regularization term this layer adds to the loss."""
         return 0.0
 
+    def options(self) -> dict:
+        """Options that change the math from the plain layer (e.g. ``use_bias=False``):
+        the compiled engine runs only a layer with none."""
+        return {}
+
 
 class Dense(Layer):
     """A fully connected layer ``A = activation(X @ W + b)``.

@@ -56,8 +56,17 @@ class Loss:
             )
         return Y
 
-    def __call__(self, Y: np.ndarray, P: np.ndarray) -> float:
+    def value(self, Y: np.ndarray, P: np.ndarray) -> float:
+        """The mean loss of prepared targets ``Y`` and predictions ``P``."""
         raise NotImplementedError
+
+    def __call__(self, Y: np.ndarray, P: np.ndarray) -> float:
+        return self.value(Y, P)
+
+    def options(self) -> dict:
+        """Options that change the math from the plain loss (e.g. ``from_logits``): the
+        compiled engine runs only a loss with none."""
+        return {}
 
     def backward(self, Y: np.ndarray, P: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -90,7 +99,7 @@ class BinaryCrossentropy(Loss):
         Pc = np.minimum(np.maximum(P, EPSILON), 1 - EPSILON)
         return Pc, Pc == P
 
-    def __call__(self, Y, P):
+    def value(self, Y, P):
         Pc, _ = self._clip(P)
         return -float((Y * np.log(Pc) + (1 - Y) * np.log(1 - Pc)).sum()) / P.size
 
@@ -115,7 +124,7 @@ class CategoricalCrossentropy(Loss):
         Q = P / P.sum(axis=1, keepdims=True)
         return Q, np.clip(Q, eps, 1 - eps), (Q >= eps) & (Q <= 1 - eps)
 
-    def __call__(self, Y, P):
+    def value(self, Y, P):
         _, Qc, _ = self._normalise(P)
         return float(-np.mean(np.sum(Y * np.log(Qc), axis=1)))
 
@@ -161,7 +170,7 @@ class MeanSquaredError(Loss):
 
     name = "mean_squared_error"
 
-    def __call__(self, Y, P):
+    def value(self, Y, P):
         return float(np.mean((P - Y) ** 2))
 
     def backward(self, Y, P):

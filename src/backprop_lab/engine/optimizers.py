@@ -72,6 +72,11 @@ class Optimizer:
     def _update(self, params, grads) -> None:
         raise NotImplementedError
 
+    def options(self) -> dict:
+        """Options beyond the plain rule (gradient clipping, weight decay, a learning-rate
+        schedule): the compiled engine runs only an optimizer with none."""
+        return {}
+
     def get_config(self) -> dict:
         return {"name": self.name, **self.hyperparameters()}
 

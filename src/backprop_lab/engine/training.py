@@ -27,7 +27,7 @@ def train_epoch(model, X: np.ndarray, Y: np.ndarray, batch_size: int, callbacks)
         if batch_hooks:
             callbacks.on_train_batch_begin(batch)
         P = model.forward(Xb)
-        batch_loss = loss(Yb, P) + (model.penalty() if regularized else 0.0)
+        batch_loss = loss.value(Yb, P) + (model.penalty() if regularized else 0.0)
         loss_sum += batch_loss * len(Xb)
         if with_accuracy:
             correct += count_correct(Yb, P)

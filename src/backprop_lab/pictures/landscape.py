@@ -86,7 +86,7 @@ def loss_at(model, X: np.ndarray, Y: np.ndarray, theta: np.ndarray) -> float:
         for layer, W in zip(model.layers, weights[0::2])
         if layer.kernel_regularizer is not None
     )
-    return float(model.loss(Y, model.apply(X, weights)) + penalty)
+    return float(model.loss.value(Y, model.apply(X, weights)) + penalty)
 
 
 def filter_normalized_direction(model, rng: np.random.Generator) -> np.ndarray:

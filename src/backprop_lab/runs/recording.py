@@ -344,7 +344,7 @@ class StepRecorder(_Sampled):
         if not self.frames:
             return
         P = model.apply(self.X)
-        loss = float(model.loss(self.Y, P) + model.penalty())
+        loss = float(model.loss.value(self.Y, P) + model.penalty())
         accuracy = count_correct(self.Y, P) / len(self.X)
         G = model.apply(self.grid)
         if G.shape[1] == 2:  # two softmax columns say as much as P(class 1)

@@ -20,7 +20,7 @@ from typing import Any
 from ..data.datasets import DATASETS, MAX_CLASSES, MULTICLASS, REGRESSION
 from ..engine import activations, losses, optimizers
 from ..engine._checks import check_float_in, check_positive_float, check_positive_int, lookup
-from ..engine.model import ENGINES
+from ..engine.engines import ENGINES
 
 try:
     import tomllib

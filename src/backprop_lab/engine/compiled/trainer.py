@@ -116,12 +116,23 @@ def unsupported_reason(model, *, training: bool = True) -> str | None:
             return f"{what} has the custom regularizer {type(reg).__name__}"
         if layer.dtype is not None and layer.dtype != dtype:
             return f"{what} has dtype {layer.dtype}, the model {dtype} (mixed precision)"
+        if layer.options():
+            return f"{what} has {_listed(layer.options())}"
     if training:
         if type(model.loss) not in LOSS_CODES:
             return f"the custom loss {type(model.loss).__name__}"
+        if model.loss.options():
+            return f"the loss has {_listed(model.loss.options())}"
         if type(model.optimizer) not in OPTIMIZER_CODES:
             return f"the custom optimizer {type(model.optimizer).__name__}"
+        if model.optimizer.options():
+            return f"the optimizer has {_listed(model.optimizer.options())}"
     return None
+
+
+def _listed(options: dict) -> str:
+    """``{"from_logits": True}`` as ``from_logits=True``."""
+    return ", ".join(f"{k}={v!r}" for k, v in options.items())
 
 
 def _cache_failure(exc: BaseException) -> str | None:
