@@ -27,11 +27,13 @@ ALLOWED = {
     "runs": {"engine", "data"},
     "pictures": {"engine", "data", "runs"},
     "experiments": {"engine", "data", "runs"},
-    "compat": {"engine"},
+    "keras": {"engine"},  # Keras's namespace packages over the engine
+    "compat": {"engine", "keras"},  # tf (tf.keras is keras under another name)
     "datasets": {"data"},  # the public name of data.datasets
-    "__init__": {"engine", "compat"},
+    "__init__": {"engine", "compat", "keras"},
     "sklearn": {"engine", "runs"},  # the scikit-learn estimators
-    "cli": {"engine", "data", "runs", "pictures", "experiments", "__init__"},
+    # keras and compat: `backprop-lab run` points a script's Keras imports at them
+    "cli": {"engine", "data", "runs", "pictures", "experiments", "__init__", "keras", "compat"},
     "__main__": {"cli"},
     "plot": {"engine", "data", "runs", "pictures"},
     "_version": set(),
@@ -43,6 +45,8 @@ FORBIDDEN_PACKAGES = {
     "data": {"matplotlib", "PIL", "imageio_ffmpeg", "numba"},
     "runs": {"matplotlib", "PIL", "imageio_ffmpeg"},
     "experiments": {"matplotlib", "PIL", "imageio_ffmpeg"},
+    "keras": {"matplotlib", "PIL", "imageio_ffmpeg"},
+    "compat": {"matplotlib", "PIL", "imageio_ffmpeg"},
 }
 
 

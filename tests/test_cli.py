@@ -276,7 +276,7 @@ BAD = {
     "hidden-empty-width": ([*TRAIN, "--hidden", "8,,8"], "got '8,,8'"),
     "hidden-0": ([*TRAIN, "--hidden", "0"], "hidden must be comma-separated positive widths"),
     "hidden-abc": ([*TRAIN, "--hidden", "abc"], "positive widths like 8,8 or 8:tanh,8:relu"),
-    "hidden-activation": ([*TRAIN, "--hidden", "8:swish"], "unknown activation 'swish'"),
+    "hidden-activation": ([*TRAIN, "--hidden", "8:swishy"], "unknown activation 'swishy'"),
     "dataset": ([*TRAIN, "--dataset", "nope"], ["unknown dataset 'nope'", *DATASETS]),
     "activation": ([*TRAIN, "--activation", "nope"], ["unknown activation 'nope'", "relu"]),
     "optimizer": ([*TRAIN, "--optimizer", "nope"], ["unknown optimizer 'nope'", "adam", "sgd"]),

@@ -74,6 +74,6 @@ def test_a_callable_initializer_is_used_as_given():
 
 def test_unknown_initializer_lists_the_valid_names():
     with pytest.raises(
-        ValueError, match="unknown initializer 'xavier'; valid names: glorot_normal"
+        ValueError, match="Could not interpret initializer identifier: 'xavier'; valid names: "
     ):
         initializers.get("xavier")

@@ -31,8 +31,8 @@ def add_function_import(path: Path, statement: str) -> None:
     "module, statement, expected",
     [
         (
-            "engine/layers.py",
-            "from ..pictures import plotting",
+            "engine/layers/dense.py",
+            "from ...pictures import plotting",
             "engine may not import pictures",
         ),
         ("data/csvio.py", "from ..runs.settings import Settings", "data may not import runs"),

@@ -15,6 +15,8 @@ import pytest
 
 from backprop_lab import SGD, Adagrad, Adam, Dense, RMSprop, Sequential
 from backprop_lab.engine import optimizers as optimizers_module
+from backprop_lab.engine import schedules
+from backprop_lab.engine.optimizers import Adadelta, Adamax, AdamW, Lion, Nadam
 
 
 # ---------------------------------------------------------------------- whole-network steps
@@ -132,6 +134,104 @@ def adagrad_textbook(w, gs, lr, initial, eps):
     return out
 
 
+def amsgrad_textbook(w, gs, lr, beta_1, beta_2, eps):
+    # Reddi et al. (2018), Algorithm 2 with Adam's bias corrections and epsilon hat:
+    # the maximum of the raw second moments so far replaces v.
+    m = v = v_max = 0.0
+    out = []
+    for t, g in enumerate(gs, start=1):
+        m = beta_1 * m + (1 - beta_1) * g
+        v = beta_2 * v + (1 - beta_2) * g * g
+        v_max = max(v_max, v)
+        m_hat, v_hat = m / (1 - beta_1**t), v_max / (1 - beta_2**t)
+        w = w - lr * m_hat / (math.sqrt(v_hat) + eps / math.sqrt(1 - beta_2**t))
+        out.append(w)
+    return out
+
+
+def centered_rmsprop_textbook(w, gs, lr, rho, eps):
+    # Graves (2013), eq. 38-40 without momentum: divide by the running standard
+    # deviation sqrt(E[g^2] - E[g]^2) instead of the root mean square.
+    s = a = 0.0
+    out = []
+    for g in gs:
+        s = rho * s + (1 - rho) * g * g
+        a = rho * a + (1 - rho) * g
+        w = w - lr * g / math.sqrt(s - a * a + eps)
+        out.append(w)
+    return out
+
+
+def adamax_textbook(w, gs, lr, beta_1, beta_2, eps):
+    # Kingma & Ba, Algorithm 2 (u_t = max(beta_2 u, |g|)); Keras adds epsilon to u.
+    m = u = 0.0
+    out = []
+    for t, g in enumerate(gs, start=1):
+        m = beta_1 * m + (1 - beta_1) * g
+        u = max(beta_2 * u, abs(g))
+        w = w - (lr / (1 - beta_1**t)) * m / (u + eps)
+        out.append(w)
+    return out
+
+
+def nadam_textbook(w, gs, lr, beta_1, beta_2, eps):
+    # Dozat (2016), Algorithm 2, with the momentum schedule mu_t = beta_1 (1 - 0.5 * 0.96^t)
+    # that Keras uses (Dozat's 0.96^(t/250) with 250 taken as 1).
+    def mu(t):
+        return beta_1 * (1 - 0.5 * 0.96**t)
+
+    m = v = 0.0
+    prod = 1.0  # mu_1 ... mu_t
+    out = []
+    for t, g in enumerate(gs, start=1):
+        prod *= mu(t)
+        m = beta_1 * m + (1 - beta_1) * g
+        v = beta_2 * v + (1 - beta_2) * g * g
+        m_bar = (1 - mu(t)) * g / (1 - prod) + mu(t + 1) * m / (1 - prod * mu(t + 1))
+        w = w - lr * m_bar / (math.sqrt(v / (1 - beta_2**t)) + eps)
+        out.append(w)
+    return out
+
+
+def adadelta_textbook(w, gs, lr, rho, eps):
+    # Zeiler (2012), Algorithm 1, the update scaled by lr as Keras does.
+    eg2 = edx2 = 0.0
+    out = []
+    for g in gs:
+        eg2 = rho * eg2 + (1 - rho) * g * g
+        dx = -math.sqrt(edx2 + eps) / math.sqrt(eg2 + eps) * g
+        edx2 = rho * edx2 + (1 - rho) * dx * dx
+        w = w + lr * dx
+        out.append(w)
+    return out
+
+
+def lion_textbook(w, gs, lr, beta_1, beta_2, wd=0.0):
+    # Chen et al. (2023), Program 1: update = sign(interp(g, m, beta_1)), decoupled decay.
+    m, out = 0.0, []
+    for g in gs:
+        c = beta_1 * m + (1 - beta_1) * g
+        w = w - lr * (math.copysign(1.0, c) if c != 0 else 0.0) - lr * wd * w
+        m = beta_2 * m + (1 - beta_2) * g
+        out.append(w)
+    return out
+
+
+def decayed_adam_textbook(w, gs, lr, beta_1, beta_2, eps, wd):
+    # Loshchilov & Hutter (2019), Algorithm 2 (AdamW) with schedule multiplier 1: the
+    # decay uses the weight before the Adam step, so it is the same as decaying first.
+    m = v = 0.0
+    out = []
+    for t, g in enumerate(gs, start=1):
+        m = beta_1 * m + (1 - beta_1) * g
+        v = beta_2 * v + (1 - beta_2) * g * g
+        m_hat, v_hat = m / (1 - beta_1**t), v / (1 - beta_2**t)
+        decayed = w - lr * wd * w
+        w = decayed - lr * m_hat / (math.sqrt(v_hat) + eps / math.sqrt(1 - beta_2**t))
+        out.append(w)
+    return out
+
+
 # Two parameters of different shapes; every element gets its own gradient
 # sequence, so state that leaks between elements or parameters shows.
 W0 = [np.array([[1.0, -2.0], [0.5, 3.0]]), np.array([0.0, -0.25, 4.0])]
@@ -164,6 +264,36 @@ RULES = [
         lambda w, gs: adagrad_textbook(w, gs, 0.1, 1.0, 0.5),
     ),
 ]
+RULES += [
+    (
+        lambda: Adam(0.05, beta_1=0.5, beta_2=0.8, epsilon=0.1, amsgrad=True),
+        lambda w, gs: amsgrad_textbook(w, gs, 0.05, 0.5, 0.8, 0.1),
+    ),
+    (
+        lambda: AdamW(0.05, weight_decay=0.3, beta_1=0.5, beta_2=0.8, epsilon=0.1),
+        lambda w, gs: decayed_adam_textbook(w, gs, 0.05, 0.5, 0.8, 0.1, 0.3),
+    ),
+    (
+        lambda: RMSprop(0.1, rho=0.5, epsilon=0.01, centered=True),
+        lambda w, gs: centered_rmsprop_textbook(w, gs, 0.1, 0.5, 0.01),
+    ),
+    (
+        lambda: Adamax(0.1, beta_1=0.5, beta_2=0.8, epsilon=0.01),
+        lambda w, gs: adamax_textbook(w, gs, 0.1, 0.5, 0.8, 0.01),
+    ),
+    (
+        lambda: Nadam(0.1, beta_1=0.5, beta_2=0.8, epsilon=0.01),
+        lambda w, gs: nadam_textbook(w, gs, 0.1, 0.5, 0.8, 0.01),
+    ),
+    (
+        lambda: Adadelta(1.0, rho=0.5, epsilon=0.01),
+        lambda w, gs: adadelta_textbook(w, gs, 1.0, 0.5, 0.01),
+    ),
+    (
+        lambda: Lion(0.1, beta_1=0.5, beta_2=0.8, weight_decay=0.2),
+        lambda w, gs: lion_textbook(w, gs, 0.1, 0.5, 0.8, wd=0.2),
+    ),
+]
 RULE_IDS = [
     "sgd",
     "momentum",
@@ -174,6 +304,13 @@ RULE_IDS = [
     "rmsprop_momentum",
     "adagrad",
     "adagrad_custom",
+    "amsgrad",
+    "adamw",
+    "rmsprop_centered",
+    "adamax",
+    "nadam",
+    "adadelta",
+    "lion_decayed",
 ]
 
 
@@ -264,6 +401,21 @@ DEFAULTS = [
         Adagrad,
         {"learning_rate": 0.001, "initial_accumulator_value": 0.1, "epsilon": 1e-7},
     ),
+    (
+        AdamW,
+        {
+            "learning_rate": 0.001,
+            "weight_decay": 0.004,
+            "beta_1": 0.9,
+            "beta_2": 0.999,
+            "epsilon": 1e-7,
+            "amsgrad": False,
+        },
+    ),
+    (Adamax, {"learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7}),
+    (Nadam, {"learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7}),
+    (Adadelta, {"learning_rate": 0.001, "rho": 0.95, "epsilon": 1e-7}),
+    (Lion, {"learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.99}),
 ]
 
 
@@ -292,8 +444,20 @@ def test_defaults_equal_keras_objects(cls, defaults):
 
 
 def test_unknown_optimizer_name_lists_valid_names():
-    with pytest.raises(ValueError, match="unknown optimizer 'adamw'.*adagrad, adam, rmsprop, sgd"):
-        optimizers_module.get("adamw")
+    valid = "adadelta, adagrad, adam, adamax, adamw, lion, nadam, rmsprop, sgd"
+    with pytest.raises(ValueError, match=f"unknown optimizer 'adamx'; valid names: {valid}$"):
+        optimizers_module.get("adamx")
+
+
+@pytest.mark.parametrize("name", ["ftrl", "Adafactor", "lamb", "muon"])
+def test_optimizer_names_keras_has_and_we_lack_are_not_implemented(name):
+    with pytest.raises(NotImplementedError, match=f"optimizer '{name}' is not supported.*adamw"):
+        optimizers_module.get(name)
+
+
+def test_names_are_case_insensitive_as_in_keras():
+    assert type(optimizers_module.get("AdamW")) is AdamW
+    assert type(optimizers_module.get("RMSprop")) is RMSprop
 
 
 # ---------------------------------------------------------------------- invalid hyper-parameters
@@ -338,6 +502,23 @@ BAD_HYPERPARAMETERS = [
     (Adagrad, "initial_accumulator_value", float("inf"), ValueError),
     (Adagrad, "initial_accumulator_value", "0.1", TypeError),
     (Adagrad, "epsilon", float("nan"), ValueError),
+    (Adam, "amsgrad", "True", TypeError),
+    (RMSprop, "centered", 1, TypeError),
+    (AdamW, "weight_decay", None, ValueError),
+    (AdamW, "weight_decay", -0.1, ValueError),
+    (Adamax, "beta_2", 1.0, ValueError),
+    (Nadam, "beta_1", -0.1, ValueError),
+    (Adadelta, "rho", 1.0, ValueError),
+    (Lion, "beta_1", 0.0, ValueError),
+    (Lion, "beta_1", 1.5, ValueError),
+    (Lion, "beta_2", 1.0, ValueError),
+    (SGD, "weight_decay", -1.0, ValueError),
+    (SGD, "weight_decay", "0.1", TypeError),
+    (SGD, "clipnorm", 0.0, ValueError),
+    (Adam, "clipvalue", -1.0, ValueError),
+    (Adam, "global_clipnorm", float("inf"), ValueError),
+    (Adam, "clipnorm", "1", TypeError),
+    (Adam, "name", 3, TypeError),
 ]
 
 
@@ -392,7 +573,32 @@ def test_the_public_state_interface(optimizer, slots, hyperparameters):
     for name in slots:
         assert [s.shape for s in optimizer.slots[name]] == [(2, 3), (3,)]
     assert optimizer.hyperparameters() == hyperparameters
-    assert optimizer.get_config() == {"name": optimizer.name, **hyperparameters}
+    assert optimizer.get_config() == {
+        "name": optimizer.name,
+        "learning_rate": hyperparameters["learning_rate"],
+        **COMMON_DEFAULTS,
+        **hyperparameters,
+        **({"amsgrad": False} if isinstance(optimizer, Adam) else {}),
+        **({"centered": False} if isinstance(optimizer, RMSprop) else {}),
+    }
+    assert optimizer.options() == {}
+    assert type(optimizer).from_config(optimizer.get_config()).get_config() == (
+        optimizer.get_config()
+    )
+
+
+# Keras's common keywords and their defaults (BaseOptimizer.get_config's order).
+COMMON_DEFAULTS = {
+    "weight_decay": None,
+    "clipnorm": None,
+    "global_clipnorm": None,
+    "clipvalue": None,
+    "use_ema": False,
+    "ema_momentum": 0.99,
+    "ema_overwrite_frequency": None,
+    "loss_scale_factor": None,
+    "gradient_accumulation_steps": None,
+}
 
 
 def test_adagrad_accumulator_starts_at_its_initial_value():
@@ -400,3 +606,221 @@ def test_adagrad_accumulator_starts_at_its_initial_value():
     w, g = np.zeros(3), np.full(3, 0.5)
     opt.step([w], [g])
     np.testing.assert_array_equal(opt.slots["s"][0], 0.25 + 0.5**2)
+
+
+# ---------------------------------------------------------------------- Keras's common keywords
+def test_weight_decay_then_the_rule_by_hand():
+    """SGD(0.1, weight_decay=0.5), w = 2, g = 1: Keras decays first, with the step's rate.
+
+    w = 2 - 2 * 0.5 * 0.1 = 1.9;  then w = 1.9 - 0.1 * 1 = 1.8
+    (decaying after the rule would give 1.9 - 1.9 * 0.05 = 1.805).
+    """
+    w = np.array([2.0])
+    SGD(0.1, weight_decay=0.5).step([w], [np.array([1.0])])
+    assert w[0] == pytest.approx(1.8, rel=1e-15)
+
+
+def test_clipping_comes_before_weight_decay_and_leaves_the_gradients_alone():
+    """SGD(0.1, clipnorm=1, weight_decay=0.5) on w = [2, 0], g = [3, 4] (norm 5):
+
+    g -> [3, 4] / 5 = [0.6, 0.8];  w -> [1.9, 0] - 0.1 * [0.6, 0.8] = [1.84, -0.08]
+    """
+    w, g = np.array([2.0, 0.0]), np.array([3.0, 4.0])
+    SGD(0.1, clipnorm=1.0, weight_decay=0.5).step([w], [g])
+    np.testing.assert_allclose(w, [1.84, -0.08], rtol=1e-14)
+    np.testing.assert_array_equal(g, [3.0, 4.0])  # the caller's gradient is not clipped in place
+
+
+def test_the_three_clip_options_by_hand():
+    """Gradients [3, 4] (norm 5) and [12] (norm 12); together norm 13.
+
+    clipnorm=6:         [3, 4] stays, [12] -> [6]
+    clipvalue=3.5:      [3, 3.5] and [3.5]
+    global_clipnorm=6.5: everything times 6.5 / 13 = 0.5 -> [1.5, 2] and [6]
+    """
+    grads = [np.array([3.0, 4.0]), np.array([12.0])]
+    cases = [
+        ({"clipnorm": 6.0}, [[3.0, 4.0], [6.0]]),
+        ({"clipvalue": 3.5}, [[3.0, 3.5], [3.5]]),
+        ({"global_clipnorm": 6.5}, [[1.5, 2.0], [6.0]]),
+        ({"global_clipnorm": 20.0}, [[3.0, 4.0], [12.0]]),
+    ]
+    for kwargs, expected in cases:
+        clipped = SGD(**kwargs).clip_gradients(grads)
+        for c, e in zip(clipped, expected):
+            np.testing.assert_allclose(c, e, rtol=1e-15)
+
+
+def test_global_clipnorm_of_an_infinite_gradient_is_nan_as_in_keras():
+    clipped = SGD(global_clipnorm=1.0).clip_gradients([np.array([np.inf, 1.0])])
+    assert np.isnan(clipped[0]).all()
+
+
+def test_learning_rate_reads_and_sets_as_a_float():
+    optimizer = Adam(0.01)
+    assert float(optimizer.learning_rate) == 0.01 and optimizer.learning_rate == 0.01
+    optimizer.learning_rate = 0.5  # what Keras's callbacks and scripts do
+    assert optimizer.hyperparameters()["learning_rate"] == 0.5
+    optimizer.learning_rate.assign(0.25)  # Keras's variable method
+    assert optimizer.learning_rate == 0.25
+    assert optimizer.learning_rate.numpy() == np.float32(0.25)
+    optimizer.learning_rate = np.float32(0.125)
+    assert optimizer.learning_rate == 0.125
+    with pytest.raises(ValueError, match="learning_rate must be a positive finite number"):
+        optimizer.learning_rate = -1.0
+    assert optimizer.learning_rate == 0.125
+
+
+def test_a_schedule_sets_the_rate_of_every_step():
+    """ExponentialDecay(0.1, 1, 0.5) halves the rate every step: SGD steps of g = 1 move
+    w by 0.1, 0.05, 0.025 (the rate at iterations 0, 1, 2)."""
+    optimizer = SGD(schedules.ExponentialDecay(0.1, decay_steps=1, decay_rate=0.5))
+    w, moves = np.array([1.0]), []
+    for _ in range(3):
+        assert optimizer.hyperparameters()["learning_rate"] == optimizer.learning_rate
+        before = w[0]
+        optimizer.step([w], [np.array([1.0])])
+        moves.append(before - w[0])
+    np.testing.assert_allclose(moves, [0.1, 0.05, 0.025], rtol=1e-7)
+    assert optimizer.learning_rate == pytest.approx(0.0125, rel=1e-7)
+    with pytest.raises(TypeError, match="learning rate is not settable"):
+        optimizer.learning_rate = 0.01
+    assert optimizer.options() == {"learning_rate": "ExponentialDecay"}
+    assert optimizer.get_config()["learning_rate"]["class_name"] == "ExponentialDecay"
+
+
+class OneOverStep(schedules.LearningRateSchedule):
+    def __call__(self, step):
+        return 1.0 / (step + 1)
+
+
+def test_a_user_schedule_works_and_an_incomplete_one_says_what_is_missing():
+    optimizer = SGD(OneOverStep())
+    w = np.zeros(1)
+    for _ in range(3):
+        optimizer.step([w], [np.array([-1.0])])
+    assert w[0] == pytest.approx(1 + 1 / 2 + 1 / 3, rel=1e-15)
+    with pytest.raises(NotImplementedError, match="must override `__call__"):
+        SGD(schedules.LearningRateSchedule()).step([w], [w])
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "options"),
+    [
+        (SGD(clipnorm=1.0), {"clipnorm": 1.0}),
+        (SGD(clipvalue=0.5), {"clipvalue": 0.5}),
+        (Adam(global_clipnorm=2.0), {"global_clipnorm": 2.0}),
+        (RMSprop(weight_decay=0.01), {"weight_decay": 0.01}),
+        (Adam(amsgrad=True), {"amsgrad": True}),
+        (RMSprop(centered=True), {"centered": True}),
+        (AdamW(), {"weight_decay": 0.004}),
+        (SGD(schedules.CosineDecay(0.1, 10)), {"learning_rate": "CosineDecay"}),
+        (SGD(lambda: 0.1), {"learning_rate": "<lambda>"}),
+    ],
+)
+def test_options_name_what_the_plain_rule_lacks(optimizer, options):
+    assert optimizer.options() == options
+
+
+@pytest.mark.parametrize(
+    "optimizer",
+    [
+        SGD(0.1, clipnorm=1.0),
+        Adam(0.01, amsgrad=True),
+        SGD(schedules.ExponentialDecay(0.1, 5, 0.5)),
+    ],
+    ids=["clipnorm", "amsgrad", "schedule"],
+)
+def test_auto_engine_trains_such_an_optimizer_on_numpy(optimizer):
+    pytest.importorskip("numba")
+    model = Sequential([Dense(1, "sigmoid", input_shape=(2,))], seed=0)
+    model.compile(optimizer, "binary_crossentropy")
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    model.fit(X, (X[:, 0] > 0).astype(float), batch_size=8, verbose=0)
+    assert model.engine_used == "numpy"
+    assert optimizer.iterations == 5
+    with pytest.raises(ValueError, match="engine='compiled' cannot run this model: the optimizer"):
+        model.compile(optimizer, "binary_crossentropy", engine="compiled")
+
+
+def test_a_rate_set_between_epochs_reaches_the_compiled_engine():
+    """Two epochs at 0.1, then two at 0.01: the compiled engine ends where NumPy does."""
+    pytest.importorskip("numba")
+    X = np.random.default_rng(0).normal(size=(64, 2))
+    y = (X[:, 0] * X[:, 1] > 0).astype(float)
+    weights = {}
+    for engine in ("numpy", "compiled"):
+        model = Sequential([Dense(4, "tanh", input_shape=(2,)), Dense(1, "sigmoid")], seed=0)
+        model.compile(Adam(0.1), "binary_crossentropy", engine=engine)
+        model.fit(X, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+        model.optimizer.learning_rate = 0.01
+        model.fit(X, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+        assert model.engine_used == engine
+        weights[engine] = model.get_weights()
+    for a, b in zip(weights["numpy"], weights["compiled"]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    unchanged = Sequential([Dense(4, "tanh", input_shape=(2,)), Dense(1, "sigmoid")], seed=0)
+    unchanged.compile(Adam(0.1), "binary_crossentropy", engine="numpy")
+    unchanged.fit(X, y, batch_size=16, epochs=4, shuffle=False, verbose=0)
+    assert not np.allclose(unchanged.get_weights()[0], weights["numpy"][0], atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"use_ema": True}, "use_ema=True is not supported"),
+        ({"loss_scale_factor": 128.0}, "loss_scale_factor=128.0 is not supported"),
+        ({"gradient_accumulation_steps": 4}, "gradient_accumulation_steps=4 is not supported"),
+    ],
+)
+def test_keras_keywords_we_lack_are_not_implemented(kwargs, match):
+    with pytest.raises(NotImplementedError, match=match):
+        Adam(**kwargs)
+
+
+def test_keras_2_and_custom_loop_names_are_not_implemented_but_hasattr_says_no():
+    optimizer = Adam()
+    with pytest.raises(NotImplementedError, match="optimizer.lr was removed in Keras 3; use "):
+        optimizer.lr  # noqa: B018
+    with pytest.raises(NotImplementedError, match="optimizer.lr was removed"):
+        optimizer.lr = 0.1
+    with pytest.raises(NotImplementedError, match="apply_gradients is not supported"):
+        optimizer.apply_gradients([])
+    with pytest.raises(NotImplementedError, match="exclude_from_weight_decay is not supported"):
+        optimizer.exclude_from_weight_decay(var_names=["bias"])
+    assert not hasattr(optimizer, "lr") and not hasattr(optimizer, "variables")
+    with pytest.raises(AttributeError, match="no attribute 'nonsense'"):
+        optimizer.nonsense  # noqa: B018
+
+
+def test_name_defaults_to_the_registry_name():
+    assert Adam().name == "adam" and AdamW().name == "adamw"
+    assert Adam(name="mine").name == "mine"
+    assert Adam(name="mine").get_config()["name"] == "mine"
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "match"),
+    [
+        (lambda: schedules.ExponentialDecay(0.1, 0, 0.5), ValueError, "decay_steps` must be > 0"),
+        (lambda: schedules.PolynomialDecay(0.1, -5), ValueError, "decay_steps` must be > 0"),
+        (lambda: schedules.CosineDecayRestarts(0.1, 0), ValueError, "first_decay_steps"),
+        (lambda: schedules.InverseTimeDecay("0.1", 5, 0.5), TypeError, "initial_learning_rate"),
+        (lambda: schedules.ExponentialDecay(0.1, 5, 0.5, staircase="no"), TypeError, "staircase"),
+        (
+            lambda: schedules.PiecewiseConstantDecay([10, 20], [0.1, 0.01]),
+            ValueError,
+            "length of boundaries should be 1 less than the length of values",
+        ),
+        (
+            lambda: schedules.PiecewiseConstantDecay([20, 10], [0.1, 0.01, 0.001]),
+            ValueError,
+            "boundaries must be strictly increasing",
+        ),
+        (lambda: schedules.CosineDecay(0.1, 10, warmup_steps=-1), ValueError, "warmup_steps"),
+        (lambda: schedules.deserialize({"class_name": "Nope"}), ValueError, "unknown learning"),
+    ],
+)
+def test_bad_schedule_arguments_are_refused(make, error, match):
+    with pytest.raises(error, match=match):
+        make()

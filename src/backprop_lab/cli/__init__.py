@@ -31,6 +31,7 @@ def _commands() -> dict:
         cmd_train,
     )
     from .experiment_commands import cmd_scale, cmd_sweep
+    from .run_script import cmd_run
 
     return {
         "report": cmd_report,
@@ -42,6 +43,7 @@ def _commands() -> dict:
         "gradcheck": cmd_gradcheck,
         "scale": cmd_scale,
         "sweep": cmd_sweep,
+        "run": cmd_run,
     }
 
 

@@ -47,6 +47,11 @@ EXAMPLES = {
         "examples:\n  backprop-lab sweep --vary lr=0.001,0.01,0.1,1\n"
         "  backprop-lab sweep --vary lr=0.01,0.1 --vary hidden=2,4,8,16 --seeds 3"
     ),
+    "run": (
+        "examples:\n  backprop-lab run my_keras_script.py\n"
+        "  backprop-lab run train.py --epochs 20\n"
+        "  backprop-lab run --record runs/script train.py"
+    ),
     "gradcheck": (
         "examples:\n  backprop-lab gradcheck\n"
         "  backprop-lab gradcheck --hidden 8:tanh,4:relu --loss mse"
@@ -127,6 +132,10 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"a setting and its values; give once or twice. NAME: {', '.join(VARY_NAMES)} "
         "(several hidden values are separated by ';', quoted for the shell: 'hidden=8;8,8')",
     )
+    p = add("run", "Run an unmodified Keras script: its keras/tensorflow imports use backprop-lab.")
+    p.add_argument("--record", metavar="RUN_DIR", help="write a run folder of the model it trains")
+    p.add_argument("script", metavar="SCRIPT", help="a Python file (.py)")
+    p.add_argument("args", nargs=argparse.REMAINDER, metavar="ARG", help="the script's arguments")
     p = add("gradcheck", "Compare backprop gradients with finite differences, per layer.")
     add_network_options(p)
     p.add_argument("--points", type=int, default=16, help="random points (default 16)")

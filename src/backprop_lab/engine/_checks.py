@@ -50,3 +50,23 @@ def lookup(kind: str, name: Any, table: Mapping[str, Any]) -> Any:
         valid = ", ".join(sorted(table))
         raise ValueError(f"unknown {kind} {name!r}; valid names: {valid}")
     return table[key]
+
+
+def keras_lookup(kind: str, identifier: Any, table: Mapping[str, Any], keras_names) -> Any:
+    """Return ``table[identifier]`` for a name of Keras's ``<module>.get``.
+
+    A name Keras knows (``keras_names``) that backprop_lab does not have raises
+    NotImplementedError; anything else raises Keras's ValueError ("Could not
+    interpret ... identifier"), both listing the supported names.  Keras's names are
+    case-sensitive; a differently cased name is still found here.
+    """
+    valid = ", ".join(sorted(table))
+    if isinstance(identifier, str):
+        for key in (identifier, identifier.lower()):
+            if key in table:
+                return table[key]
+        if identifier in keras_names:
+            raise NotImplementedError(
+                f"{kind} {identifier!r} is not supported by backprop_lab; supported: {valid}"
+            )
+    raise ValueError(f"Could not interpret {kind} identifier: {identifier!r}; valid names: {valid}")

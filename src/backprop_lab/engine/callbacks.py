@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import math
 import sys
-
-import numpy as np
+import warnings
 
 from ._checks import lookup
 from .progress import Progbar
@@ -35,6 +34,15 @@ class Callback:
     def on_epoch_end(self, epoch, logs=None): ...
     def on_train_batch_begin(self, batch, logs=None): ...
     def on_train_batch_end(self, batch, logs=None): ...
+    # Keras's evaluate/predict hooks: defined so subclasses may call super(); never called.
+    def on_test_begin(self, logs=None): ...
+    def on_test_end(self, logs=None): ...
+    def on_predict_begin(self, logs=None): ...
+    def on_predict_end(self, logs=None): ...
+    def on_test_batch_begin(self, batch, logs=None): ...
+    def on_test_batch_end(self, batch, logs=None): ...
+    def on_predict_batch_begin(self, batch, logs=None): ...
+    def on_predict_batch_end(self, batch, logs=None): ...
 
     def batches_wanted(self, steps: int):
         """The batches of the current epoch (0-based, sorted) after which this
@@ -52,8 +60,12 @@ BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end")
 
 
 def overrides_batch_hooks(callback: Callback, base: type = Callback) -> bool:
-    """Whether ``callback``'s class replaces a batch hook of ``base``."""
-    return any(getattr(type(callback), h) is not getattr(base, h) for h in BATCH_HOOKS)
+    """Whether ``callback``'s class, or the object itself (``LambdaCallback``),
+    replaces a batch hook of ``base``."""
+    return any(
+        h in vars(callback) or getattr(type(callback), h) is not getattr(base, h)
+        for h in BATCH_HOOKS
+    )
 
 
 def needs_every_batch(callback: Callback) -> bool:
@@ -102,10 +114,17 @@ class CallbackList:
         if not hook.startswith("on_"):
             raise AttributeError(hook)
 
-        def call(*args, **kwargs):
-            for cb in self.callbacks:
-                getattr(cb, hook)(*args, **kwargs)
+        # Keras hands every hook a logs dict, {} when there is nothing to log.
+        n_args = int(hook.endswith(("epoch_begin", "epoch_end", "batch_begin", "batch_end")))
+        methods = [getattr(cb, hook) for cb in self.callbacks]
 
+        def call(*args, **kwargs):
+            if len(args) == n_args and "logs" not in kwargs:
+                args = (*args, {})
+            for method in methods:
+                method(*args, **kwargs)
+
+        setattr(self, hook, call)  # found directly from now on: the hot loop calls it often
         return call
 
 
@@ -166,23 +185,83 @@ class ProgbarLogger(Callback):
         self.bar.update(self.params.get("steps", 1), logs, finalize=True)
 
 
-class EarlyStopping(Callback):
-    """Stops training when ``monitor`` has not improved for ``patience`` epochs.
+class MonitorCallback(Callback):
+    """Base of callbacks that watch one value of the epoch logs (Keras's ``MonitorCallback``).
+
+    ``mode="auto"`` asks the model: ``loss`` and ``val_loss`` are minimised, and a
+    compiled metric maximised or minimised by its kind (accuracy, AUC, precision
+    up; errors down); a value it cannot tell raises a ValueError asking for a mode.
+    """
+
+    def __init__(self, monitor="val_loss", mode="auto", baseline=None, min_delta=0):
+        super().__init__()
+        # lookup ignores case, so keep its canonical answer: "MIN" must act as "min".
+        self.mode = lookup("mode", mode, {"auto": "auto", "min": "min", "max": "max"})
+        self.monitor = monitor
+        self.best = baseline
+        self.min_delta = abs(float(min_delta))
+        self.monitor_op = None
+
+    def _set_monitor_op(self) -> None:
+        mode = self.mode
+        if mode == "auto":
+            name = self.monitor.removeprefix("val_")
+            metrics = getattr(self.model, "compile_metrics", None)
+            direction = metrics.direction(name) if metrics else None
+            if direction is None and name == "loss":
+                direction = "down"
+            if direction is None:
+                raise ValueError(
+                    f"{type(self).__name__} callback received monitor={self.monitor}, but "
+                    "backprop_lab cannot tell whether that metric should be maximized or "
+                    "minimized; pass mode='max' or mode='min'"
+                )
+            mode = "max" if direction == "up" else "min"
+        self.monitor_op = mode
+        # Keras compares value - min_delta against the best, min_delta negated for "min".
+        self._delta = -self.min_delta if mode == "min" else self.min_delta
+
+    def _is_improvement(self, value, reference) -> bool:
+        if reference is None:
+            return True
+        if self.monitor_op == "min":
+            return value - self._delta < reference
+        return value - self._delta > reference
+
+    def _monitor_value(self, logs, what: str):
+        """``logs[monitor]``, or None with Keras's warning when it is missing."""
+        value = (logs or {}).get(self.monitor)
+        if value is None:
+            warnings.warn(
+                f"{what} conditioned on metric `{self.monitor}` which is not available. "
+                f"Available metrics are: {','.join(logs or {})}",
+                stacklevel=3,
+            )
+        return value
+
+
+class EarlyStopping(MonitorCallback):
+    """Stops training when ``monitor`` has not improved for ``patience`` epochs (Keras 3).
 
     Parameters
     ----------
     monitor : str
-        A key of the epoch logs, e.g. ``"val_loss"``.
+        A key of the epoch logs, e.g. ``"val_loss"``; a missing key warns, as in Keras.
     min_delta : float
         Smallest change that counts as an improvement.
     patience : int
         Epochs without improvement before stopping.
+    verbose : int
+        1 prints the epoch it stopped at and the restoring of weights.
     mode : {"auto", "min", "max"}
-        Whether smaller or larger is better; ``auto`` takes ``max`` for
-        accuracies and ``min`` otherwise.
+        Whether smaller or larger is better (``auto``: see ``MonitorCallback``).
+    baseline : float, optional
+        The patience counter restarts only on values better than this too.
     restore_best_weights : bool
         Put back the weights of the best epoch when training ends, stopped
         early or not (as Keras 3 does).
+    start_from_epoch : int
+        Epochs to wait before watching at all.
     """
 
     def __init__(
@@ -190,55 +269,59 @@ class EarlyStopping(Callback):
         monitor="val_loss",
         min_delta=0.0,
         patience=0,
+        verbose=0,
         mode="auto",
+        baseline=None,
         restore_best_weights=False,
+        start_from_epoch=0,
     ):
-        super().__init__()
-        # lookup ignores case, so keep its canonical answer: "MIN" must act as "min".
-        mode = lookup("mode", mode, {"auto": "auto", "min": "min", "max": "max"})
-        self.monitor = monitor
-        self.min_delta = abs(float(min_delta))
+        super().__init__(monitor, mode, min_delta=min_delta)
         self.patience = int(patience)
-        if mode == "auto":
-            mode = "max" if "acc" in monitor else "min"
-        self.mode = mode
+        self.verbose = verbose
+        self.baseline = baseline
         self.restore_best_weights = restore_best_weights
+        self.start_from_epoch = int(start_from_epoch)
         self.stopped_epoch = 0
-
-    def _improved(self, value) -> bool:
-        if self.mode == "min":
-            return value < self.best - self.min_delta
-        return value > self.best + self.min_delta
+        self.wait = 0
+        self.best_weights = None
 
     def on_train_begin(self, logs=None):
         self.wait = 0
         self.stopped_epoch = 0
-        self.best = np.inf if self.mode == "min" else -np.inf
+        self.best = None
         self.best_weights = None
         self.best_epoch = 0
 
     def on_epoch_end(self, epoch, logs=None):
-        if self.monitor not in (logs or {}):
-            valid = ", ".join(sorted(logs or {}))
-            raise ValueError(
-                f"EarlyStopping monitor {self.monitor!r} is not in the epoch logs; "
-                f"available: {valid}"
-            )
-        value = logs[self.monitor]
+        if self.monitor_op is None:
+            self._set_monitor_op()
+        current = self._monitor_value(logs, "Early stopping")
+        if current is None or epoch < self.start_from_epoch:
+            return
+        if self.restore_best_weights and self.best_weights is None:
+            self.best_weights, self.best_epoch = self.model.get_weights(), epoch
         self.wait += 1
-        if self._improved(value):
-            self.best, self.best_epoch, self.wait = value, epoch, 0
+        if self._is_improvement(current, self.best):
+            self.best, self.best_epoch = current, epoch
             if self.restore_best_weights:
                 self.best_weights = self.model.get_weights()
+            # Only a value that also beats the baseline restarts the patience.
+            if self.baseline is None or self._is_improvement(current, self.baseline):
+                self.wait = 0
             return
         if self.wait >= self.patience and epoch > 0:
             self.stopped_epoch = epoch
             self.model.stop_training = True
 
     def on_train_end(self, logs=None):
+        if self.stopped_epoch > 0 and self.verbose > 0:
+            print(f"Epoch {self.stopped_epoch + 1}: early stopping")
         # Keras 3 restores the best weights at the end of every run, whether or
         # not it stopped early.
         if self.restore_best_weights and self.best_weights is not None:
+            if self.verbose > 0:
+                best = self.best_epoch + 1
+                print(f"Restoring model weights from the end of the best epoch: {best}.")
             self.model.set_weights(self.best_weights)
 
 
@@ -249,3 +332,33 @@ class TerminateOnNaN(Callback):
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(loss):
             self.model.stop_training = True
+
+
+class LambdaCallback(Callback):
+    """A callback made of functions, as Keras's: ``on_epoch_end=lambda epoch, logs: ...``.
+
+    Each function given replaces that hook on this object; batch functions make
+    the engine stop at every batch for it.
+    """
+
+    def __init__(
+        self,
+        on_epoch_begin=None,
+        on_epoch_end=None,
+        on_train_begin=None,
+        on_train_end=None,
+        on_train_batch_begin=None,
+        on_train_batch_end=None,
+    ):
+        super().__init__()
+        hooks = {
+            "on_epoch_begin": on_epoch_begin,
+            "on_epoch_end": on_epoch_end,
+            "on_train_begin": on_train_begin,
+            "on_train_end": on_train_end,
+            "on_train_batch_begin": on_train_batch_begin,
+            "on_train_batch_end": on_train_batch_end,
+        }
+        for hook, fn in hooks.items():
+            if fn is not None:
+                setattr(self, hook, fn)

@@ -24,8 +24,8 @@ class NumpyEngine:
     def unsupported_reason(self, model, *, training: bool = True) -> str | None:
         return None
 
-    def trainer(self, model, X, Y, batch_size: int, callbacks, validating: bool):
-        return NumpyTrainer(model, X, Y, batch_size)
+    def trainer(self, model, X, Y, batch_size: int, callbacks, validating: bool, weights=None):
+        return NumpyTrainer(model, X, Y, batch_size, weights)
 
     def predict(self, model, X: np.ndarray, chunk: int | None = None) -> np.ndarray:
         """``model.apply(X)``, ``chunk`` rows at a time to bound memory."""
@@ -46,8 +46,11 @@ class CompiledEngine:
             return f"numba cannot be imported ({exc})"
         return trainer.unsupported_reason(model, training=training)
 
-    def trainer(self, model, X, Y, batch_size: int, callbacks, validating: bool):
+    def trainer(self, model, X, Y, batch_size: int, callbacks, validating: bool, weights=None):
         from .compiled.trainer import CompiledTrainer
+
+        if weights is not None:
+            raise ValueError("the compiled engine trains without sample weights")
 
         return CompiledTrainer(model, X, Y, batch_size, callbacks, validating)
 
@@ -61,16 +64,18 @@ class CompiledEngine:
 NUMPY, COMPILED = NumpyEngine(), CompiledEngine()
 
 
-def select(model, choice: str, *, training: bool = True):
+def select(model, choice: str, *, training: bool = True, numpy_reason: str | None = None):
     """The engine that runs ``model`` for ``choice`` in ``ENGINES``.
 
     ``"auto"`` takes the compiled engine when it supports the model and NumPy
     otherwise; ``"compiled"`` raises a ValueError naming what it cannot run.
     With ``training=False`` only inference needs to be supported.
+    ``numpy_reason`` is what this ``fit`` asks that only NumPy computes (the
+    kernels log only the loss and accuracy, without sample weights), or None.
     """
     if choice == "numpy":
         return NUMPY
-    reason = COMPILED.unsupported_reason(model, training=training)
+    reason = numpy_reason or COMPILED.unsupported_reason(model, training=training)
     if reason is None:
         return COMPILED
     if choice == "compiled":

@@ -6,6 +6,12 @@ For every parameter ``w`` the numerical derivative is::
 
 computed in float64 over the whole flattened parameter vector and compared
 with the gradient that ``model.backward`` computes.
+
+Every evaluation of the loss is a training pass (``model.forward``) with the
+same random draws: the generators the layers draw from (Dropout's masks) are
+put back to their state before each pass, so the masks stay fixed.
+BatchNormalization's moving statistics, which each pass moves, are put back
+at the end.
 """
 
 from __future__ import annotations
@@ -19,13 +25,34 @@ FLOOR = 1e-5
 TOLERANCE = 1e-6
 
 
-def loss_value(model, X: np.ndarray, Y: np.ndarray) -> float:
-    """The training objective: the loss plus the regularization penalties."""
-    return model.loss.value(Y, model.forward(X)) + model.penalty()
+def _generators(model) -> list[np.random.Generator]:
+    """The distinct generators the model's layers draw from while training."""
+    found = {id(g): g for g in [getattr(layer, "rng", None) for layer in model.layers] if g}
+    return list(found.values())
 
 
-def numerical_gradients(model, X, Y, eps: float = 1e-5) -> list[np.ndarray]:
+def random_states(model) -> list[tuple]:
+    """``(generator, state)`` of each generator the layers draw from, for
+    ``training_output`` to draw the same masks again (or to put them back)."""
+    return [(g, g.bit_generator.state) for g in _generators(model)]
+
+
+def training_output(model, X: np.ndarray, draws=()) -> np.ndarray:
+    """``model.forward(X)`` with the layers' generators first put back to ``draws``."""
+    for generator, state in draws:
+        generator.bit_generator.state = state
+    return model.forward(X)
+
+
+def loss_value(model, X: np.ndarray, Y: np.ndarray, draws=()) -> float:
+    """The training objective, the loss plus the regularization penalties, with the
+    random draws (Dropout masks) that ``draws`` fixes."""
+    return model.loss.value(Y, training_output(model, X, draws)) + model.penalty()
+
+
+def numerical_gradients(model, X, Y, eps: float = 1e-5, draws=None) -> list[np.ndarray]:
     """Central-difference gradients, one array per parameter, in place of ``grads``."""
+    draws = random_states(model) if draws is None else draws
     numeric = []
     for p in model.params:
         g = np.zeros_like(p)
@@ -33,9 +60,9 @@ def numerical_gradients(model, X, Y, eps: float = 1e-5) -> list[np.ndarray]:
         for i in range(flat.size):
             saved = flat[i]
             flat[i] = saved + eps
-            up = loss_value(model, X, Y)
+            up = loss_value(model, X, Y, draws)
             flat[i] = saved - eps
-            down = loss_value(model, X, Y)
+            down = loss_value(model, X, Y, draws)
             flat[i] = saved
             gflat[i] = (up - down) / (2 * eps)
         numeric.append(g)
@@ -62,19 +89,27 @@ def check_gradients(model, X, Y, eps: float = 1e-5) -> list[dict]:
     Returns
     -------
     list of dict
-        Per layer: ``layer`` (its repr), ``kernel`` and ``bias`` (largest
-        relative differences) and ``max``.
+        Per layer with parameters: ``layer`` (its repr), the largest relative
+        difference of each parameter by its name (``kernel`` and ``bias`` for
+        Dense, ``gamma`` and ``beta`` for BatchNormalization) and ``max``.
     """
     if model.dtype != np.float64:
         raise ValueError(f"gradient checks need a float64 model, got {model.dtype}")
-    model.backward(Y, model.forward(X))
+    state = [w.copy() for w in model.non_trainable_weights]
+    draws = random_states(model)
+    model.backward(Y, training_output(model, X, draws))
     analytic = [g.copy() for g in model.grads]
-    numeric = numerical_gradients(model, X, Y, eps)
-    rows = []
-    for i, layer in enumerate(model.layers):
-        kernel = relative_error(analytic[2 * i], numeric[2 * i])
-        bias = relative_error(analytic[2 * i + 1], numeric[2 * i + 1])
-        rows.append(
-            {"layer": repr(layer), "kernel": kernel, "bias": bias, "max": max(kernel, bias)}
-        )
+    numeric = numerical_gradients(model, X, Y, eps, draws)
+    for w, saved in zip(model.non_trainable_weights, state):
+        w[...] = saved
+    rows, start = [], 0
+    for layer in model.layers:
+        if not layer.params:
+            continue
+        row = {"layer": repr(layer)}
+        for name in layer.param_names:
+            row[name] = relative_error(analytic[start], numeric[start])
+            start += 1
+        row["max"] = max(row[name] for name in layer.param_names)
+        rows.append(row)
     return rows

@@ -29,20 +29,36 @@ def as_inputs(x, n_features: int | None, dtype) -> np.ndarray:
     return X
 
 
+def output_activation(model) -> str:
+    """The name of the activation that makes the model's output.
+
+    The last layer's activation (``Dense`` or ``Activation``); trailing
+    Dropout layers, the identity at inference, are looked through; any other
+    layer (BatchNormalization) makes a ``"linear"`` output.
+    """
+    for layer in reversed(model.layers):
+        act = getattr(layer, "activation", None)
+        if act is not None:
+            return act.name
+        if not layer.identity_at_inference:
+            break
+    return "linear"
+
+
 def problem_kind(model) -> str:
-    """``"binary"``, ``"classes"`` or ``"regression"``, from the model's last layer.
+    """``"binary"``, ``"classes"`` or ``"regression"``, from the model's output.
 
     One sigmoid unit, or two softmax units, is binary; ``k > 2`` softmax units
     are ``k`` classes; one unit of any other activation (linear, for the loss
-    ``"mse"``) is a regression.
+    ``"mse"``) is a regression.  ``Dense(1)`` then ``Activation("sigmoid")``
+    counts as a sigmoid output (see ``output_activation``).
 
     Raises
     ------
     ValueError
         For several outputs that are not softmax probabilities.
     """
-    last = model.layers[-1]
-    act, units = last.activation.name, last.units
+    act, units = output_activation(model), model.layers[-1].units
     if act == "softmax" and units > 2:
         return "classes"
     if act in ("sigmoid", "softmax"):
@@ -57,9 +73,19 @@ def architecture(config: dict) -> str:
 
     Works on a config read back from a run folder too; missing fields show as ``?``.
     """
-    layers = config.get("layers") or []
     parts = [str(config.get("n_features") or "?")]
-    parts += [f"{layer.get('units', '?')} {layer.get('activation', '?')}" for layer in layers]
+    for entry in config.get("layers") or []:
+        # A Keras-like entry {"class_name", "config"}; older run folders kept the
+        # fields of a Dense layer at the top level.
+        kind, layer = entry.get("class_name", "Dense"), entry.get("config", entry)
+        if kind == "Dense":
+            parts.append(f"{layer.get('units', '?')} {layer.get('activation', '?')}")
+        elif kind == "Activation":
+            parts.append(str(layer.get("activation", "?")))
+        elif kind == "Dropout":
+            parts.append(f"dropout {layer.get('rate', '?')}")
+        else:
+            parts.append(kind)
     return " → ".join(parts)
 
 
@@ -81,8 +107,8 @@ class Sequential(Trainer):
         The layers, first to last.  The first may carry ``input_shape``;
         otherwise the model is built from the first data it sees.
     seed : int, numpy Generator or None
-        Seeds the initial weights and the shuffling of batches.  ``None``
-        draws from the global generator (see ``set_random_seed``).
+        Seeds the initial weights, the shuffling of batches and the Dropout
+        masks.  ``None`` draws from the global generator (see ``set_random_seed``).
     dtype : {"float32", "float64"}, optional
         Precision of weights and arithmetic; float32 by default, as in Keras.
     name : str, optional
@@ -91,7 +117,7 @@ class Sequential(Trainer):
     ----------
     rng : numpy.random.Generator
         The generator behind ``seed``: it draws the initial weights, then each
-        epoch's order of the samples.
+        epoch's order of the samples and the Dropout masks.
     engine_used : {"numpy", "compiled"} or None
         The engine the last ``fit`` ran.
 
@@ -119,16 +145,54 @@ class Sequential(Trainer):
     def add(self, layer: Layer | Input) -> None:
         if isinstance(layer, Input) and not self.layers:
             self._input_shape = layer.shape
+            self._dtype = self._dtype or layer.dtype
             return
         if not isinstance(layer, Layer):
-            raise TypeError(f"Sequential takes layers such as Dense, got {layer!r}")
+            raise TypeError(
+                f"Sequential takes layers such as Dense, Dropout, Activation or "
+                f"BatchNormalization, got {layer!r}"
+            )
         self.layers.append(layer)
+        self._weights_changed()
         if len(self.layers) == 1:
             shape = layer.input_shape or self._input_shape
             if shape is not None:
                 self.build(shape[0])
         elif self.layers[-2].built:
             layer.build(self.layers[-2].units, self.rng, self.dtype)
+
+    def pop(self) -> Layer:
+        """Remove the last layer and return it, as Keras's ``pop()``."""
+        if not self.layers:
+            raise ValueError("pop() needs a layer to remove; the model has no layers")
+        self._weights_changed()
+        return self.layers.pop()
+
+    def _weights_changed(self) -> None:
+        """A layer came or went: the optimizer makes its slots again at its next step."""
+        if self.compiled:
+            self.optimizer.built = False
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """The layer called ``name``, or at position ``index`` (Keras's rules and messages)."""
+        if index is not None and name is not None:
+            raise ValueError(
+                f"Provide only a layer name or a layer index. Received: index={index}, name={name}."
+            )
+        if index is not None:
+            if len(self.layers) <= index:
+                raise ValueError(
+                    f"Was asked to retrieve layer at index {index} but model only has "
+                    f"{len(self.layers)} layers."
+                )
+            return self.layers[index]
+        if name is not None:
+            for layer in self.layers:
+                if layer.name == name:
+                    return layer
+            names = [layer.name for layer in self.layers]
+            raise ValueError(f"No such layer: {name}. Existing layers are: {names}.")
+        raise ValueError("Provide either a layer name or layer index at `get_layer`.")
 
     @property
     def dtype(self) -> np.dtype:
@@ -141,7 +205,21 @@ class Sequential(Trainer):
 
     @property
     def n_features(self) -> int | None:
-        return self.layers[0].W.shape[0] if self.built else None
+        return self.layers[0].fan_in if self.built else None
+
+    @property
+    def input_shape(self) -> tuple:
+        """``(None, n_features)``, as Keras shows it (None: any number of samples)."""
+        if not self.built:
+            raise ValueError(f"Sequential model {self.name!r} has no defined input shape yet")
+        return (None, self.n_features)
+
+    @property
+    def output_shape(self) -> tuple:
+        """``(None, units)`` of the last layer."""
+        if not self.built:
+            raise ValueError(f"Sequential model {self.name!r} has no defined output shape yet")
+        return (None, self.layers[-1].units)
 
     def build(self, n_features: int) -> None:
         """Create every layer's weights for inputs of ``n_features`` columns."""
@@ -154,48 +232,66 @@ class Sequential(Trainer):
 
     @property
     def params(self) -> list[np.ndarray]:
+        """The trainable arrays, layer by layer (what the optimizer updates)."""
         return [p for layer in self.layers for p in layer.params]
 
     @property
     def grads(self) -> list[np.ndarray]:
         return [g for layer in self.layers for g in layer.grads]
 
+    @property
+    def weights(self) -> list[np.ndarray]:
+        """Every layer's ``weights`` (the arrays themselves, not copies), in Keras's order."""
+        return [w for layer in self.layers for w in layer.weights]
+
+    @property
+    def trainable_weights(self) -> list[np.ndarray]:
+        return self.params
+
+    @property
+    def non_trainable_weights(self) -> list[np.ndarray]:
+        """BatchNormalization's moving statistics."""
+        return [w for layer in self.layers for w in layer.state]
+
     def count_params(self) -> int:
-        return sum(p.size for p in self.params)
+        """All weights, the non-trainable ones too, as Keras counts."""
+        return sum(w.size for w in self.weights)
 
     def get_weights(self) -> list[np.ndarray]:
-        """Copies of ``[W1, b1, W2, b2, ...]``; ``W`` of shape ``(fan_in, units)``."""
-        return [p.copy() for p in self.params]
+        """Copies of ``weights``: ``[W1, b1, W2, b2, ...]`` for Dense layers, ``W`` of
+        shape ``(fan_in, units)``; BatchNormalization adds ``gamma, beta,
+        moving_mean, moving_variance``."""
+        return [w.copy() for w in self.weights]
 
     def set_weights(self, weights) -> None:
-        """Load ``[W1, b1, ...]`` in place; shapes must match ``get_weights()``."""
-        params = self.params
+        """Load arrays shaped as ``get_weights()`` in place."""
+        own = self.weights
         weights = list(weights)
-        if len(weights) != len(params):
+        if len(weights) != len(own):
             raise ValueError(
-                f"set_weights got {len(weights)} arrays, the model has {len(params)} "
-                "(a kernel and a bias per layer)"
+                f"set_weights got {len(weights)} arrays, the model has {len(own)} "
+                "(as get_weights() returns: a kernel and a bias per Dense layer)"
             )
-        for i, (p, w) in enumerate(zip(params, weights)):
+        for i, (p, w) in enumerate(zip(own, weights)):
             w = np.asarray(w)
             if w.shape != p.shape:
                 raise ValueError(f"weight {i} has shape {w.shape}, expected {p.shape}")
             if not np.all(np.isfinite(w)):
                 raise ValueError(f"weight {i} contains NaN or infinite values")
-        for p, w in zip(params, weights):
+        for p, w in zip(own, weights):
             p[...] = w
 
     # ------------------------------------------------------------------ math
     def layer_outputs(self, X: np.ndarray, weights=None) -> list[np.ndarray]:
-        """``[X, A_1, ..., A_L]``: the input and every layer's output, caching nothing.
+        """``[X, A_1, ..., A_L]``: the input and every layer's inference output, caching nothing.
 
         Parameters
         ----------
         X : ndarray of shape (n_samples, n_features)
             In the model's dtype (see ``apply`` for any array-like).
         weights : list of ndarray, optional
-            ``[W1, b1, W2, b2, ...]`` to use instead of the model's own, shaped as
-            ``get_weights()``; the model is not changed.
+            Arrays shaped as ``get_weights()`` to use instead of the model's own;
+            the model is not changed.
 
         Returns
         -------
@@ -203,7 +299,7 @@ class Sequential(Trainer):
         """
         out, start = [X], 0
         for layer in self.layers:
-            n = len(layer.params)
+            n = len(layer.weights)
             own = weights is None
             out.append(
                 layer.apply(out[-1]) if own else layer.apply(out[-1], *weights[start : start + n])
@@ -220,20 +316,28 @@ class Sequential(Trainer):
         return self.layer_outputs(X, weights)[-1]
 
     def forward(self, X: np.ndarray) -> np.ndarray:
-        """The training pass: every layer's ``forward``, which keeps what ``backward`` needs.
+        """The training pass: every layer's ``forward``, which keeps what ``backward`` needs
+        (Dropout draws its masks, BatchNormalization updates its moving statistics).
 
         Returns the output ``P`` of shape ``(n_samples, units)``."""
         for layer in self.layers:
             X = layer.forward(X)
         return X
 
-    def backward(self, Y: np.ndarray, P: np.ndarray) -> None:
-        """Fill every layer's ``grads`` with the gradient of the loss at ``P = forward(X)``."""
+    def backward(self, Y: np.ndarray, P: np.ndarray, weights: np.ndarray | None = None) -> None:
+        """Fill every layer's ``grads`` with the gradient of the loss at ``P = forward(X)``.
+
+        ``weights`` (shape ``(n_samples,)``), if given, weigh each sample's loss
+        as Keras's ``sample_weight`` does.
+        """
         last = self.layers[-1]
-        if self.loss.fuses_with == last.activation.name:
-            dX = last.backward_z(self.loss.backward_logits(Y, P))
+        act = getattr(last, "activation", None)
+        extra = () if weights is None else (weights,)  # a custom loss may not take weights
+        # Dense and Activation layers start from dL/dZ when the loss fuses with their activation.
+        if act is not None and self.loss.fuses_with == act.name:
+            dX = last.backward_z(self.loss.backward_logits(Y, P, *extra))
         else:
-            dX = last.backward(self.loss.backward(Y, P))
+            dX = last.backward(self.loss.backward(Y, P, *extra))
         for layer in reversed(self.layers[:-1]):
             dX = layer.backward(dX)
 
@@ -252,10 +356,12 @@ class Sequential(Trainer):
     def summary(self, print_fn=print) -> None:
         """Print the layers, their output shapes and parameter counts."""
         rows = [("Layer (type)", "Output Shape", "Param #")]
-        for i, layer in enumerate(self.layers):
-            name = layer.name or f"dense_{i}"
+        for layer in self.layers:
+            act = getattr(layer, "activation", None)
+            kind = type(layer).__name__ + ("" if act is None else f", {act.name}")
+            shape = f"(None, {layer.units})" if layer.built else "?"
             n = layer.count_params() if layer.built else "?"
-            rows.append((f"{name} (Dense, {layer.activation.name})", f"(None, {layer.units})", n))
+            rows.append((f"{layer.name} ({kind})", shape, n))
         widths = [max(len(str(r[c])) for r in rows) + 2 for c in range(3)]
         line = "-" * sum(widths)
         print_fn(f'Model: "{self.name}"')
@@ -265,8 +371,13 @@ class Sequential(Trainer):
             if j == 0:
                 print_fn(line)
         print_fn(line)
-        total = self.count_params() if self.built else "? (not built yet)"
-        print_fn(f"Total params: {total}")
+        if self.built:
+            trainable = sum(p.size for p in self.params)
+            print_fn(f"Total params: {self.count_params()}")
+            print_fn(f"Trainable params: {trainable}")
+            print_fn(f"Non-trainable params: {self.count_params() - trainable}")
+        else:
+            print_fn("Total params: ? (not built yet)")
         print_fn(f"dtype: {self.dtype.name}")
         if self.compiled:
             print_fn(f"Optimizer: {self.optimizer!r}  Loss: {self.loss.name}")
@@ -274,12 +385,48 @@ class Sequential(Trainer):
             print_fn(f"Engine: {self.engine} ({used})")
 
     def get_config(self) -> dict:
+        """The architecture: each layer as Keras serializes it (``class_name`` and its
+        ``config``) with its output width ``units``; ``architecture()`` reads it."""
+        layers = [
+            {
+                "class_name": type(layer).__name__,
+                "config": layer.get_config(),
+                "units": getattr(layer, "units", None),
+            }
+            for layer in self.layers
+        ]
         return {
             "name": self.name,
             "dtype": self.dtype.name,
             "n_features": self.n_features,
-            "layers": [layer.get_config() for layer in self.layers],
+            "layers": layers,
         }
+
+    # ------------------------------------------------------------------ Keras model files
+    # The .keras format lives in keras_format, imported only when a file is written or read.
+    def save(self, filepath, overwrite: bool = True) -> None:
+        """Write Keras 3's ``.keras`` file (a zip of the config and the weights)."""
+        from . import keras_format
+
+        keras_format.save_model(self, filepath, overwrite=overwrite)
+
+    def save_weights(self, filepath, overwrite: bool = True) -> None:
+        """Write the weights as Keras's ``.weights.h5`` file."""
+        from . import keras_format
+
+        keras_format.save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath) -> None:
+        """Load weights that ``save_weights`` (here or in Keras) wrote."""
+        from . import keras_format
+
+        keras_format.load_weights(self, filepath)
+
+    def to_json(self) -> str:
+        """The model's config as Keras's JSON (``keras.models.model_from_json`` reads it)."""
+        from . import keras_format
+
+        return keras_format.to_json(self)
 
     def __repr__(self) -> str:
         inner = ", ".join(repr(layer) for layer in self.layers)
@@ -289,26 +436,14 @@ class Sequential(Trainer):
         return self.predict(x, verbose=0)
 
 
-# Keras names a script reaches for that Sequential does not provide yet, with what
-# to use instead: they raise NotSupported (a NotImplementedError, as the README
-# promises).  The first three are attributes in Keras, the rest methods.
-_KERAS_ATTRIBUTES = ("metrics_names", "weights", "trainable_weights")
+# Keras names a script reaches for that Sequential does not provide, with what to
+# do instead: they raise NotSupported (a NotImplementedError, as the README promises).
+_KERAS_ATTRIBUTES = ("input", "output")
 _NOT_IMPLEMENTED = {
-    "metrics_names": "evaluate returns [loss, accuracy] (just the loss without metrics)",
-    "weights": "get_weights() returns copies of the arrays [W1, b1, W2, b2, ...]",
-    "trainable_weights": "get_weights() returns copies of the arrays [W1, b1, W2, b2, ...]",
-    "save": "backprop_lab.runs.modelio.save_model(model, folder) writes model.safetensors "
-    "+ model.json (what the CLI writes in every run folder); load_model(folder) reads them",
-    "save_weights": "get_weights() returns the arrays; backprop_lab.runs.modelio.save_model"
-    "(model, folder) writes them with the architecture",
-    "load_weights": "set_weights(arrays), or backprop_lab.runs.modelio.load_model(folder) "
-    "for a folder that save_model wrote",
-    "to_json": "get_config() returns the architecture as a dict",
-    "get_layer": "model.layers is the list of layers, first to last",
-    "pop": "build a new Sequential from the layers you keep",
-    "train_on_batch": "fit(x, y, batch_size=len(x), epochs=1, verbose=0)",
-    "test_on_batch": "evaluate(x, y, verbose=0)",
-    "predict_on_batch": "predict(x, verbose=0)",
+    "input": "the model takes arrays of shape (n_samples, n_features); see n_features",
+    "output": "predict(x) returns the network's output",
+    "export": "save('model.keras') writes Keras's own model file",
+    "quantize": "the engine computes in float32 or float64 (Sequential(dtype=...))",
 }
 
 

@@ -1,13 +1,16 @@
-"""Optimizers with Keras 3's update rules and defaults.
+"""Optimizers with Keras 3's update rules, defaults and keywords.
 
 ``step(params, grads)`` updates each parameter array in place.  Each class's
-docstring gives its rule as code, with ``g`` the gradient and ``w`` the
-parameter.
+docstring gives its rule as code, with ``g`` the gradient (after clipping),
+``w`` the parameter (after weight decay) and ``lr`` the learning rate of the
+step; ``optimizer_base`` holds what every optimizer shares (the learning rate
+or its schedule, clipping, weight decay, the step counter), and
+``more_optimizers`` the less common rules (Adamax, Nadam, Adadelta, Lion).
 
-Both engines read an optimizer through the same small public interface:
-``slot_names`` and ``slots`` (the per-parameter state, such as Adam's ``m`` and
-``v``: for each name a list of arrays aligned with ``params``, created on the
-first step) and ``hyperparameters()`` (the numbers of the rule).
+Every constructor takes Keras's common keywords after the rule's own:
+``weight_decay``, ``clipnorm``, ``clipvalue``, ``global_clipnorm``, ``use_ema``,
+``ema_momentum``, ``ema_overwrite_frequency``, ``loss_scale_factor``,
+``gradient_accumulation_steps`` and ``name`` (see ``optimizer_base.Optimizer``).
 """
 
 from __future__ import annotations
@@ -15,74 +18,34 @@ from __future__ import annotations
 import numpy as np
 
 from ._checks import check_float_in, check_positive_float, lookup
+from .more_optimizers import Adadelta, Adamax, Lion, Nadam
+from .optimizer_base import LearningRate, NotInThisOptimizer, Optimizer
+
+__all__ = [
+    "OPTIMIZERS",
+    "SGD",
+    "Adadelta",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Adamax",
+    "LearningRate",
+    "Lion",
+    "Nadam",
+    "NotInThisOptimizer",
+    "Optimizer",
+    "RMSprop",
+    "deserialize",
+    "get",
+    "serialize",
+]
 
 
-class Optimizer:
-    """Base class: the learning rate, the step counter ``iterations`` and the state slots.
-
-    Attributes
-    ----------
-    slot_names : tuple of str
-        The per-parameter state the rule keeps, in order (class attribute).
-    hyperparameter_names : tuple of str
-        The attributes ``hyperparameters()`` and ``get_config()`` report.
-    slots : dict of str to list of ndarray
-        ``slots[name][i]`` has the shape of ``params[i]``; empty before ``build``.
-    """
-
-    name = "optimizer"
-    slot_names: tuple[str, ...] = ()
-    hyperparameter_names: tuple[str, ...] = ("learning_rate",)
-
-    def __init__(self, learning_rate: float):
-        self.learning_rate = check_positive_float("learning_rate", learning_rate)
-        self.iterations = 0
-        self.slots: dict[str, list[np.ndarray]] = {}
-
-    def initial_slot_value(self, name: str) -> float:
-        """The value slot ``name`` starts at (0 unless a rule says otherwise)."""
-        return 0.0
-
-    def build(self, params: list[np.ndarray]) -> None:
-        """Create the state slots for ``params``; called on the first step."""
-        self.slots = {
-            name: [np.full_like(p, self.initial_slot_value(name)) for p in params]
-            for name in self.slot_names
-        }
-
-    def hyperparameters(self) -> dict:
-        """``{name: value}`` of the rule's numbers, e.g. ``{"learning_rate": 0.01, ...}``."""
-        return {name: getattr(self, name) for name in self.hyperparameter_names}
-
-    def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
-        """Update every parameter in place from its gradient; one training step.
-
-        Parameters
-        ----------
-        params : list of ndarray
-            ``[W1, b1, W2, b2, ...]``, each updated in place.
-        grads : list of ndarray
-            The gradients of the loss, aligned with ``params`` (same shapes).
-        """
-        if self.iterations == 0:
-            self.build(params)
-        self._update(params, grads)
-        self.iterations += 1
-
-    def _update(self, params, grads) -> None:
-        raise NotImplementedError
-
-    def options(self) -> dict:
-        """Options beyond the plain rule (gradient clipping, weight decay, a learning-rate
-        schedule): the compiled engine runs only an optimizer with none."""
-        return {}
-
-    def get_config(self) -> dict:
-        return {"name": self.name, **self.hyperparameters()}
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
-        return f"{type(self).__name__}({args})"
+def check_flag(name: str, value) -> bool:
+    # bool("False") is True: a flag read from text must not switch an option on.
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
 
 
 class SGD(Optimizer):
@@ -100,17 +63,41 @@ class SGD(Optimizer):
     slot_names = ("v",)
     hyperparameter_names = ("learning_rate", "momentum", "nesterov")
 
-    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False):
-        super().__init__(learning_rate)
+    def __init__(
+        self,
+        learning_rate=0.01,
+        momentum=0.0,
+        nesterov=False,
+        weight_decay=None,
+        clipnorm=None,
+        clipvalue=None,
+        global_clipnorm=None,
+        use_ema=False,
+        ema_momentum=0.99,
+        ema_overwrite_frequency=None,
+        loss_scale_factor=None,
+        gradient_accumulation_steps=None,
+        name=None,
+    ):
+        super().__init__(
+            learning_rate,
+            weight_decay=weight_decay,
+            clipnorm=clipnorm,
+            clipvalue=clipvalue,
+            global_clipnorm=global_clipnorm,
+            use_ema=use_ema,
+            ema_momentum=ema_momentum,
+            ema_overwrite_frequency=ema_overwrite_frequency,
+            loss_scale_factor=loss_scale_factor,
+            gradient_accumulation_steps=gradient_accumulation_steps,
+            name=name,
+        )
         self.momentum = check_float_in("momentum", momentum, 0.0, 1.0)
-        # bool("False") is True: a flag read from text must not switch Nesterov on.
-        if not isinstance(nesterov, bool | np.bool_):
-            raise TypeError(f"nesterov must be True or False, got {nesterov!r}")
-        self.nesterov = bool(nesterov)
+        self.nesterov = check_flag("nesterov", nesterov)
 
-    def _update(self, params, grads):
+    def _update(self, params, grads, lr):
         # Python floats combine with float32 arrays in float32, as Keras casts them.
-        lr, mu = self.learning_rate, self.momentum
+        mu = self.momentum
         for w, g, v in zip(params, grads, self.slots["v"]):
             if mu == 0:
                 w -= lr * g
@@ -128,6 +115,8 @@ class Adam(Optimizer):
         alpha = lr * sqrt(1 - beta_2**t) / (1 - beta_1**t)
         m += (g - m) * (1 - beta_1)
         v += (g**2 - v) * (1 - beta_2)
+        if amsgrad:                    # Reddi et al., 2018: never let v shrink
+            v_hat = max(v_hat, v);  v = v_hat
         w -= alpha * m / (sqrt(v) + epsilon)
     """
 
@@ -135,22 +124,107 @@ class Adam(Optimizer):
     slot_names = ("m", "v")
     hyperparameter_names = ("learning_rate", "beta_1", "beta_2", "epsilon")
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
-        super().__init__(learning_rate)
+    def __init__(
+        self,
+        learning_rate=0.001,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-7,
+        amsgrad=False,
+        weight_decay=None,
+        clipnorm=None,
+        clipvalue=None,
+        global_clipnorm=None,
+        use_ema=False,
+        ema_momentum=0.99,
+        ema_overwrite_frequency=None,
+        loss_scale_factor=None,
+        gradient_accumulation_steps=None,
+        name=None,
+    ):
+        super().__init__(
+            learning_rate,
+            weight_decay=weight_decay,
+            clipnorm=clipnorm,
+            clipvalue=clipvalue,
+            global_clipnorm=global_clipnorm,
+            use_ema=use_ema,
+            ema_momentum=ema_momentum,
+            ema_overwrite_frequency=ema_overwrite_frequency,
+            loss_scale_factor=loss_scale_factor,
+            gradient_accumulation_steps=gradient_accumulation_steps,
+            name=name,
+        )
         self.beta_1 = check_float_in("beta_1", beta_1, 0.0, 1.0)
         self.beta_2 = check_float_in("beta_2", beta_2, 0.0, 1.0)
         self.epsilon = check_positive_float("epsilon", epsilon)
+        self.amsgrad = check_flag("amsgrad", amsgrad)
+        if self.amsgrad:
+            self.slot_names = ("m", "v", "v_hat")
 
-    def _update(self, params, grads):
+    def _update(self, params, grads, lr):
         t = self.iterations + 1
-        for w, g, m, v in zip(params, grads, self.slots["m"], self.slots["v"]):
+        v_hats = self.slots["v_hat"] if self.amsgrad else [None] * len(params)
+        for w, g, m, v, v_hat in zip(params, grads, self.slots["m"], self.slots["v"], v_hats):
             f = w.dtype.type
-            alpha = (
-                f(self.learning_rate) * np.sqrt(1 - f(self.beta_2) ** t) / (1 - f(self.beta_1) ** t)
-            )
+            alpha = f(lr) * np.sqrt(1 - f(self.beta_2) ** t) / (1 - f(self.beta_1) ** t)
             m += (g - m) * f(1 - self.beta_1)
             v += (g * g - v) * f(1 - self.beta_2)
+            if self.amsgrad:
+                np.maximum(v_hat, v, out=v_hat)
+                v = v_hat
             w -= m * alpha / (np.sqrt(v) + f(self.epsilon))
+
+    def options(self):
+        return {**super().options(), **({"amsgrad": True} if self.amsgrad else {})}
+
+    def get_config(self):
+        return {**super().get_config(), "amsgrad": self.amsgrad}
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov and Hutter, 2019), as Keras has it:
+    Adam's rule after ``w -= w * weight_decay * lr``, with ``weight_decay=0.004``."""
+
+    name = "adamw"
+
+    def __init__(
+        self,
+        learning_rate=0.001,
+        weight_decay=0.004,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-7,
+        amsgrad=False,
+        clipnorm=None,
+        clipvalue=None,
+        global_clipnorm=None,
+        use_ema=False,
+        ema_momentum=0.99,
+        ema_overwrite_frequency=None,
+        loss_scale_factor=None,
+        gradient_accumulation_steps=None,
+        name=None,
+    ):
+        if weight_decay is None:
+            raise ValueError("Argument `weight_decay` must be a float. Received: weight_decay=None")
+        super().__init__(
+            learning_rate,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            amsgrad=amsgrad,
+            weight_decay=weight_decay,
+            clipnorm=clipnorm,
+            clipvalue=clipvalue,
+            global_clipnorm=global_clipnorm,
+            use_ema=use_ema,
+            ema_momentum=ema_momentum,
+            ema_overwrite_frequency=ema_overwrite_frequency,
+            loss_scale_factor=loss_scale_factor,
+            gradient_accumulation_steps=gradient_accumulation_steps,
+            name=name,
+        )
 
 
 class RMSprop(Optimizer):
@@ -159,7 +233,10 @@ class RMSprop(Optimizer):
     ::
 
         s = rho * s + (1 - rho) * g**2
-        step = lr * g / sqrt(s + epsilon)
+        if centered:                   # subtract the squared mean gradient: a variance
+            a = rho * a + (1 - rho) * g;  step = lr * g / sqrt(s - a**2 + epsilon)
+        else:
+            step = lr * g / sqrt(s + epsilon)
         if momentum == 0:  w -= step
         else:              v = momentum * v + step;  w -= v
     """
@@ -168,22 +245,65 @@ class RMSprop(Optimizer):
     slot_names = ("s", "v")
     hyperparameter_names = ("learning_rate", "rho", "momentum", "epsilon")
 
-    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7):
-        super().__init__(learning_rate)
+    def __init__(
+        self,
+        learning_rate=0.001,
+        rho=0.9,
+        momentum=0.0,
+        epsilon=1e-7,
+        centered=False,
+        weight_decay=None,
+        clipnorm=None,
+        clipvalue=None,
+        global_clipnorm=None,
+        use_ema=False,
+        ema_momentum=0.99,
+        ema_overwrite_frequency=None,
+        loss_scale_factor=None,
+        gradient_accumulation_steps=None,
+        name=None,
+    ):
+        super().__init__(
+            learning_rate,
+            weight_decay=weight_decay,
+            clipnorm=clipnorm,
+            clipvalue=clipvalue,
+            global_clipnorm=global_clipnorm,
+            use_ema=use_ema,
+            ema_momentum=ema_momentum,
+            ema_overwrite_frequency=ema_overwrite_frequency,
+            loss_scale_factor=loss_scale_factor,
+            gradient_accumulation_steps=gradient_accumulation_steps,
+            name=name,
+        )
         self.rho = check_float_in("rho", rho, 0.0, 1.0)
         self.momentum = check_float_in("momentum", momentum, 0.0, 1.0)
         self.epsilon = check_positive_float("epsilon", epsilon)
+        self.centered = check_flag("centered", centered)
+        if self.centered:
+            self.slot_names = ("s", "v", "a")
 
-    def _update(self, params, grads):
-        for w, g, s, v in zip(params, grads, self.slots["s"], self.slots["v"]):
+    def _update(self, params, grads, lr):
+        averages = self.slots["a"] if self.centered else [None] * len(params)
+        for w, g, s, v, a in zip(params, grads, self.slots["s"], self.slots["v"], averages):
             f = w.dtype.type
             s[...] = f(self.rho) * s + f(1 - self.rho) * (g * g)
-            step = f(self.learning_rate) * g / np.sqrt(s + f(self.epsilon))
+            if self.centered:
+                a[...] = f(self.rho) * a + f(1 - self.rho) * g
+                step = f(lr) * g / np.sqrt(s - a * a + f(self.epsilon))
+            else:
+                step = f(lr) * g / np.sqrt(s + f(self.epsilon))
             if self.momentum == 0:
                 w -= step
             else:
                 v[...] = f(self.momentum) * v + step
                 w -= v
+
+    def options(self):
+        return {**super().options(), **({"centered": True} if self.centered else {})}
+
+    def get_config(self):
+        return {**super().get_config(), "centered": self.centered}
 
 
 class Adagrad(Optimizer):
@@ -199,8 +319,35 @@ class Adagrad(Optimizer):
     slot_names = ("s",)
     hyperparameter_names = ("learning_rate", "initial_accumulator_value", "epsilon")
 
-    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7):
-        super().__init__(learning_rate)
+    def __init__(
+        self,
+        learning_rate=0.001,
+        initial_accumulator_value=0.1,
+        epsilon=1e-7,
+        weight_decay=None,
+        clipnorm=None,
+        clipvalue=None,
+        global_clipnorm=None,
+        use_ema=False,
+        ema_momentum=0.99,
+        ema_overwrite_frequency=None,
+        loss_scale_factor=None,
+        gradient_accumulation_steps=None,
+        name=None,
+    ):
+        super().__init__(
+            learning_rate,
+            weight_decay=weight_decay,
+            clipnorm=clipnorm,
+            clipvalue=clipvalue,
+            global_clipnorm=global_clipnorm,
+            use_ema=use_ema,
+            ema_momentum=ema_momentum,
+            ema_overwrite_frequency=ema_overwrite_frequency,
+            loss_scale_factor=loss_scale_factor,
+            gradient_accumulation_steps=gradient_accumulation_steps,
+            name=name,
+        )
         self.initial_accumulator_value = check_float_in(
             "initial_accumulator_value", initial_accumulator_value, 0.0, np.inf
         )
@@ -209,18 +356,50 @@ class Adagrad(Optimizer):
     def initial_slot_value(self, name):
         return self.initial_accumulator_value
 
-    def _update(self, params, grads):
+    def _update(self, params, grads, lr):
         for w, g, s in zip(params, grads, self.slots["s"]):
             f = w.dtype.type
             s += g * g
-            w -= f(self.learning_rate) * g / np.sqrt(s + f(self.epsilon))
+            w -= f(lr) * g / np.sqrt(s + f(self.epsilon))
 
 
-OPTIMIZERS: dict[str, type[Optimizer]] = {cls.name: cls for cls in (SGD, Adam, RMSprop, Adagrad)}
+OPTIMIZERS: dict[str, type[Optimizer]] = {
+    cls.name: cls for cls in (SGD, Adam, AdamW, RMSprop, Adagrad, Adamax, Nadam, Adadelta, Lion)
+}
+# Optimizers Keras 3 has and backprop_lab does not (keras.optimizers.get's names).
+KERAS_ONLY = ("adafactor", "ftrl", "lamb", "muon", "lossscaleoptimizer", "schedulefreeadamw")
 
 
-def get(identifier: str | Optimizer) -> Optimizer:
-    """Return an optimizer from a name (Keras defaults) or an object."""
+def serialize(optimizer: Optimizer) -> dict:
+    """Keras's serialized form, ``{"module", "class_name", "config", "registered_name"}``."""
+    return {
+        "module": "keras.optimizers",
+        "class_name": type(optimizer).__name__,
+        "config": optimizer.get_config(),
+        "registered_name": None,
+    }
+
+
+def deserialize(config: dict) -> Optimizer:
+    """The optimizer a Keras config dict describes (``serialize``'s inverse)."""
+    if not isinstance(config, dict):
+        raise TypeError(f"an optimizer config must be a dict, got {config!r}")
+    return get(config)
+
+
+def get(identifier) -> Optimizer:
+    """Return an optimizer from a name (Keras defaults), a Keras config dict or an object.
+
+    A config dict is ``{"class_name": "Adam", "config": {...}}`` as Keras writes it.
+    """
     if isinstance(identifier, Optimizer):
         return identifier
+    if isinstance(identifier, dict):
+        cls = get(identifier.get("class_name", "")).__class__
+        return cls.from_config(identifier.get("config", {}))
+    if isinstance(identifier, str) and identifier.lower() in KERAS_ONLY:
+        raise NotImplementedError(
+            f"the optimizer {identifier!r} is not supported by backprop_lab; "
+            f"supported: {', '.join(sorted(OPTIMIZERS))}"
+        )
     return lookup("optimizer", identifier, OPTIMIZERS)()

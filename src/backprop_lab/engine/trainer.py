@@ -4,6 +4,12 @@ As in Keras (``keras.src.trainers.trainer.Trainer``), the model class holds
 the structure and the math (``model.Sequential``) and inherits the training
 API from here.  The epochs themselves run in ``training.fit_loop`` on the
 engine ``engines.select`` picks.
+
+Metrics are streaming objects (``keras_metrics``) resolved and named as Keras
+does (``compile_metrics``); sample and class weights follow Keras's data
+adapters: ``class_weight`` maps each sample's class (its rounded label, or the
+arg-max of a one-hot row) to a weight, missing classes weigh 1, and it cannot
+be combined with ``sample_weight``.
 """
 
 from __future__ import annotations
@@ -12,13 +18,12 @@ import numpy as np
 
 from . import engines, losses, optimizers
 from ._checks import check_float_in, check_positive_int, lookup
-from .callbacks import ProgbarLogger
+from .callbacks import CallbackList, History, ProgbarLogger
+from .compile_metrics import CompileMetrics
 from .engines import ENGINES
-from .metrics import count_correct
+from .keras_metrics import Mean
 from .progress import Progbar
-from .training import fit_loop
-
-_METRICS = {"accuracy": "accuracy", "acc": "accuracy"}
+from .training import fit_loop, train_epoch
 
 
 def refuse(method: str, kwargs: dict) -> None:
@@ -28,6 +33,37 @@ def refuse(method: str, kwargs: dict) -> None:
         raise NotImplementedError(f"{method}({names}) is not supported by backprop_lab")
 
 
+def _verbose(verbose) -> int:
+    return 1 if verbose == "auto" else int(verbose)
+
+
+def class_weights(y, class_weight) -> np.ndarray:
+    """Per-sample weights from ``class_weight`` (Keras's ``class_weight_to_sample_weights``).
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,), (n_samples, 1) or (n_samples, k) one-hot
+    class_weight : dict {class index: weight}
+
+    Returns
+    -------
+    ndarray of shape (n_samples,)
+    """
+    if not isinstance(class_weight, dict):
+        raise ValueError(
+            "class_weight must be a dict {class index: weight}, "
+            f"got {type(class_weight).__name__}"
+        )
+    labels = np.asarray(y, dtype=np.float64)
+    if labels.ndim > 1:
+        labels = labels.argmax(axis=-1) if labels.shape[-1] != 1 else labels[..., 0]
+    labels = np.round(labels).astype(np.int64)
+    weights = np.ones(len(labels), dtype=np.float32)
+    for cls, weight in class_weight.items():
+        weights[labels == int(cls)] = weight
+    return weights
+
+
 class Trainer:
     """compile / fit / evaluate / predict for a model with ``layers``, ``forward``,
     ``backward``, ``apply``, ``penalty``, ``params``/``grads`` and ``_inputs``.
@@ -35,7 +71,14 @@ class Trainer:
 
     # ------------------------------------------------------------------ compile
     def compile(
-        self, optimizer="rmsprop", loss=None, metrics=None, *, engine="auto", **unsupported
+        self,
+        optimizer="rmsprop",
+        loss=None,
+        metrics=None,
+        *,
+        weighted_metrics=None,
+        engine="auto",
+        **unsupported,
     ):
         """Choose the optimizer, the loss and the metrics.
 
@@ -45,34 +88,54 @@ class Trainer:
             A name (Keras defaults) or an object such as ``SGD(0.1)``.
         loss : str or Loss
             A name from ``losses.LOSSES`` or an object.
-        metrics : list of str, optional
-            Only ``["accuracy"]`` is supported.
+        metrics : list of str, Metric or function, optional
+            Keras names (``"accuracy"``, ``"acc"``, ``"mae"``, ``"auc"``...) or
+            objects (``AUC()``, ``Precision()``...); logged under the name given.
+        weighted_metrics : list, optional
+            Metrics that take the sample (or class) weights into account.
         engine : {"auto", "numpy", "compiled"}
             Which engine runs ``fit``, ``evaluate`` and ``predict``.  ``"compiled"``
             runs numba kernels (see ``backprop_lab.engine.engines``) and raises a
-            ValueError for a model they do not support (a custom layer,
-            activation, loss or optimizer); ``"auto"`` uses them when it can and
-            NumPy otherwise.  ``engine_used`` tells which one the last ``fit`` ran.
+            ValueError for a model or a fit they do not support (a custom layer,
+            activation, loss or optimizer; sample weights; metrics other than
+            accuracy); ``"auto"`` uses them when it can and NumPy otherwise.
+            ``engine_used`` tells which one the last ``fit`` ran.
         """
         refuse("compile", unsupported)
         if loss is None:
             raise ValueError(f"compile needs a loss; valid names: {', '.join(losses.LOSSES)}")
         self.optimizer = optimizers.get(optimizer)
         self.loss = losses.get(loss)
-        for m in metrics or []:
-            if not isinstance(m, str) or m.lower() not in _METRICS:
-                raise NotImplementedError(
-                    f"metric {m!r} is not supported by backprop_lab; supported: accuracy"
-                )
-        self.metrics = [_METRICS[m.lower()] for m in metrics or []]
+        self.compile_metrics = CompileMetrics(metrics, weighted_metrics)
+        self._loss_tracker = Mean(name="loss")
         self.engine = lookup("engine", engine, {e: e for e in ENGINES})
         self.compiled = True
-        if self.engine == "compiled" and self.layers:
-            self._engine()  # fail now, not at fit
+        units = getattr(self.layers[-1], "units", None) if self.layers else None
+        if self.engine == "compiled" and units is not None:
+            self._engine(reason=self.compile_metrics.kernel_reason(units))  # fail now, not at fit
 
-    def _engine(self, *, training: bool = True):
-        """The engine (``engines.NUMPY`` or ``COMPILED``) that ``self.engine`` selects."""
-        return engines.select(self, getattr(self, "engine", "auto"), training=training)
+    @property
+    def metrics(self) -> list:
+        """Keras's ``model.metrics``: the loss tracker, then the compiled metrics if any."""
+        if not getattr(self, "compiled", False):
+            return []
+        return [self._loss_tracker] + ([self.compile_metrics] if self.compile_metrics else [])
+
+    @property
+    def metrics_names(self) -> list[str]:
+        """``[m.name for m in model.metrics]``, as Keras 3 gives it.
+
+        Keras 3 answers ``["loss", "compile_metrics"]`` once compiled with metrics
+        (the metrics' own names are the keys of ``evaluate(..., return_dict=True)``
+        and of ``history.history``), ``["loss"]`` without, ``[]`` before compile.
+        """
+        return [m.name for m in self.metrics]
+
+    def _engine(self, *, training: bool = True, reason: str | None = None):
+        """The engine (``engines.NUMPY`` or ``COMPILED``) that ``self.engine`` selects;
+        ``reason``: why this fit needs NumPy, if it does."""
+        choice = getattr(self, "engine", "auto")
+        return engines.select(self, choice, training=training, numpy_reason=reason)
 
     def _output(self, X: np.ndarray, chunk: int | None = None) -> np.ndarray:
         """``apply(X)`` through the selected engine (NumPy: ``chunk`` rows at a time)."""
@@ -86,44 +149,82 @@ class Trainer:
         Y = self.loss.prepare_targets(y, self.layers[-1].units, self.dtype)
         if len(Y) != len(X):
             raise ValueError(f"x has {len(X)} samples but y has {len(Y)}; they must match")
+        n_outputs = Y.shape[1]
+        sparse = n_outputs > 1 and (np.ndim(y) == 1 or np.shape(y)[-1] == 1)
+        self.compile_metrics.build(n_outputs, sparse)
         return Y
+
+    def _sample_weights(self, y, n: int, sample_weight, class_weight) -> np.ndarray | None:
+        """The per-sample weights of (n,) samples, or None; Keras's rules."""
+        if class_weight is not None:
+            if sample_weight is not None:
+                raise ValueError("You cannot `class_weight` and `sample_weight` at the same time.")
+            return class_weights(y, class_weight).astype(self.dtype)
+        if sample_weight is None:
+            return None
+        w = np.asarray(sample_weight, dtype=self.dtype)
+        if w.ndim == 2 and w.shape[1] == 1:
+            w = w[:, 0]
+        if w.shape != (n,):
+            raise ValueError(
+                f"sample_weight must have shape ({n},), one weight per sample, got {w.shape}"
+            )
+        if not np.all(np.isfinite(w)):
+            raise ValueError("sample_weight contains NaN or infinite values")
+        return w
+
+    def _validation(self, validation_data):
+        """``(X, Y, weights)`` from Keras's ``(x, y)`` or ``(x, y, sample_weight)``."""
+        if not isinstance(validation_data, tuple | list) or len(validation_data) not in (2, 3):
+            raise ValueError("validation_data must be a tuple (x_val, y_val[, sample_weight_val])")
+        Xv = self._inputs(validation_data[0])
+        yv = validation_data[1]
+        sw = validation_data[2] if len(validation_data) == 3 else None
+        return Xv, self._targets(Xv, yv), self._sample_weights(yv, len(Xv), sw, None)
 
     # ------------------------------------------------------------------ public API
     def fit(
         self,
         x,
         y,
+        batch_size: int | None = None,
         epochs: int = 1,
-        batch_size: int | None = 32,
-        validation_data=None,
-        validation_split: float = 0.0,
-        shuffle: bool = True,
-        verbose: int = 1,
+        verbose=1,
         callbacks=None,
+        validation_split: float = 0.0,
+        validation_data=None,
+        shuffle: bool = True,
+        class_weight=None,
+        sample_weight=None,
         **unsupported,
     ):
         """Train with mini-batch gradient descent; returns a ``History``.
 
-        Parameters
+        Parameters (Keras's order)
         ----------
         x : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-        epochs : int
-            Passes over the training data.
         batch_size : int or None
             Samples per gradient step (None means 32, as in Keras); the last
             batch may be smaller.
-        validation_data : tuple (x_val, y_val), optional
-            Evaluated at the end of each epoch (``val_loss``, ``val_accuracy``).
-        validation_split : float in [0, 1)
-            Fraction of the data, taken from the end before any shuffling, held
-            out for validation (ignored when ``validation_data`` is given).
-        shuffle : bool
-            Draw a new batch order each epoch from the model's generator.
-        verbose : {0, 1, 2}
-            0 silent, 1 a progress bar on a terminal (one line per epoch
+        epochs : int
+            Passes over the training data.
+        verbose : {"auto", 0, 1, 2}
+            0 silent, 1 ("auto") a progress bar on a terminal (one line per epoch
             otherwise), 2 one line per epoch.
         callbacks : list of Callback, optional
+        validation_split : float in [0, 1)
+            Fraction of the data (and of ``sample_weight``), taken from the end
+            before any shuffling, held out for validation (ignored when
+            ``validation_data`` is given).
+        validation_data : tuple (x_val, y_val) or (x_val, y_val, sample_weight_val)
+            Evaluated at the end of each epoch (``val_loss``, ``val_<metric>``).
+        shuffle : bool
+            Draw a new batch order each epoch from the model's generator.
+        class_weight : dict {class index: weight}, optional
+            Weights each sample's loss by its class (see ``class_weights``).
+        sample_weight : array-like of shape (n_samples,), optional
+            Weights each sample's loss: ``sum(w * l) / batch size`` per batch.
         """
         refuse("fit", unsupported)
         self._require_compiled("fit")
@@ -131,6 +232,8 @@ class Trainer:
         batch_size = check_positive_int("batch_size", 32 if batch_size is None else batch_size)
         X = self._inputs(x)
         Y = self._targets(X, y)
+        weights = self._sample_weights(y, len(X), sample_weight, class_weight)
+        validation = None
         if validation_data is None and validation_split:
             check_float_in("validation_split", validation_split, 0.0, 1.0, closed_low=False)
             split = int(np.floor(len(X) * (1.0 - validation_split)))
@@ -139,24 +242,33 @@ class Trainer:
                     f"validation_split={validation_split} leaves no training or no "
                     f"validation samples out of {len(X)}"
                 )
-            validation = (X[split:], Y[split:])
+            # Keras splits sample_weight too; class weights apply to training only.
+            val_w = None if sample_weight is None else weights[split:]
+            validation = (X[split:], Y[split:], val_w)
             X, Y = X[:split], Y[:split]
+            weights = None if weights is None else weights[:split]
         elif validation_data is not None:
-            if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
-                raise ValueError("validation_data must be a tuple (x_val, y_val)")
-            Xv = self._inputs(validation_data[0])
-            validation = (Xv, self._targets(Xv, validation_data[1]))
-        else:
-            validation = None
-        engine = self._engine()
+            validation = self._validation(validation_data)
+        engine = self._engine(reason=self._numpy_reason(Y, weights))
         self.engine_used = engine.name
-        callbacks = list(callbacks or [])
+        history = History()
+        callbacks = [*(callbacks or []), history]
+        verbose = _verbose(verbose)
         if verbose:
             callbacks.append(ProgbarLogger(verbose))
-        return fit_loop(self, X, Y, epochs, batch_size, validation, shuffle, callbacks, engine)
+        return fit_loop(
+            self, X, Y, epochs, batch_size, validation, shuffle, callbacks, engine, weights
+        )
 
-    def evaluate_arrays(self, X: np.ndarray, Y: np.ndarray) -> dict:
-        """``{"loss": ..., "accuracy": ...}`` of prepared arrays, no checks and no callbacks.
+    def _numpy_reason(self, Y: np.ndarray, weights) -> str | None:
+        """Why this fit must run on NumPy (the kernels count only accuracy, unweighted)."""
+        if weights is not None:
+            return "sample or class weights"
+        binary = Y.shape[1] != 1 or bool(np.all((Y == 0) | (Y == 1)))
+        return self.compile_metrics.kernel_reason(Y.shape[1], binary)
+
+    def evaluate_arrays(self, X: np.ndarray, Y: np.ndarray, weights=None) -> dict:
+        """``{"loss": ..., <metric>: ...}`` of prepared arrays, no checks and no callbacks.
 
         Parameters
         ----------
@@ -164,15 +276,38 @@ class Trainer:
             In the model's dtype.
         Y : ndarray of shape (n_samples, n_outputs)
             Targets as prepared by the loss; the loss includes the penalties.
+        weights : ndarray of shape (n_samples,), optional
+            Sample weights for the loss (and the weighted metrics).
         """
         P = self._output(X)
-        logs = {"loss": self.loss.value(Y, P) + self.penalty()}
-        if self.metrics:
-            logs["accuracy"] = count_correct(Y, P) / len(X)
+        loss = self.loss.value(Y, P) if weights is None else self.loss.value(Y, P, weights)
+        logs = {"loss": loss + self.penalty()}
+        if self.compile_metrics:
+            self.compile_metrics.reset_state()
+            self.compile_metrics.update_state(Y, P, weights)
+            logs.update(self.compile_metrics.result())
         return logs
 
-    def evaluate(self, x, y, batch_size: int | None = None, verbose: int = 1, **unsupported):
-        """Loss (with penalties) and accuracy on ``(x, y)``.
+    def _in_order(self, logs: dict, return_dict: bool):
+        """Keras's return value: the sorted logs, or a list in ``metrics`` order."""
+        if return_dict:
+            return dict(sorted(logs.items()))
+        names = ["loss"] + [m.name for m in self.compile_metrics.metrics]
+        values = [logs[n] for n in names if n in logs]
+        values += [logs[k] for k in sorted(logs) if k not in names]
+        return values[0] if len(values) == 1 else values
+
+    def evaluate(
+        self,
+        x,
+        y,
+        batch_size: int | None = None,
+        verbose=1,
+        sample_weight=None,
+        return_dict: bool = False,
+        **unsupported,
+    ):
+        """Loss (with penalties) and metrics on ``(x, y)``.
 
         Parameters
         ----------
@@ -180,27 +315,29 @@ class Trainer:
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         batch_size : int, optional
             Only sets the step count shown by the progress bar (Keras's 32 by
-            default); the arithmetic runs on the whole array.
-        verbose : {0, 1}
+            default); the arithmetic runs on the whole array, which gives
+            Keras's numbers (every batch mean is weighted by its size).
+        verbose : {"auto", 0, 1}
+        sample_weight : array-like of shape (n_samples,), optional
+        return_dict : bool
 
         Returns
         -------
-        list of float or float
-            ``[loss, accuracy]``, or just the loss when compiled without metrics.
+        float, list of float or dict
+            The loss alone without metrics, else ``[loss, *metrics]`` in compile
+            order; with ``return_dict`` ``{name: value}`` sorted by name.
         """
         refuse("evaluate", unsupported)
         self._require_compiled("evaluate")
         X = self._inputs(x)
         Y = self._targets(X, y)
-        logs = self.evaluate_arrays(X, Y)
-        if verbose:
+        logs = self.evaluate_arrays(X, Y, self._sample_weights(y, len(X), sample_weight, None))
+        if _verbose(verbose):
             n_batches = -(-len(X) // (batch_size or 32))
             Progbar(n_batches).update(n_batches, logs, finalize=True)
-        return [logs["loss"], logs["accuracy"]] if self.metrics else logs["loss"]
+        return self._in_order(logs, return_dict)
 
-    def predict(
-        self, x, batch_size: int | None = None, verbose: int = 1, **unsupported
-    ) -> np.ndarray:
+    def predict(self, x, batch_size: int | None = None, verbose=1, **unsupported) -> np.ndarray:
         """The network's outputs: probabilities for a classifier.
 
         Parameters
@@ -208,7 +345,7 @@ class Trainer:
         x : array-like of shape (n_samples, n_features)
         batch_size : int, optional
             Rows per forward pass (65,536 by default, which bounds memory).
-        verbose : {0, 1}
+        verbose : {"auto", 0, 1}
 
         Returns
         -------
@@ -217,10 +354,31 @@ class Trainer:
         refuse("predict", unsupported)
         X = self._inputs(x)
         P = self._output(X, chunk=batch_size or 65536)  # bounded memory, whole blocks
-        if verbose:
+        if _verbose(verbose):
             n_batches = -(-len(X) // (batch_size or 32))
             Progbar(n_batches).update(n_batches, {}, finalize=True)
         return P
+
+    # ------------------------------------------------------------------ one batch
+    def train_on_batch(
+        self, x, y=None, sample_weight=None, class_weight=None, return_dict: bool = False
+    ):
+        """One gradient step on ``(x, y)`` (NumPy); the batch's loss and metrics, as Keras."""
+        self._require_compiled("train_on_batch")
+        X = self._inputs(x)
+        Y = self._targets(X, y)
+        weights = self._sample_weights(y, len(X), sample_weight, class_weight)
+        self.stop_training = False
+        logs = train_epoch(self, X, Y, len(X), CallbackList([], self, {}), weights)
+        return self._in_order(logs, return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict: bool = False):
+        """``evaluate`` on one batch, silently (Keras's signature)."""
+        return self.evaluate(x, y, verbose=0, sample_weight=sample_weight, return_dict=return_dict)
+
+    def predict_on_batch(self, x) -> np.ndarray:
+        """``predict`` on one batch, silently."""
+        return self.predict(x, verbose=0)
 
     def _engine_preview(self) -> str:
         """What ``fit`` would run, for display: never raises."""

@@ -7,46 +7,58 @@ from __future__ import annotations
 import numpy as np
 
 from .callbacks import CallbackList, History
-from .metrics import count_correct
 
 
-def train_epoch(model, X: np.ndarray, Y: np.ndarray, batch_size: int, callbacks) -> dict:
-    """One pass over ``(X, Y)`` in order, in batches; returns the epoch's mean logs.
+def train_epoch(model, X: np.ndarray, Y: np.ndarray, batch_size: int, callbacks, weights=None):
+    """One pass over ``(X, Y)`` in order, in batches; returns the epoch's logs.
 
-    The logged loss and accuracy are running means over the epoch of each
-    batch's values *before* its update, weighted by batch size, as Keras logs them.
+    The logged loss is the running mean over the epoch of each batch's loss
+    *before* its update, weighted by batch size, and the metrics stream over
+    the same predictions, as Keras logs them.  With ``weights`` (shape
+    ``(n_samples,)``) each batch's loss is Keras's ``sum(w * l) / batch size``;
+    the metrics ignore them, except ``weighted_metrics``.
     """
     loss, optimizer = model.loss, model.optimizer
     params, grads = model.params, model.grads
-    regularized = any(getattr(layer, "kernel_regularizer", None) for layer in model.layers)
-    with_accuracy = bool(model.metrics)
+    regularized = any(
+        getattr(layer, "kernel_regularizer", None) or getattr(layer, "bias_regularizer", None)
+        for layer in model.layers
+    )
+    metrics = model.compile_metrics if model.compile_metrics else None
+    if metrics is not None:
+        metrics.reset_state()
     batch_hooks = callbacks.wants_batches
-    loss_sum, correct, seen = 0.0, 0, 0
+    loss_sum, seen = 0.0, 0
+
+    def logs() -> dict:
+        out = {"loss": loss_sum / seen}
+        if metrics is not None:
+            out.update(metrics.result())
+        return dict(sorted(out.items()))  # Keras hands callbacks sorted logs
+
     for batch, start in enumerate(range(0, len(X), batch_size)):
         Xb, Yb = X[start : start + batch_size], Y[start : start + batch_size]
+        Wb = None if weights is None else weights[start : start + batch_size]
         if batch_hooks:
             callbacks.on_train_batch_begin(batch)
         P = model.forward(Xb)
-        batch_loss = loss.value(Yb, P) + (model.penalty() if regularized else 0.0)
-        loss_sum += batch_loss * len(Xb)
-        if with_accuracy:
-            correct += count_correct(Yb, P)
-        model.backward(Yb, P)
+        batch_loss = loss.value(Yb, P) if Wb is None else loss.value(Yb, P, Wb)
+        loss_sum += (batch_loss + (model.penalty() if regularized else 0.0)) * len(Xb)
+        if metrics is not None:
+            metrics.update_state(Yb, P, Wb)
+        if Wb is None:
+            model.backward(Yb, P)
+        else:
+            model.backward(Yb, P, Wb)
         optimizer.step(params, grads)
         seen += len(Xb)
         if batch_hooks:
-            logs = {"loss": loss_sum / seen}
-            if with_accuracy:
-                logs["accuracy"] = correct / seen
-            callbacks.on_train_batch_end(batch, logs)
+            callbacks.on_train_batch_end(batch, logs())
             # As in Keras, a callback that stops training (TerminateOnNaN) ends
             # the epoch now, not after more steps on NaN weights.
             if model.stop_training:
                 break
-    logs = {"loss": loss_sum / seen}
-    if with_accuracy:
-        logs["accuracy"] = correct / seen
-    return logs
+    return logs()
 
 
 class NumpyTrainer:
@@ -64,20 +76,27 @@ class NumpyTrainer:
     Y : ndarray of shape (n_samples, n_outputs)
         Targets as prepared by the loss.
     batch_size : int
+    weights : ndarray of shape (n_samples,), optional
+        Sample weights (from ``sample_weight`` or ``class_weight``).
     """
 
-    def __init__(self, model, X, Y, batch_size: int):
+    def __init__(self, model, X, Y, batch_size: int, weights=None):
         self.model, self.X, self.Y, self.batch_size = model, X, Y, batch_size
+        self.weights = weights
 
     def train_epoch(self, order: np.ndarray | None, callbacks) -> dict:
-        X, Y = (self.X, self.Y) if order is None else (self.X[order], self.Y[order])
-        return train_epoch(self.model, X, Y, self.batch_size, callbacks)
+        X, Y, W = self.X, self.Y, self.weights
+        if order is not None:
+            X, Y, W = X[order], Y[order], (None if W is None else W[order])
+        return train_epoch(self.model, X, Y, self.batch_size, callbacks, W)
 
     def close(self) -> None:
         """Nothing to do: the NumPy engine trains the model's own arrays."""
 
 
-def fit_loop(model, X, Y, epochs, batch_size, validation, shuffle, callbacks, engine) -> History:
+def fit_loop(
+    model, X, Y, epochs, batch_size, validation, shuffle, callbacks, engine, weights=None
+) -> History:
     """Run ``epochs`` epochs of ``train_epoch`` with validation and callbacks.
 
     Parameters
@@ -87,34 +106,44 @@ def fit_loop(model, X, Y, epochs, batch_size, validation, shuffle, callbacks, en
     X : ndarray of shape (n_samples, n_features)
     Y : ndarray of shape (n_samples, n_outputs)
         Targets as prepared by the loss.
-    validation : tuple (X_val, Y_val) or None
+    validation : tuple (X_val, Y_val, weights_val or None) or None
     shuffle : bool
         Permute the samples each epoch with the model's generator.
     callbacks : list of Callback
+        In Keras's order: the user's, then a ``History`` (which this returns;
+        one is added last if missing), then the progress bar.
     engine : NumpyEngine or CompiledEngine
         Makes the trainer that runs the epochs (``engines.select``); both
         draw the same batches and do the same math.
+    weights : ndarray of shape (n_samples,), optional
+        Sample weights (NumPy engine only).
     """
-    history = History()
+    history = next((cb for cb in callbacks if isinstance(cb, History)), None)
+    if history is None:
+        history = History()
+        callbacks = [*callbacks, history]
     steps = -(-len(X) // batch_size)
     params = {"epochs": epochs, "steps": steps, "batch_size": batch_size, "samples": len(X)}
-    callbacks = CallbackList([history, *callbacks], model, params)
+    callbacks = CallbackList(callbacks, model, params)
     model.history = history
     model.stop_training = False
     callbacks.on_train_begin()
-    trainer = engine.trainer(model, X, Y, batch_size, callbacks, validation is not None)
+    validating = validation is not None
+    trainer = engine.trainer(model, X, Y, batch_size, callbacks, validating, weights)
+    logs = None
     try:
         for epoch in range(epochs):
             callbacks.on_epoch_begin(epoch)
             order = model.rng.permutation(len(X)) if shuffle else None
             logs = trainer.train_epoch(order, callbacks)
-            if validation is not None:
+            if validating:
                 val_logs = model.evaluate_arrays(*validation)
                 logs.update({f"val_{k}": v for k, v in val_logs.items()})
+                logs = dict(sorted(logs.items()))
             callbacks.on_epoch_end(epoch, logs)
             if model.stop_training:
                 break
     finally:
         trainer.close()  # the model's arrays may lag the compiled engine's buffers until now
-    callbacks.on_train_end()
+    callbacks.on_train_end(logs)
     return history

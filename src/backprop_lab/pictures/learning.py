@@ -70,7 +70,11 @@ def _boundary_absence(n_features: int) -> str | None:
     return None
 
 
-def _network_absence(n_features: int, hidden_layers: int) -> str | None:
+def _network_absence(
+    n_features: int, hidden_layers: int, not_dense: str | None = None
+) -> str | None:
+    if not_dense is not None:
+        return not_dense
     if n_features != 2:
         return (
             f"the data has {n_features} input features "
@@ -102,7 +106,9 @@ STANDARD_PICTURES = ("boundary.png", "curves.png", "network.png", "gradients.png
 PLANE_PICTURES = frozenset({"boundary.png", "network.png"})
 
 
-def absent_reasons(n_features: int, hidden_layers: int, *, gradients: bool) -> dict[str, str]:
+def absent_reasons(
+    n_features: int, hidden_layers: int, *, gradients: bool, not_dense: str | None = None
+) -> dict[str, str]:
     """``{name: reason}`` for each of ``STANDARD_PICTURES`` that ``draw_run`` leaves out.
 
     ``draw_run`` decides with the same tests, so a name here is never among
@@ -118,6 +124,9 @@ def absent_reasons(n_features: int, hidden_layers: int, *, gradients: bool) -> d
         Its layers but the output layer.
     gradients : bool
         Whether gradient norms were recorded.
+    not_dense : str, optional
+        ``network.not_dense(model)``: why a model with other layers than Dense
+        (from a Keras script) has no network picture.
 
     Returns
     -------
@@ -126,7 +135,7 @@ def absent_reasons(n_features: int, hidden_layers: int, *, gradients: bool) -> d
     """
     reasons = {
         "boundary.png": _boundary_absence(n_features),
-        "network.png": _network_absence(n_features, hidden_layers),
+        "network.png": _network_absence(n_features, hidden_layers, not_dense),
         "gradients.png": _gradients_absence(gradients),
     }
     return {name: why for name, why in reasons.items() if why is not None}
@@ -151,7 +160,10 @@ def absent_pictures(result) -> list[str]:
     """
     model = result.model
     reasons = absent_reasons(
-        model.n_features, _hidden_layers(model), gradients=_has_gradients(result.recording)
+        model.n_features,
+        _hidden_layers(model),
+        gradients=_has_gradients(result.recording),
+        not_dense=network.not_dense(model),
     )
     return [f"{name} not drawn: {why}" for name, why in reasons.items()]
 
@@ -264,7 +276,10 @@ def write_learning_pictures(
     names = []
     two_d = model.n_features == 2
     hidden = _hidden_layers(model)
-    if _network_absence(model.n_features, hidden) is None and _wanted("network.png", only):
+    not_dense = network.not_dense(model)
+    if _network_absence(model.n_features, hidden, not_dense) is None and _wanted(
+        "network.png", only
+    ):
         extent = recording.extent if recording is not None else (-1.0, 1.0, -1.0, 1.0)
         fig = network.plot_network(model, extent=extent, title=title)
         save_figure(fig, folder / "network.png")
@@ -273,7 +288,10 @@ def write_learning_pictures(
         return names
     if _gradients_absence(_has_gradients(recording)) is None and _wanted("gradients.png", only):
         epochs, norms = recording.gradient_epochs, recording.gradient_table()
-        fig = gradients.plot_gradients(epochs, norms, layer_names=gradients.layer_names(model))
+        # Named per layer when every layer is Dense; a script's Dropout or
+        # BatchNormalization layers have no kernel, and their norms are not recorded.
+        labels = None if not_dense else gradients.layer_names(model)
+        fig = gradients.plot_gradients(epochs, norms, layer_names=labels)
         save_figure(fig, folder / "gradients.png")
         names.append("gradients.png")
     if recording.n_frames and two_d and _wanted("learning.gif", only):

@@ -26,6 +26,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
+from ..engine.layers import Dense
 from ..engine.metrics import cell_centres, grid_points
 from .style import VALUE_CMAP, new_figure
 from .surface import problem_kind, value_contours, value_norm
@@ -42,6 +43,19 @@ _X_STEP = 2.6  # data units between two columns; neurons are 1 unit apart
 _SIZE = 0.8  # side of a neuron's heatmap
 _MAX_WIDTH = 4.0  # line width in points of the largest |weight|
 _BOUNDED = ("sigmoid", "tanh", "softmax")  # activations within [-1, 1]
+
+
+def not_dense(model) -> str | None:
+    """Why the picture cannot draw ``model`` (a layer other than Dense), or None.
+
+    The picture draws each Dense neuron and the kernels between them; Dropout,
+    Activation and BatchNormalization layers (a Keras script's model) have no
+    place in it.
+    """
+    for i, layer in enumerate(model.layers):
+        if not isinstance(layer, Dense):
+            return f"the picture draws Dense layers only, and layer {i} is {type(layer).__name__}"
+    return None
 
 
 def layer_activations(model, X: np.ndarray) -> list[np.ndarray]:
@@ -101,6 +115,8 @@ def plot_network(
     """
     if not model.built:
         raise ValueError("the model is not built yet; train it or call build(2) first")
+    if not_dense(model):
+        raise ValueError(not_dense(model))
     if model.n_features != 2:
         raise ValueError(
             f"the network picture needs 2 input features to draw each neuron over the plane, "

@@ -39,6 +39,15 @@ def _tensor_names(i: int) -> tuple[str, str]:
 def save_model(model: Sequential, folder: str | Path) -> None:
     """Write ``model.safetensors`` and ``model.json`` into ``folder`` (which must exist)."""
     folder = Path(folder)
+    for i, layer in enumerate(model.layers):
+        # The run folder's format holds what the CLI builds; a Keras script's
+        # other layers go to Keras's own file (model.save("m.keras")).
+        if type(layer) is not Dense or layer.options():
+            what = type(layer).__name__ if type(layer) is not Dense else repr(layer)
+            raise NotImplementedError(
+                f"run-folder model files hold plain Dense layers only, and layer {i} is {what}; "
+                "save the model with model.save('model.keras') instead"
+            )
     tensors = {}
     for i, layer in enumerate(model.layers):
         kernel, bias = _tensor_names(i)

@@ -48,6 +48,8 @@ import numpy as np
 
 from ..engine._checks import check_positive_int
 from ..engine.callbacks import Callback
+from ..engine.gradcheck import random_states, training_output
+from ..engine.layers import Dense
 from ..engine.metrics import count_correct, grid_points, padded_extent
 
 __all__ = [
@@ -199,16 +201,28 @@ def sample_rows(X: np.ndarray, y: np.ndarray, max_samples: int = MAX_SAMPLES):
 
 
 def layer_gradient_norms(model, X: np.ndarray, Y: np.ndarray) -> np.ndarray:
-    """``||dL/dW_l||`` of every layer's kernel for the batch ``(X, Y)``, shape ``(n_layers,)``.
+    """``||dL/dW_l||`` of every Dense layer's kernel for the batch ``(X, Y)``, one per layer.
 
     ``L`` is the model's mean loss on the batch plus its regularization
     penalty.  The model's stored gradients are put back afterwards.
     """
     saved = [g.copy() for g in model.grads]
-    model.backward(Y, model.forward(X))
-    norms = np.array([np.linalg.norm(layer.grads[0]) for layer in model.layers])
+    # A Keras script's model may hold Dropout and BatchNormalization layers:
+    # this extra training pass must not change the masks training draws next
+    # nor the moving statistics, so both are put back; only Dense layers have
+    # a kernel.
+    state = [w.copy() for w in model.non_trainable_weights]
+    draws = random_states(model)
+    model.backward(Y, training_output(model, X, draws))
+    norms = np.array(
+        [np.linalg.norm(layer.grads[0]) for layer in model.layers if isinstance(layer, Dense)]
+    )
     for g, s in zip(model.grads, saved):
         g[...] = s
+    for w, s in zip(model.non_trainable_weights, state):
+        w[...] = s
+    for generator, s in draws:
+        generator.bit_generator.state = s
     return norms
 
 

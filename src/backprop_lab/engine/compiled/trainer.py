@@ -110,7 +110,8 @@ def unsupported_reason(model, *, training: bool = True) -> str | None:
         ):
             return f"{what} is not a Dense layer"
         if type(layer.activation) not in ACTIVATION_CODES:
-            return f"{what} has the custom activation {type(layer.activation).__name__}"
+            name = type(layer.activation).__name__
+            return f"{what} has the activation {name} (no compiled kernel)"
         reg = layer.kernel_regularizer
         if reg is not None and type(reg) not in REGULARIZER_TYPES:
             return f"{what} has the custom regularizer {type(reg).__name__}"
@@ -120,11 +121,11 @@ def unsupported_reason(model, *, training: bool = True) -> str | None:
             return f"{what} has {_listed(layer.options())}"
     if training:
         if type(model.loss) not in LOSS_CODES:
-            return f"the custom loss {type(model.loss).__name__}"
+            return f"the loss {type(model.loss).__name__} (no compiled kernel)"
         if model.loss.options():
             return f"the loss has {_listed(model.loss.options())}"
         if type(model.optimizer) not in OPTIMIZER_CODES:
-            return f"the custom optimizer {type(model.optimizer).__name__}"
+            return f"the optimizer {type(model.optimizer).__name__} (no compiled kernel)"
         if model.optimizer.options():
             return f"the optimizer has {_listed(model.optimizer.options())}"
     return None
@@ -306,7 +307,7 @@ class CompiledTrainer:
     def _plan_copies(self) -> None:
         """(model array, view of a flat buffer) pairs to copy in before a call and out after."""
         model, opt = self.model, self.model.optimizer
-        if opt.iterations == 0:
+        if opt.iterations == 0 or not opt.built:
             opt.build(model.params)  # as Optimizer.step does on its first step
         slot_lists = [opt.slots[name] for name in opt.slot_names]
         if self._slot_lists is not None and all(
@@ -371,7 +372,7 @@ class CompiledTrainer:
             if self._natural_order is None:
                 self._natural_order = np.arange(len(self.X))
             order = self._natural_order
-        with_accuracy = bool(self.model.metrics)
+        metrics = self.model.compile_metrics if self.model.compile_metrics else None
         hooks = callbacks.wants_batches
         # The batches whose end a callback must see (a progress bar: none but the
         # last): a kernel call ends at each of them, or sooner, at a chunk's end.
@@ -381,10 +382,11 @@ class CompiledTrainer:
         loss_sum, correct, batch, seen = 0.0, 0, 0, 0
 
         def logs():
-            out = {"loss": loss_sum / seen}
-            if with_accuracy:
-                out["accuracy"] = correct / seen
-            return out
+            # The kernel counts the accuracy; every metric is one (engines.select).
+            if metrics is None:
+                return {"loss": loss_sum / seen}
+            out = {"loss": loss_sum / seen, **metrics.set_counts(correct, seen)}
+            return dict(sorted(out.items()))  # Keras hands callbacks sorted logs
 
         while batch < self.steps:
             if not hooks:  # the whole epoch in one call
