@@ -239,7 +239,8 @@ def _read_value(key: str, value, where: str):
 
 def arguments(cls, class_name: str, config: dict, where: str, skip=()) -> dict:
     """``config`` as keyword arguments of the engine's ``cls``; refuses what it lacks."""
-    accepted = inspect.signature(cls).parameters
+    # An optimizer takes Keras's common options through **options: it lists them itself.
+    accepted = cls.keywords() if hasattr(cls, "keywords") else inspect.signature(cls).parameters
     kwargs = {}
     for key, value in config.items():
         if key in skip or _is_off(key, value):

@@ -37,30 +37,9 @@ class Adamax(Optimizer):
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-7,
-        weight_decay=None,
-        clipnorm=None,
-        clipvalue=None,
-        global_clipnorm=None,
-        use_ema=False,
-        ema_momentum=0.99,
-        ema_overwrite_frequency=None,
-        loss_scale_factor=None,
-        gradient_accumulation_steps=None,
-        name=None,
+        **options,
     ):
-        super().__init__(
-            learning_rate,
-            weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            use_ema=use_ema,
-            ema_momentum=ema_momentum,
-            ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps,
-            name=name,
-        )
+        super().__init__(learning_rate, **options)
         self.beta_1 = check_float_in("beta_1", beta_1, 0.0, 1.0)
         self.beta_2 = check_float_in("beta_2", beta_2, 0.0, 1.0)
         self.epsilon = check_positive_float("epsilon", epsilon)
@@ -99,30 +78,9 @@ class Nadam(Optimizer):
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-7,
-        weight_decay=None,
-        clipnorm=None,
-        clipvalue=None,
-        global_clipnorm=None,
-        use_ema=False,
-        ema_momentum=0.99,
-        ema_overwrite_frequency=None,
-        loss_scale_factor=None,
-        gradient_accumulation_steps=None,
-        name=None,
+        **options,
     ):
-        super().__init__(
-            learning_rate,
-            weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            use_ema=use_ema,
-            ema_momentum=ema_momentum,
-            ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps,
-            name=name,
-        )
+        super().__init__(learning_rate, **options)
         self.beta_1 = check_float_in("beta_1", beta_1, 0.0, 1.0)
         self.beta_2 = check_float_in("beta_2", beta_2, 0.0, 1.0)
         self.epsilon = check_positive_float("epsilon", epsilon)
@@ -171,30 +129,9 @@ class Adadelta(Optimizer):
         learning_rate=0.001,
         rho=0.95,
         epsilon=1e-7,
-        weight_decay=None,
-        clipnorm=None,
-        clipvalue=None,
-        global_clipnorm=None,
-        use_ema=False,
-        ema_momentum=0.99,
-        ema_overwrite_frequency=None,
-        loss_scale_factor=None,
-        gradient_accumulation_steps=None,
-        name=None,
+        **options,
     ):
-        super().__init__(
-            learning_rate,
-            weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            use_ema=use_ema,
-            ema_momentum=ema_momentum,
-            ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps,
-            name=name,
-        )
+        super().__init__(learning_rate, **options)
         self.rho = check_float_in("rho", rho, 0.0, 1.0)
         self.epsilon = check_positive_float("epsilon", epsilon)
 
@@ -226,30 +163,9 @@ class Lion(Optimizer):
         learning_rate=0.001,
         beta_1=0.9,
         beta_2=0.99,
-        weight_decay=None,
-        clipnorm=None,
-        clipvalue=None,
-        global_clipnorm=None,
-        use_ema=False,
-        ema_momentum=0.99,
-        ema_overwrite_frequency=None,
-        loss_scale_factor=None,
-        gradient_accumulation_steps=None,
-        name=None,
+        **options,
     ):
-        super().__init__(
-            learning_rate,
-            weight_decay=weight_decay,
-            clipnorm=clipnorm,
-            clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm,
-            use_ema=use_ema,
-            ema_momentum=ema_momentum,
-            ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps,
-            name=name,
-        )
+        super().__init__(learning_rate, **options)
         # beta_1 = 0 would be sign SGD, which Keras refuses; 1 is allowed.
         if isinstance(beta_1, bool) or not isinstance(beta_1, Real):
             raise TypeError(f"beta_1 must be a number, got {beta_1!r}")

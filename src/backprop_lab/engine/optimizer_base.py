@@ -18,6 +18,7 @@ read at the current step) and ``options()`` (what the compiled engine lacks).
 
 from __future__ import annotations
 
+import inspect
 import math
 from numbers import Real
 
@@ -114,6 +115,7 @@ class Optimizer:
     def __init__(
         self,
         learning_rate,
+        *,
         weight_decay=None,
         clipnorm=None,
         clipvalue=None,
@@ -124,7 +126,16 @@ class Optimizer:
         loss_scale_factor=None,
         gradient_accumulation_steps=None,
         name=None,
+        **unknown,
     ):
+        # Every optimizer passes these keywords here as ``**options`` (Keras's common
+        # arguments); anything else is a Keras option backprop-lab does not have.
+        if unknown:
+            key = next(iter(unknown))
+            raise NotImplementedError(
+                f"{type(self).__name__}({key}=...) is not supported by backprop_lab; "
+                f"{type(self).__name__} takes: {', '.join(self.keywords())}"
+            )
         if name is not None and not isinstance(name, str):
             raise TypeError(f"name must be a string, got {name!r}")
         self.name = name or type(self).name
@@ -160,6 +171,14 @@ class Optimizer:
         self.iterations = 0
         self.slots: dict[str, list[np.ndarray]] = {}
         self.built = False
+
+    @classmethod
+    def keywords(cls) -> list[str]:
+        """The keywords this optimizer takes: its own, then Keras's common ones."""
+        own = list(inspect.signature(cls.__init__).parameters.values())[1:]
+        common = list(inspect.signature(Optimizer.__init__).parameters.values())[1:]
+        named = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+        return list(dict.fromkeys(q.name for q in own + common if q.kind in named))
 
     # ------------------------------------------------------------------ learning rate
     @property
