@@ -36,11 +36,16 @@ test: lint
 test-fast: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q -n 2 -m "not ($(SLOW_TIERS))"
 
-bench: $(VENV)/.installed-test
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[test,bench]"
+	touch $(VENV)/.installed $(VENV)/.installed-test $@
+
+bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/bench_train.py
 	$(BIN)/python bench/bench_demo.py
 	$(BIN)/python bench/bench_recording.py
 	$(BIN)/python bench/bench_sklearn.py
+	$(BIN)/python bench/bench_keras.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -204,7 +204,7 @@ def _section(title):
 
 
 def test_readme_keras_snippet_runs_pasted_on_its_own(capsys):
-    section = _section("The API: a Keras script, one line changed")
+    section = _section("Keras scripts on backprop-lab")
     snippet = re.search(r"```python\n(.*?)```", section, re.S).group(1)
     namespace = {}
     exec(compile(snippet, "README snippet", "exec"), namespace)
