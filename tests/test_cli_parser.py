@@ -270,3 +270,10 @@ def test_examples_need_only_the_dependencies_and_the_examples_extra(script):
         if module in sys.stdlib_module_names or module == "backprop_lab":
             continue
         assert DISTRIBUTIONS.get(module, module) in available, module
+
+
+def test_run_without_a_script_names_only_the_script_as_missing():
+    with pytest.raises(UsageError, match=r"required: SCRIPT$"):
+        build_parser().parse_args(["run"])
+    args = build_parser().parse_args(["run", "train.py", "--epochs", "3"])
+    assert (args.script, args.args) == ("train.py", ["--epochs", "3"])

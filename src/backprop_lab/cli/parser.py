@@ -135,7 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("run", "Run an unmodified Keras script: its keras/tensorflow imports use backprop-lab.")
     p.add_argument("--record", metavar="RUN_DIR", help="write a run folder of the model it trains")
     p.add_argument("script", metavar="SCRIPT", help="a Python file (.py)")
-    p.add_argument("args", nargs=argparse.REMAINDER, metavar="ARG", help="the script's arguments")
+    rest = p.add_argument(
+        "args", nargs=argparse.REMAINDER, metavar="ARG", help="the script's arguments"
+    )
+    rest.required = False  # argparse marks REMAINDER required, and would name ARG as missing
     p = add("gradcheck", "Compare backprop gradients with finite differences, per layer.")
     add_network_options(p)
     p.add_argument("--points", type=int, default=16, help="random points (default 16)")
