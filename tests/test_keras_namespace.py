@@ -210,3 +210,46 @@ def test_tf_config_has_a_cpu_and_no_gpu():
     assert cpu.device_type == "CPU" and cpu.name == "/physical_device:CPU:0"
     with pytest.raises(NotImplementedError, match=r"tf\.config\.experimental is not supported"):
         tf.config.experimental.set_memory_growth  # noqa: B018
+
+
+def test_keras_function_names_compile_and_compute_as_keras_functions():
+    # keras.losses.mse and keras.metrics.mae are functions in Keras: compile takes
+    # them, and called directly they give one value per sample.
+    model = keras.Sequential([keras.layers.Dense(1, input_shape=(2,))])
+    model.compile("sgd", loss=keras.losses.mean_squared_error, metrics=[keras.metrics.mae])
+    assert model.loss.name == "mean_squared_error"
+    history = model.fit(np.zeros((4, 2)), np.ones(4), epochs=1, verbose=0)
+    assert set(history.history) == {"loss", "mae"}
+    y, p = np.array([[1.0], [0.0], [1.0]]), np.array([[0.8], [0.6], [0.3]])
+    np.testing.assert_allclose(keras.metrics.mae(y, p), [0.2, 0.6, 0.7], rtol=1e-6)
+    np.testing.assert_allclose(keras.metrics.binary_accuracy(y, p), [1.0, 0.0, 0.0])
+    with pytest.raises(NotImplementedError, match=r"keras\.metrics\.AUC\(\)"):
+        keras.metrics.auc(y, p)
+
+
+def test_what_tutorials_read_and_call_on_a_model():
+    assert keras.layers.Dense(4, activation="relu").activation.__name__ == "relu"  # tutorials
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.layers.Dense(4, input_shape=(2,)), keras.layers.Dropout(0.5)])
+    X = np.ones((200, 2), dtype="float32")
+    out = model(X)
+    assert np.all(out != 0)
+    np.testing.assert_array_equal(out, model.predict(X, verbose=0))
+    # training=True is the training pass: Dropout zeroes about half of the outputs.
+    assert 0.4 < np.mean(model(X, training=True) == 0) < 0.6
+    model.compile("sgd", "mse")
+    seen = []
+    one = keras.callbacks.LambdaCallback(on_train_begin=lambda logs: seen.append(1))
+    model.fit(X, np.ones((200, 4)), epochs=1, verbose=0, callbacks=one)  # one, not a list
+    assert seen == [1] and model.history.params["verbose"] == 0
+    with pytest.raises(NotImplementedError, match="model_from_json"):
+        keras.Sequential.from_config(model.get_config())
+
+
+def test_saving_into_a_missing_folder_names_the_path_asked_for(tmp_path):
+    model = keras.Sequential([keras.layers.Dense(1, input_shape=(2,))])
+    with pytest.raises(FileNotFoundError, match=r"m\.keras: the folder .*nodir does not exist"):
+        model.save(tmp_path / "nodir" / "m.keras")
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(NotImplementedError, match="legacy .h5"):
+        keras.callbacks.ModelCheckpoint(str(tmp_path / "best.h5"))

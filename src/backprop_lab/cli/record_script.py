@@ -79,8 +79,8 @@ def record(trained, run_dir: str, script: str) -> int:
     try:
         save_run_model(model, folder)
         files += ["model.json", "model.safetensors"]
-    except NotImplementedError as exc:
-        notes.append(str(exc))
+    except NotImplementedError as exc:  # model.keras above holds this model
+        notes.append(f"model.safetensors and model.json (the CLI's model files): {exc}")
     save_figure(plot_curves(history, title=model.name), folder / "curves.png")
     files.append("curves.png")
     absent = _boundary(model, trained.data, folder) if trained.data else None

@@ -70,3 +70,16 @@ def keras_lookup(kind: str, identifier: Any, table: Mapping[str, Any], keras_nam
                 f"{kind} {identifier!r} is not supported by backprop_lab; supported: {valid}"
             )
     raise ValueError(f"Could not interpret {kind} identifier: {identifier!r}; valid names: {valid}")
+
+
+def custom_refusal(kind: str, identifier: Any, reason: str, supported) -> NotImplementedError:
+    """The error for a user's own function where a named ``kind`` is needed.
+
+    Callers test ``callable(x) and not isinstance(x, str)``: a name standing in
+    for a Keras function (``keras.losses.mse``) is a callable string, and a name.
+    """
+    what = getattr(identifier, "__name__", type(identifier).__name__)
+    return NotImplementedError(
+        f"the custom {kind} {what!r} is not supported by backprop_lab ({reason}); "
+        f"supported: {', '.join(sorted(supported))}"
+    )

@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from ._checks import keras_lookup
+from ._checks import custom_refusal, keras_lookup
 
 # SELU's constants (Klambauer et al. 2017), as Keras writes them.
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -35,6 +35,11 @@ class Activation:
 
     def backward(self, Z: np.ndarray, A: np.ndarray, dA: np.ndarray) -> np.ndarray:
         raise NotImplementedError
+
+    @property
+    def __name__(self) -> str:
+        """The name, as a Keras activation function has it (``dense.activation.__name__``)."""
+        return self.name
 
     def __repr__(self) -> str:
         return self.name
@@ -347,10 +352,6 @@ def get(identifier: str | Activation | type | None) -> Activation:
         return identifier
     if isinstance(identifier, type) and issubclass(identifier, Activation):
         return identifier()
-    if callable(identifier):
-        what = getattr(identifier, "__name__", type(identifier).__name__)
-        raise NotImplementedError(
-            f"the custom activation {what!r} is not supported by backprop_lab (its backward "
-            f"pass is unknown); supported: {', '.join(sorted(ACTIVATIONS))}"
-        )
+    if callable(identifier) and not isinstance(identifier, str):
+        raise custom_refusal("activation", identifier, "its backward pass is unknown", ACTIVATIONS)
     return keras_lookup("activation", identifier, ACTIVATIONS, KERAS_ACTIVATIONS)()

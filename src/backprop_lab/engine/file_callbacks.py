@@ -78,6 +78,13 @@ class ModelCheckpoint(MonitorCallback):
                 "The filepath provided must end in `.keras` (Keras model format). "
                 f"Received: filepath={self.filepath}"
             )
+        if not save_weights_only and self.filepath.endswith(".h5"):
+            # Keras accepts it and writes its legacy HDF5 format, which backprop-lab does
+            # not have: say so now, not after the first epoch.
+            raise NotImplementedError(
+                f"ModelCheckpoint({self.filepath!r}): the legacy .h5 model format is not "
+                "supported by backprop_lab; use a .keras path"
+            )
 
     def _path(self, epoch: int, logs: dict) -> str:
         try:

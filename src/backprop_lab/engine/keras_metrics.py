@@ -553,6 +553,6 @@ def get(identifier) -> Metric:
     """A metric object from a Keras name (``"mae"``, ``"AUC"``), an object or a function."""
     if isinstance(identifier, Metric):
         return identifier
-    if callable(identifier) and not isinstance(identifier, type):
+    if callable(identifier) and not isinstance(identifier, type | str):
         return FunctionMetric(identifier)
     return keras_lookup("metric", identifier, METRICS, KERAS_ONLY_NAMES)()

@@ -432,7 +432,11 @@ class Sequential(Trainer):
         inner = ", ".join(repr(layer) for layer in self.layers)
         return f"Sequential([{inner}])"
 
-    def __call__(self, x) -> np.ndarray:
+    def __call__(self, x, training: bool = False) -> np.ndarray:
+        """The output for ``x``: ``predict``, or with ``training=True`` the training pass
+        (Dropout masks drawn, BatchNormalization on the batch's statistics), as Keras."""
+        if training:
+            return self.forward(self._inputs(x))
         return self.predict(x, verbose=0)
 
 
@@ -444,6 +448,7 @@ _NOT_IMPLEMENTED = {
     "output": "predict(x) returns the network's output",
     "export": "save('model.keras') writes Keras's own model file",
     "quantize": "the engine computes in float32 or float64 (Sequential(dtype=...))",
+    "from_config": "keras.models.model_from_json(model.to_json()) rebuilds a model",
 }
 
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from . import engines, losses, optimizers
 from ._checks import check_float_in, check_positive_int, lookup
-from .callbacks import CallbackList, History, ProgbarLogger
+from .callbacks import Callback, CallbackList, History, ProgbarLogger
 from .compile_metrics import CompileMetrics
 from .engines import ENGINES
 from .keras_metrics import Mean
@@ -252,12 +252,14 @@ class Trainer:
         engine = self._engine(reason=self._numpy_reason(Y, weights))
         self.engine_used = engine.name
         history = History()
+        if isinstance(callbacks, Callback):  # Keras takes one callback as well as a list
+            callbacks = [callbacks]
         callbacks = [*(callbacks or []), history]
         verbose = _verbose(verbose)
         if verbose:
             callbacks.append(ProgbarLogger(verbose))
         return fit_loop(
-            self, X, Y, epochs, batch_size, validation, shuffle, callbacks, engine, weights
+            self, X, Y, epochs, batch_size, validation, shuffle, callbacks, engine, weights, verbose
         )
 
     def _numpy_reason(self, Y: np.ndarray, weights) -> str | None:

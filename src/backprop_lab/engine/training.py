@@ -95,7 +95,7 @@ class NumpyTrainer:
 
 
 def fit_loop(
-    model, X, Y, epochs, batch_size, validation, shuffle, callbacks, engine, weights=None
+    model, X, Y, epochs, batch_size, validation, shuffle, callbacks, engine, weights=None, verbose=0
 ) -> History:
     """Run ``epochs`` epochs of ``train_epoch`` with validation and callbacks.
 
@@ -117,13 +117,22 @@ def fit_loop(
         draw the same batches and do the same math.
     weights : ndarray of shape (n_samples,), optional
         Sample weights (NumPy engine only).
+    verbose : int
+        Only passed on to the callbacks in ``params``, as Keras does.
     """
     history = next((cb for cb in callbacks if isinstance(cb, History)), None)
     if history is None:
         history = History()
         callbacks = [*callbacks, history]
     steps = -(-len(X) // batch_size)
-    params = {"epochs": epochs, "steps": steps, "batch_size": batch_size, "samples": len(X)}
+    # Keras's params (epochs, steps, verbose), and the batch size and sample count.
+    params = {
+        "epochs": epochs,
+        "steps": steps,
+        "verbose": verbose,
+        "batch_size": batch_size,
+        "samples": len(X),
+    }
     callbacks = CallbackList(callbacks, model, params)
     model.history = history
     model.stop_training = False

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dis
 import inspect
-import re
 import sys
 
 from ..engine.model import NotSupported
@@ -128,11 +127,6 @@ def refuse_missing(path: str, provided) -> callable:
         raise NotSupported(message)
 
     return __getattr__
-
-
-def keras_name(snake: str) -> str:
-    """``"glorot_uniform"`` -> ``"GlorotUniform"``: Keras's class name for a registry name."""
-    return "".join(part[:1].upper() + part[1:] for part in re.split(r"_", snake) if part)
 
 
 def classes_in(module, base: type) -> dict[str, type]:

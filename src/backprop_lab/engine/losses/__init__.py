@@ -18,7 +18,7 @@ directly, ``loss(y_true, y_pred, sample_weight=None)`` is Keras's call.
 
 from __future__ import annotations
 
-from .._checks import keras_lookup
+from .._checks import custom_refusal, keras_lookup
 from ._base import EPSILON, ElementwiseLoss, Loss
 from .crossentropy import BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy
 from .margin import CategoricalHinge, Hinge, KLDivergence, Poisson, SquaredHinge
@@ -91,12 +91,8 @@ def get(identifier: str | Loss | type) -> Loss:
         return identifier
     if isinstance(identifier, type) and issubclass(identifier, Loss):
         return identifier()
-    if callable(identifier):
-        what = getattr(identifier, "__name__", type(identifier).__name__)
-        raise NotImplementedError(
-            f"the custom loss {what!r} is not supported by backprop_lab (its gradient is "
-            f"unknown); supported: {', '.join(sorted(LOSSES))}"
-        )
+    if callable(identifier) and not isinstance(identifier, str):
+        raise custom_refusal("loss", identifier, "its gradient is unknown", LOSSES)
     if isinstance(identifier, str) and identifier in _BY_CLASS_NAME:
         return _BY_CLASS_NAME[identifier]()
     return keras_lookup("loss", identifier, LOSSES, KERAS_LOSSES)()
