@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from backprop_lab import SGD, Dense, EarlyStopping, Sequential
-from backprop_lab.engine.callbacks import LambdaCallback
+from backprop_lab.engine.callbacks import Callback, LambdaCallback
 from backprop_lab.engine.file_callbacks import (
     CSVLogger,
     ModelCheckpoint,
@@ -291,3 +291,28 @@ def test_lambda_callback_gets_every_hook_it_was_given(engine):
 def test_remote_monitor_and_tensorboard_are_refused_by_name(cls):
     with pytest.raises(NotImplementedError, match=f"keras.callbacks.{cls.__name__} is not"):
         cls(log_dir="logs")
+
+
+def test_fit_calls_the_test_hooks_around_validation_and_refuses_those_it_never_calls():
+    class Seen(Callback):
+        def __init__(self):
+            super().__init__()
+            self.calls = []
+
+        def on_test_begin(self, logs=None):
+            self.calls.append("begin")
+
+        def on_test_end(self, logs=None):
+            self.calls.append(sorted(logs))
+
+    class PerBatch(Callback):
+        def on_test_batch_end(self, batch, logs=None): ...
+
+    model = Sequential([Dense(1, "sigmoid", input_shape=(2,))], seed=0)
+    model.compile("sgd", "binary_crossentropy", metrics=["accuracy"])
+    X, y = np.zeros((8, 2)), np.array([0, 1] * 4)
+    seen = Seen()
+    model.fit(X, y, epochs=2, validation_split=0.25, verbose=0, callbacks=[seen])
+    assert seen.calls == ["begin", ["accuracy", "loss"]] * 2
+    with pytest.raises(NotImplementedError, match="PerBatch.on_test_batch_end is not supported"):
+        model.fit(X, y, epochs=1, verbose=0, callbacks=[PerBatch()])

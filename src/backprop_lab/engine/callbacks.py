@@ -34,7 +34,9 @@ class Callback:
     def on_epoch_end(self, epoch, logs=None): ...
     def on_train_batch_begin(self, batch, logs=None): ...
     def on_train_batch_end(self, batch, logs=None): ...
-    # Keras's evaluate/predict hooks: defined so subclasses may call super(); never called.
+    # fit calls these two around each epoch's validation.  The other evaluate/predict
+    # hooks are defined so subclasses may call super(); fit refuses a callback that
+    # overrides them (see ``UNCALLED_HOOKS``): evaluation runs whole arrays, not batches.
     def on_test_begin(self, logs=None): ...
     def on_test_end(self, logs=None): ...
     def on_predict_begin(self, logs=None): ...
@@ -57,6 +59,26 @@ class Callback:
 
 
 BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end")
+UNCALLED_HOOKS = (
+    "on_predict_begin",
+    "on_predict_end",
+    "on_test_batch_begin",
+    "on_test_batch_end",
+    "on_predict_batch_begin",
+    "on_predict_batch_end",
+)
+
+
+def refuse_uncalled_hooks(callbacks) -> None:
+    """A callback overriding a hook backprop_lab never calls fails now, not silently."""
+    for callback in callbacks:
+        for hook in UNCALLED_HOOKS:
+            if getattr(type(callback), hook) is not getattr(Callback, hook):
+                raise NotImplementedError(
+                    f"{type(callback).__name__}.{hook} is not supported by backprop_lab: "
+                    "evaluation and prediction run on whole arrays (fit calls on_test_begin "
+                    "and on_test_end around each validation)"
+                )
 
 
 def overrides_batch_hooks(callback: Callback, base: type = Callback) -> bool:

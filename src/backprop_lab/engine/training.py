@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .callbacks import CallbackList, History
+from .callbacks import CallbackList, History, refuse_uncalled_hooks
 
 
 def train_epoch(model, X: np.ndarray, Y: np.ndarray, batch_size: int, callbacks, weights=None):
@@ -133,6 +133,7 @@ def fit_loop(
         "batch_size": batch_size,
         "samples": len(X),
     }
+    refuse_uncalled_hooks(callbacks)
     callbacks = CallbackList(callbacks, model, params)
     model.history = history
     model.stop_training = False
@@ -146,7 +147,9 @@ def fit_loop(
             order = model.rng.permutation(len(X)) if shuffle else None
             logs = trainer.train_epoch(order, callbacks)
             if validating:
+                callbacks.on_test_begin()
                 val_logs = model.evaluate_arrays(*validation)
+                callbacks.on_test_end(val_logs)
                 logs.update({f"val_{k}": v for k, v in val_logs.items()})
                 logs = dict(sorted(logs.items()))
             callbacks.on_epoch_end(epoch, logs)
