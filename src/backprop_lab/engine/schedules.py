@@ -72,31 +72,21 @@ class LearningRateSchedule:
         return f"{type(self).__name__}({args})"
 
 
-class ExponentialDecay(LearningRateSchedule):
-    """``initial_learning_rate * decay_rate ** (step / decay_steps)``.
+class _DecayOverSteps(LearningRateSchedule):
+    """What ExponentialDecay and InverseTimeDecay share: a rate, a decay every
+    ``decay_steps`` steps (continuous, or floored with ``staircase``), and their config."""
 
-    With ``staircase=True`` the exponent is ``floor(step / decay_steps)``.
-    """
-
-    def __init__(
-        self,
-        initial_learning_rate,
-        decay_steps,
-        decay_rate,
-        staircase=False,
-        name="ExponentialDecay",
-    ):
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name=None):
         self.initial_learning_rate = _number("initial_learning_rate", initial_learning_rate)
         self.decay_steps = _steps("decay_steps", decay_steps)
         self.decay_rate = _number("decay_rate", decay_rate)
         self.staircase = _flag("staircase", staircase)
-        self.name = name
+        self.name = name or type(self).__name__  # Keras's default name is the class name
 
-    def __call__(self, step):
+    def _progress(self, step):
+        """``step / decay_steps`` in float32, floored with ``staircase``."""
         p = f32(step) / f32(self.decay_steps)
-        if self.staircase:
-            p = np.floor(p)
-        return float(f32(self.initial_learning_rate) * f32(self.decay_rate) ** p)
+        return np.floor(p) if self.staircase else p
 
     def get_config(self):
         return {
@@ -106,6 +96,16 @@ class ExponentialDecay(LearningRateSchedule):
             "staircase": self.staircase,
             "name": self.name,
         }
+
+
+class ExponentialDecay(_DecayOverSteps):
+    """``initial_learning_rate * decay_rate ** (step / decay_steps)``.
+
+    With ``staircase=True`` the exponent is ``floor(step / decay_steps)``.
+    """
+
+    def __call__(self, step):
+        return float(f32(self.initial_learning_rate) * f32(self.decay_rate) ** self._progress(step))
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
@@ -184,40 +184,15 @@ class PolynomialDecay(LearningRateSchedule):
         }
 
 
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_DecayOverSteps):
     """``initial_learning_rate / (1 + decay_rate * step / decay_steps)``.
 
     With ``staircase=True``, ``step / decay_steps`` is floored.
     """
 
-    def __init__(
-        self,
-        initial_learning_rate,
-        decay_steps,
-        decay_rate,
-        staircase=False,
-        name="InverseTimeDecay",
-    ):
-        self.initial_learning_rate = _number("initial_learning_rate", initial_learning_rate)
-        self.decay_steps = _steps("decay_steps", decay_steps)
-        self.decay_rate = _number("decay_rate", decay_rate)
-        self.staircase = _flag("staircase", staircase)
-        self.name = name
-
     def __call__(self, step):
-        p = f32(step) / f32(self.decay_steps)
-        if self.staircase:
-            p = np.floor(p)
-        return float(f32(self.initial_learning_rate) / (f32(1) + f32(self.decay_rate) * p))
-
-    def get_config(self):
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "decay_rate": self.decay_rate,
-            "staircase": self.staircase,
-            "name": self.name,
-        }
+        rate = f32(self.initial_learning_rate)
+        return float(rate / (f32(1) + f32(self.decay_rate) * self._progress(step)))
 
 
 class CosineDecay(LearningRateSchedule):
