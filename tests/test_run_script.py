@@ -164,8 +164,19 @@ def test_record_writes_a_run_folder_of_the_last_model_trained(tmp_path):
         "model.safetensors",
         "curves.png",
         "boundary.png",
+        "metrics.json",
+        "report.html",
     }
     assert f"recorded {tmp_path / 'runs'}" in result.stderr
+    # The metrics are measured on the data the script fit on, and the report says so.
+    import json
+
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert metrics["evaluated_on"] == "training" and 0 <= metrics["test_accuracy"] <= 1
+    assert sum(map(sum, metrics["confusion_matrix"])) == metrics["n_train"]
+    report = (folder / "report.html").read_text()
+    assert "Training accuracy" in report and "Test accuracy" not in report
+    assert "majority baseline" in report
     # Both model files hold the trained model: the script's own prediction comes back.
     from backprop_lab.engine.keras_loading import load_model
     from backprop_lab.runs.modelio import load_model as load_run_model

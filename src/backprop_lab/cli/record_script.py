@@ -4,8 +4,10 @@ The folder (``RUN_DIR/<UTC time>-<script name>``) holds ``config.json`` (the
 script, its arguments, the engine that ran and the model), ``history.csv``,
 ``model.keras`` (Keras's format, for any supported model), ``model.safetensors``
 and ``model.json`` (the CLI's own files, for a model of plain Dense layers),
-``curves.png`` and, for a classifier of two input features, ``boundary.png``
-drawn over the data it was trained on.
+``curves.png``, for a classifier of two input features ``boundary.png`` drawn
+over the data it was trained on, and ``metrics.json`` with ``report.html``: the
+metrics measured on that same data (``evaluated_on: "training"``; the script's
+test set is its own), which the report names as such.
 """
 
 from __future__ import annotations
@@ -17,8 +19,16 @@ import numpy as np
 
 from .._version import __version__
 from ..engine.keras_format import save_model as save_keras
-from ..engine.metrics import padded_extent
+from ..engine.metrics import (
+    baseline_accuracy,
+    class_scores,
+    confusion_matrix,
+    padded_extent,
+    predicted_labels,
+    regression_scores,
+)
 from ..pictures.plotting import plot_boundary, plot_curves
+from ..pictures.report import write_report
 from ..pictures.style import save_figure
 from ..pictures.surface import problem_kind
 from ..runs.folders import new_run_dir, write_history, write_json
@@ -51,6 +61,32 @@ def _boundary(model, data, folder: Path) -> str | None:
     return None
 
 
+def _metrics(model, data) -> dict:
+    """The model's metrics on the data it was fit on (a script's test set is its own).
+
+    The keys are a CLI run's (``test_accuracy``, ``r2``, ...) with ``evaluated_on``
+    set to ``"training"``, which the report names in its labels.
+    """
+    X, y = (np.asarray(a) for a in data)
+    P = model.predict(X, verbose=0)
+    history = model.history.history
+    loss = model.evaluate(X, y, verbose=0)
+    out = {"evaluated_on": "training", "n_train": len(X)}
+    out["test_loss"] = float(loss[0] if isinstance(loss, list) else loss)
+    out["epochs_completed"] = len(next(iter(history.values()), []))
+    if problem_kind(model) == "regression":
+        return out | regression_scores(y.reshape(len(X), -1)[:, 0], P[:, 0])
+    one_hot = y.ndim == 2 and y.shape[1] > 1
+    labels = y.argmax(axis=1) if one_hot else y.reshape(len(X)).astype(int)
+    C = confusion_matrix(labels, predicted_labels(P), max(P.shape[1], 2))
+    return out | {
+        "test_accuracy": float(np.trace(C) / len(X)),
+        "baseline_accuracy": baseline_accuracy(labels),
+        "confusion_matrix": C.tolist(),
+        **class_scores(C),
+    }
+
+
 def record(trained, run_dir: str, script: str) -> int:
     """Write the run folder of ``trained``'s last model under ``run_dir``; the exit code."""
     model = trained.model
@@ -65,6 +101,8 @@ def record(trained, run_dir: str, script: str) -> int:
         folder / "config.json",
         {
             "script": script,
+            # What the report's configuration table shows (a CLI run's settings).
+            "settings": {"script": script, "data points": len(trained.data[0])},
             "engine_used": model.engine_used,
             "model": model.get_config(),
             "optimizer": model.optimizer.get_config(),
@@ -86,6 +124,14 @@ def record(trained, run_dir: str, script: str) -> int:
     absent = _boundary(model, trained.data, folder) if trained.data else None
     files += [] if absent else ["boundary.png"]
     notes += [absent] if absent else []
+    try:
+        metrics = _metrics(model, trained.data)
+    except ValueError as exc:  # labels the metrics cannot read; the rest stands
+        notes.append(f"metrics.json and report.html: {exc}")
+    else:
+        write_json(folder / "metrics.json", metrics)
+        write_report(folder)
+        files += ["metrics.json", "report.html"]
     _say(f"recorded {folder}: {', '.join(files)}")
     for note in notes:
         _say(f"  not written: {note}")

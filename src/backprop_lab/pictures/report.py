@@ -76,19 +76,26 @@ def _num(v, fmt: str) -> str:
     return format(v, fmt) if isinstance(v, int | float) and not isinstance(v, bool) else "—"
 
 
+def _data(m: dict) -> str:
+    """Which data the metrics were measured on: "test", or "training" for a script's
+    run folder (``backprop-lab run --record``), whose test data is the script's own."""
+    return str(m.get("evaluated_on", "test"))
+
+
 def _regression_rows(m: dict) -> tuple[str, list[tuple[str, object]]]:
     """The verdict and the rows of a regression's metrics (``r2``, ``mse``, ``mae``)."""
     r2, mse, base = m.get("r2"), m.get("mse"), m.get("baseline_mse")
+    on = _data(m)
     verdict = ""
     if isinstance(r2, int | float):
         verdict = (
-            f'<p class="verdict">Test R² <b>{r2:.3f}</b>: the network explains '
-            f"{100 * r2:.1f}% of the test targets' variance (0 is predicting their mean, "
+            f'<p class="verdict">{on.capitalize()} R² <b>{r2:.3f}</b>: the network explains '
+            f"{100 * r2:.1f}% of the {on} targets' variance (0 is predicting their mean, "
             "1 is exact).</p>"
         )
-    rows = [("test R²", _num(r2, ".3f")), ("test MSE", _num(mse, ".4g"))]
+    rows = [(f"{on} R²", _num(r2, ".3f")), (f"{on} MSE", _num(mse, ".4g"))]
     if "mae" in m:
-        rows.append(("test MAE", _num(m["mae"], ".4g")))
+        rows.append((f"{on} MAE", _num(m["mae"], ".4g")))
     if base is not None:
         rows.append(("MSE of predicting the mean", _num(base, ".4g")))
     return verdict, rows
@@ -107,7 +114,7 @@ def _per_class(m: dict) -> str:
         for i, (pi, ri) in enumerate(zip(p, r, strict=True))
     )
     return (
-        "<h3>Per class (test)</h3><table><tr><th></th><th>precision</th><th>recall</th></tr>"
+        f"<h3>Per class ({_data(m)})</h3><table><tr><th></th><th>precision</th><th>recall</th></tr>"
         f"{body}</table>"
     )
 
@@ -115,22 +122,22 @@ def _per_class(m: dict) -> str:
 def _metrics_section(m: dict) -> str:
     if is_regression(m):
         verdict, rows = _regression_rows(m)
-        rows.append(("test loss", _num(m.get("test_loss"), ".4f")))
+        rows.append((f"{_data(m)} loss", _num(m.get("test_loss"), ".4f")))
         return verdict + _table(rows + _run_rows(m))
-    acc, base = m.get("test_accuracy"), m.get("baseline_accuracy")
+    acc, base, on = m.get("test_accuracy"), m.get("baseline_accuracy"), _data(m)
     verdict = ""
     if isinstance(acc, int | float) and isinstance(base, int | float):
         margin = acc - base
         word = "above" if margin > 0 else "below" if margin < 0 else "equal to"
         verdict = (
-            f'<p class="verdict">Test accuracy <b>{_pct(acc)}</b>, {abs(100 * margin):.1f} '
-            f"points {word} the majority baseline of {_pct(base)} (always answering the most "
-            "common class).</p>"
+            f'<p class="verdict">{on.capitalize()} accuracy <b>{_pct(acc)}</b>, '
+            f"{abs(100 * margin):.1f} points {word} the majority baseline of {_pct(base)} "
+            "(always answering the most common class).</p>"
         )
     rows = [
-        ("test accuracy", _pct(acc)),
+        (f"{on} accuracy", _pct(acc)),
         ("majority baseline", _pct(base)),
-        ("test loss", f"{m['test_loss']:.4f}" if "test_loss" in m else "—"),
+        (f"{on} loss", _num(m.get("test_loss"), ".4f")),
     ]
     if "iou" in m:
         rows.append(("IoU of learned and true region", f"{m['iou']:.3f}"))
@@ -145,7 +152,7 @@ def _metrics_section(m: dict) -> str:
             f"<tr><th>true {i}</th>" + "".join(f'<td class="num">{v}</td>' for v in row) + "</tr>"
             for i, row in enumerate(cm)
         )
-        out += f"<h3>Confusion matrix (test)</h3><table><tr><th></th>{head}</tr>{body}</table>"
+        out += f"<h3>Confusion matrix ({on})</h3><table><tr><th></th>{head}</tr>{body}</table>"
     return out
 
 
@@ -255,7 +262,9 @@ def build_report(folder: str | os.PathLike) -> str:
         f"<title>backprop-lab run {name}</title><style>{_CSS}</style></head><body>",
         f"<h1>Run {name}</h1>",
         f'<p class="muted">{html.escape(str(settings.get("dataset", "")))} · '
-        f"{html.escape(arch)} · seed {html.escape(str(config.get('seed')))}</p>",
+        f"{html.escape(arch)}"
+        + ("" if config.get("seed") is None else f" · seed {html.escape(str(config['seed']))}")
+        + "</p>",
         "<h2>Metrics</h2>",
         _metrics_section(metrics),
         _diagnosis_section(metrics),
