@@ -59,7 +59,22 @@ def _same_shape(y: np.ndarray, P: np.ndarray) -> None:
 
 
 class _FromLogits:
-    """``from_logits``: fuse with a linear output, and say so in ``options``."""
+    """The two cross-entropies' options, with Keras's signature: ``from_logits`` (fuse
+    with a linear output, and say so in ``options``) and ``label_smoothing``."""
+
+    def __init__(
+        self,
+        from_logits=False,
+        label_smoothing=0.0,
+        axis=-1,
+        reduction="sum_over_batch_size",
+        name=None,
+        dtype=None,
+    ):
+        super().__init__(reduction=reduction, name=name, dtype=dtype)
+        check_axis(axis)
+        self.from_logits = bool(from_logits)
+        self.label_smoothing = _check_smoothing(label_smoothing)
 
     @property
     def fuses_with(self) -> str:
@@ -90,20 +105,6 @@ class BinaryCrossentropy(_FromLogits, ElementwiseLoss):
 
     name = "binary_crossentropy"
     probability_activation = "sigmoid"
-
-    def __init__(
-        self,
-        from_logits=False,
-        label_smoothing=0.0,
-        axis=-1,
-        reduction="sum_over_batch_size",
-        name=None,
-        dtype=None,
-    ):
-        super().__init__(reduction=reduction, name=name, dtype=dtype)
-        check_axis(axis)
-        self.from_logits = bool(from_logits)
-        self.label_smoothing = _check_smoothing(label_smoothing)
 
     def prepare_targets(self, y, n_outputs, dtype):
         Y = super().prepare_targets(y, n_outputs, dtype)
@@ -170,20 +171,6 @@ class CategoricalCrossentropy(_FromLogits, Loss):
 
     name = "categorical_crossentropy"
     probability_activation = "softmax"
-
-    def __init__(
-        self,
-        from_logits=False,
-        label_smoothing=0.0,
-        axis=-1,
-        reduction="sum_over_batch_size",
-        name=None,
-        dtype=None,
-    ):
-        super().__init__(reduction=reduction, name=name, dtype=dtype)
-        check_axis(axis)
-        self.from_logits = bool(from_logits)
-        self.label_smoothing = _check_smoothing(label_smoothing)
 
     def keras_targets(self, y, P):
         Y, P = super().keras_targets(y, P)
