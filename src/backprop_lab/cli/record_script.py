@@ -40,7 +40,7 @@ def _say(text: str) -> None:
     print(f"backprop-lab run: {text}", file=sys.stderr)
 
 
-def _boundary(model, data, folder: Path) -> str | None:
+def _boundary(model, data, folder: Path, title: str) -> str | None:
     """Draw ``boundary.png`` when the model classifies points of the plane; why not, else."""
     if model.n_features != 2:
         return f"boundary.png needs 2 input features, the model has {model.n_features}"
@@ -55,7 +55,7 @@ def _boundary(model, data, folder: Path) -> str | None:
         X,
         y,
         extent=padded_extent(X),
-        title=f"{model.name}: the training data",
+        title=f"{title}: the training data",
     )
     save_figure(fig, folder / "boundary.png")
     return None
@@ -119,9 +119,10 @@ def record(trained, run_dir: str, script: str) -> int:
         files += ["model.json", "model.safetensors"]
     except NotImplementedError as exc:  # model.keras above holds this model
         notes.append(f"model.safetensors and model.json (the CLI's model files): {exc}")
-    save_figure(plot_curves(history, title=model.name), folder / "curves.png")
+    title = Path(script).name  # the pictures name the script, not Keras's "sequential"
+    save_figure(plot_curves(history, title=title), folder / "curves.png")
     files.append("curves.png")
-    absent = _boundary(model, trained.data, folder) if trained.data else None
+    absent = _boundary(model, trained.data, folder, title) if trained.data else None
     files += [] if absent else ["boundary.png"]
     notes += [absent] if absent else []
     try:
