@@ -32,8 +32,19 @@ ALLOWED = {
     "datasets": {"data"},  # the public name of data.datasets
     "__init__": {"engine", "compat", "keras"},
     "sklearn": {"engine", "runs"},  # the scikit-learn estimators
+    "serve": {"engine", "data", "runs"},  # the live playground's web app
     # keras and compat: `backprop-lab run` points a script's Keras imports at them
-    "cli": {"engine", "data", "runs", "pictures", "experiments", "__init__", "keras", "compat"},
+    "cli": {
+        "engine",
+        "data",
+        "runs",
+        "pictures",
+        "experiments",
+        "__init__",
+        "keras",
+        "compat",
+        "serve",
+    },
     "__main__": {"cli"},
     "plot": {"engine", "data", "runs", "pictures"},
     "_version": set(),
@@ -47,6 +58,7 @@ FORBIDDEN_PACKAGES = {
     "experiments": {"matplotlib", "PIL", "imageio_ffmpeg"},
     "keras": {"matplotlib", "PIL", "imageio_ffmpeg"},
     "compat": {"matplotlib", "PIL", "imageio_ffmpeg"},
+    "serve": {"matplotlib", "PIL", "imageio_ffmpeg"},
 }
 
 

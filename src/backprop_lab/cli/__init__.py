@@ -32,6 +32,7 @@ def _commands() -> dict:
     )
     from .experiment_commands import cmd_scale, cmd_sweep
     from .run_script import cmd_run
+    from .serve_command import cmd_serve
 
     return {
         "report": cmd_report,
@@ -44,6 +45,7 @@ def _commands() -> dict:
         "scale": cmd_scale,
         "sweep": cmd_sweep,
         "run": cmd_run,
+        "serve": cmd_serve,
     }
 
 

@@ -52,6 +52,11 @@ EXAMPLES = {
         "  backprop-lab run train.py --epochs 20\n"
         "  backprop-lab run --record runs/script train.py"
     ),
+    "serve": (
+        "examples:\n  backprop-lab serve --open\n"
+        "  backprop-lab serve --port 0\n"
+        "  backprop-lab serve --host 0.0.0.0 --port 8080 --max-sessions 20"
+    ),
     "gradcheck": (
         "examples:\n  backprop-lab gradcheck\n"
         "  backprop-lab gradcheck --hidden 8:tanh,4:relu --loss mse"
@@ -139,6 +144,20 @@ def build_parser() -> argparse.ArgumentParser:
         "args", nargs=argparse.REMAINDER, metavar="ARG", help="the script's arguments"
     )
     rest.required = False  # argparse marks REMAINDER required, and would name ARG as missing
+    p = add("serve", "Start the live playground in the browser, trained by the real engine.")
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1: this machine only)",
+    )
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    p.add_argument("--open", action="store_true", help="open the page in the web browser")
+    p.add_argument(
+        "--max-sessions",
+        type=int,
+        default=50,
+        help="browser tabs served at once; the next is told the server is busy (default 50)",
+    )
     p = add("gradcheck", "Compare backprop gradients with finite differences, per layer.")
     add_network_options(p)
     p.add_argument("--points", type=int, default=16, help="random points (default 16)")

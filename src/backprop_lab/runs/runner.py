@@ -167,18 +167,25 @@ def load_data(settings: Settings) -> Data:
 
 
 def build_model(
-    settings: Settings, n_features: int, n_classes: int, dtype=None, task: str = "classification"
+    settings: Settings,
+    n_features: int,
+    n_classes: int,
+    dtype=None,
+    task: str = "classification",
+    regularizer=None,
 ) -> Sequential:
     """The network of ``settings``: hidden Dense layers, then the output the problem needs.
 
     The output and the loss follow ``task`` and ``n_classes`` unless
     ``settings.loss`` names a loss (see ``settings.output_for``): 1 sigmoid
     unit for 2 classes, ``n_classes`` softmax units for more, 1 linear unit
-    trained with "mse" for regression.
+    trained with "mse" for regression.  ``regularizer`` (an engine
+    ``Regularizer``, e.g. the playground's L1) replaces ``settings.l2``'s L2
+    penalty on every kernel when given.
     """
     _, _, model_seed = seeds(settings.seed)
     loss, units, activation = output_for(task, n_classes, settings.loss)
-    reg = L2(settings.l2) if settings.l2 else None
+    reg = regularizer or (L2(settings.l2) if settings.l2 else None)
     model = Sequential(seed=model_seed, dtype=dtype)
     fan_in = {"input_shape": (n_features,)}
     for width, act in settings.hidden:

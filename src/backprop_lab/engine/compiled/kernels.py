@@ -30,7 +30,9 @@ and width; there is one per dtype.
 
 Helpers index arrays directly rather than slicing rows (a slice costs a
 reference count).  Small ones are inlined by numba (``inline="always"``); the
-others are left to LLVM, which keeps compilation to a few seconds.
+others are left to LLVM, which keeps compilation to a few seconds.  The
+kernels touch no Python object, so they run without the GIL (``trainer``
+compiles them with ``nogil=True``).
 """
 
 from __future__ import annotations

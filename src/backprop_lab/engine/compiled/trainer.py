@@ -164,9 +164,11 @@ class _Kernel:
     The kernels use numba's "numpy" error model: a float division by zero gives
     inf or NaN, as in the NumPy engine, instead of raising ZeroDivisionError, so
     a kernel call never stops half-way, and loops with a division can vectorise.
+    They release the GIL while they run (``nogil``), so models trained in
+    several threads, such as the playground's sessions, train in parallel.
     """
 
-    options = {"error_model": "numpy"}
+    options = {"error_model": "numpy", "nogil": True}
 
     def __init__(self, func):
         self.func = func

@@ -1,0 +1,24 @@
+"""``backprop-lab serve``: the live playground (see ``backprop_lab.serve``)."""
+
+from __future__ import annotations
+
+from .errors import EXIT_INTERRUPTED, UsageError
+
+
+def cmd_serve(args) -> int:
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port must be from 0 to 65535 (0: a free port), got {args.port}")
+    if args.max_sessions < 1:
+        raise UsageError(f"--max-sessions must be at least 1, got {args.max_sessions}")
+    # Imported here: the web server's packages load only for this command.
+    from ..serve.config import ServeConfig
+    from ..serve.server import run
+    from . import interrupts
+
+    interrupts.current.enter("serving the playground")
+    try:
+        run(args.host, args.port, args.open, ServeConfig(max_sessions=args.max_sessions))
+    except OSError as e:  # the address is taken or not this machine's
+        raise UsageError(f"{e}; choose another with --port, or --port 0 for a free one") from None
+    print("backprop-lab: the playground stopped")
+    return EXIT_INTERRUPTED if interrupts.current.received else 0

@@ -1,0 +1,105 @@
+"""The playground's web app: the page, ``/healthz``, and one WebSocket per tab at ``/ws``."""
+
+from __future__ import annotations
+
+import contextlib
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from starlette.applications import Starlette
+from starlette.responses import FileResponse, JSONResponse
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+
+from . import warmup
+from .config import ServeConfig
+from .connection import Connection
+
+STATIC = Path(__file__).parent / "static"
+LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+BUSY_CODE = 1013  # "try again later"
+POLICY_CODE = 1008
+
+
+def _host_port(netloc: str, scheme: str) -> tuple[str, int | None]:
+    parts = urlsplit(f"{scheme}://{netloc}")
+    host = (parts.hostname or "").lower()
+    try:
+        port = parts.port or {"http": 80, "https": 443, "ws": 80, "wss": 443}.get(scheme)
+    except ValueError:
+        return "", None
+    return ("loopback" if host in LOOPBACK else host), port
+
+
+def same_origin(headers, scheme: str = "http") -> bool:
+    """Whether a WebSocket's ``Origin`` header is the server's own origin.
+
+    No header (a program, not a browser page) is allowed; a page on another
+    origin is not, so it cannot drive the server.  localhost and 127.0.0.1
+    count as the same host.
+    """
+    origin = headers.get("origin")
+    if origin is None:
+        return True
+    parts = urlsplit(origin)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return False
+    server = _host_port(headers.get("host", ""), "https" if scheme == "wss" else "http")
+    return _host_port(parts.netloc, parts.scheme) == server and server[1] is not None
+
+
+class Hub:
+    """The open sessions and the worker threads they share."""
+
+    def __init__(self, config: ServeConfig):
+        self.config = config
+        self.connections: set[Connection] = set()
+        self.executor = ThreadPoolExecutor(config.workers, thread_name_prefix="playground")
+
+    async def websocket(self, ws) -> None:
+        if not same_origin(ws.headers, ws.url.scheme):
+            await ws.close(code=POLICY_CODE)  # before accept: the handshake gets 403
+            return
+        await ws.accept()
+        if len(self.connections) >= self.config.max_sessions:
+            text = (
+                f"the server is busy: it serves {self.config.max_sessions} sessions at once "
+                "(its limit); close another tab or try again later"
+            )
+            await ws.send_json({"type": "busy", "message": text})
+            await ws.close(code=BUSY_CODE)
+            return
+        connection = Connection(ws, self.config, self.executor)
+        self.connections.add(connection)
+        try:
+            await connection.run()
+        finally:
+            self.connections.discard(connection)
+
+
+def create_app(config: ServeConfig | None = None) -> Starlette:
+    """The playground app; see docs/playground-protocol.md for what ``/ws`` speaks."""
+    hub = Hub(config or ServeConfig())
+    warmup.start()
+
+    async def index(request):
+        return FileResponse(STATIC / "index.html", media_type="text/html")
+
+    async def healthz(request):
+        return JSONResponse({"status": "ok", "sessions": len(hub.connections)})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        yield
+        hub.executor.shutdown(wait=False, cancel_futures=True)
+
+    routes = [
+        Route("/", index),
+        Route("/healthz", healthz),
+        WebSocketRoute("/ws", hub.websocket),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.hub = hub
+    return app

@@ -1,0 +1,37 @@
+"""The server's limits, one place for the command line, the app and the tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .protocol import LIMITS
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    """How much the playground server lets its sessions do.
+
+    Parameters
+    ----------
+    max_sessions : int
+        Open tabs served at once; the next one is told the server is busy.
+    idle_timeout : float
+        Seconds without any message from a tab (acknowledgements count)
+        before its session is closed.
+    cpu_limit : float
+        CPU seconds one session may use for training and frames; past it,
+        its training stops and the tab is told why.
+    max_message_bytes : int
+        The largest message a tab may send.
+    frame_interval : float
+        The shortest time between two frames of a session, in seconds.
+    workers : int
+        Threads that train and draw frames for all sessions.
+    """
+
+    max_sessions: int = 50
+    idle_timeout: float = 900.0
+    cpu_limit: float = 1800.0
+    max_message_bytes: int = LIMITS["max_message_bytes"]
+    frame_interval: float = 1 / 60
+    workers: int = 4

@@ -1,0 +1,214 @@
+"""One tab's WebSocket: its messages in, its frames out.
+
+Two tasks per tab share the socket.  The receiver reads the tab's messages,
+checks each (``protocol.parse_message``) and applies it to the session.  The
+pump trains while playing, by the wall clock at the set speed, and sends a
+frame whenever something changed and the tab has acknowledged the previous
+one, so at most one frame is ever in flight: a slow tab gets fewer frames,
+never a queue.  All work on the session (training, frames, settings) runs in
+the server's worker threads under the session's lock; the event loop only
+moves messages.  An exception in a session is logged on the server, told to
+its tab in one line (never a traceback or a path), and pauses that session
+only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+from starlette.websockets import WebSocketDisconnect
+
+from . import warmup
+from .protocol import CHOICES, DEFAULTS, LIMITS, VERSION, ProtocolError, parse_message
+from .session import Session
+
+log = logging.getLogger("backprop_lab.serve")
+FIRST_MESSAGE = '{"type": "settings", "settings": {}}'
+
+
+class Connection:
+    """The session of one WebSocket and the two tasks that serve it.
+
+    Parameters
+    ----------
+    websocket : starlette.websockets.WebSocket
+        Accepted.
+    config : ServeConfig
+    executor : concurrent.futures.Executor
+        The worker threads shared by all sessions.
+    """
+
+    def __init__(self, websocket, config, executor):
+        self.ws, self.config, self.executor = websocket, config, executor
+        self.session = Session()
+        self.wake = asyncio.Event()
+        self.in_flight = None  # the frame sent and not yet acknowledged
+        self.started = False  # the first settings have arrived
+        self._send_lock = asyncio.Lock()
+        self._last_frame = 0.0
+        self._told_diverged = False
+
+    async def send(self, message) -> None:
+        async with self._send_lock:
+            if isinstance(message, bytes):
+                await self.ws.send_bytes(message)
+            else:
+                await self.ws.send_json(message)
+
+    async def work(self, fn, *args):
+        """``fn(*args)`` in a worker thread under the session's lock, its CPU time counted."""
+        session = self.session
+
+        def call():
+            with session.lock:
+                began = time.thread_time()
+                try:
+                    return fn(*args)
+                finally:
+                    session.cpu_seconds += time.thread_time() - began
+
+        return await asyncio.get_running_loop().run_in_executor(self.executor, call)
+
+    async def run(self) -> None:
+        """Serve the tab until it goes, stays silent too long, or the server stops."""
+        hello = {"type": "hello", "version": VERSION, "defaults": DEFAULTS}
+        await self.send({**hello, "limits": LIMITS, "choices": CHOICES})
+        pump = asyncio.create_task(self._pump())
+        try:
+            await self._receive()
+        except WebSocketDisconnect:
+            pass
+        finally:
+            pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
+                await pump
+
+    async def _receive(self) -> None:
+        idle = self.config.idle_timeout
+        while True:
+            try:
+                message = await asyncio.wait_for(self.ws.receive(), idle)
+            except asyncio.TimeoutError:
+                text = f"this tab sent nothing for {idle:g} s, so its session was closed; reload"
+                await self.send({"type": "status", "message": text + " the page to start again"})
+                await self.ws.close(code=1000)
+                return
+            if message["type"] == "websocket.disconnect":
+                return
+            try:
+                await self._handle(message)
+            except ProtocolError as e:
+                await self.send(e.to_message())
+            except WebSocketDisconnect:
+                raise
+            except Exception as e:  # the session's own failure: this tab only
+                log.exception("playground session failed")
+                self.session.playing = False
+                text = f"the server could not do that ({type(e).__name__}); training is paused"
+                await self.send({"type": "error", "message": text})
+
+    async def _handle(self, message: dict) -> None:
+        if message.get("text") is None:
+            raise ProtocolError("messages must be JSON text; binary messages are not accepted")
+        msg = parse_message(message["text"], self.config.max_message_bytes)
+        kind, session = msg["type"], self.session
+        if kind == "ack":
+            if msg["seq"] == self.in_flight:
+                self.in_flight = None
+                self.wake.set()
+            return
+        if kind != "settings" and not self.started:
+            raise ProtocolError(f"send the settings first, e.g. {FIRST_MESSAGE}")
+        if kind == "settings":
+            if not warmup.ready():
+                await self.send({"type": "status", "message": self._preparing()})
+            replies = await self.work(session.update, msg["settings"])
+            if not self.started:
+                self.started = True
+                await self.send({"type": "status", "message": ""})
+            self._told_diverged = False
+            for reply in replies:
+                await self.send(reply)
+        elif kind == "focus":
+            await self.work(session.set_focus, msg["neuron"])
+        else:
+            if kind == "play":
+                self._check_may_train()
+                session.playing = True
+            elif kind == "pause":
+                session.playing = False
+            elif kind == "step":
+                self._check_may_train()
+                await self.work(session.step, msg["unit"])
+            elif kind == "reset":
+                self._told_diverged = False
+                await self.work(session.reset)
+            await self.send(await self.work(session.state_message))
+        self.wake.set()
+
+    def _check_may_train(self) -> None:
+        if self.session.cpu_seconds > self.config.cpu_limit:
+            raise ProtocolError(self._cpu_text())
+        if self.session.diverged:
+            raise ProtocolError("training diverged; lower the learning rate, or press Reset")
+
+    def _cpu_text(self) -> str:
+        return (
+            f"this session used its {self.config.cpu_limit:g} s of CPU time (the server's "
+            "limit per session), so training stopped; reload the page for a new session"
+        )
+
+    @staticmethod
+    def _preparing() -> str:
+        if warmup.compiled_before():
+            return "Loading the compiled engine..."
+        return (
+            "Preparing the compiled engine: this machine has not compiled its kernels yet "
+            "(about 10 s, once); training starts as soon as they are ready"
+        )
+
+    async def _pump(self) -> None:
+        """Train while playing and send a frame whenever one is due and allowed."""
+        loop = asyncio.get_running_loop()
+        last = loop.time()
+        session, interval = self.session, self.config.frame_interval
+        while True:
+            timeout = interval if session.playing else None
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), timeout)
+            self.wake.clear()
+            if not self.started:
+                continue
+            wait = interval - (loop.time() - self._last_frame)
+            if session.playing and wait > 0:  # no faster than the frame interval
+                await asyncio.sleep(wait)
+            now = loop.time()
+            elapsed, last = now - last, now
+            if session.playing:
+                if session.cpu_seconds > self.config.cpu_limit:
+                    session.playing = False
+                    await self.send({"type": "error", "message": self._cpu_text()})
+                    await self.send(await self.work(session.state_message))
+                else:
+                    await self.work(session.advance, elapsed)
+            if session.diverged and not self._told_diverged:
+                self._told_diverged = True
+                await self.send({"type": "status", "message": self._diverged_text()})
+                await self.send(await self.work(session.state_message))
+            if self.in_flight is None and session.changed:
+                frame = await self.work(session.frame)
+                self.in_flight = session.seq
+                self._last_frame = loop.time()
+                await self.send(frame)
+                if session.diverged and not self._told_diverged:
+                    self.wake.set()  # found by the frame's scores: say so now
+
+    def _diverged_text(self) -> str:
+        s = self.session
+        return (
+            f"Training diverged in epoch {s.epoch + 1}: a loss or a weight became NaN or "
+            f"infinite with learning rate {s.settings['lr']:g}; lower it and press Reset"
+        )

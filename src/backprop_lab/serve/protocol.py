@@ -1,0 +1,276 @@
+"""The playground's messages: the settings schema and the checks of every message.
+
+Everything a tab sends passes through :func:`parse_message` before it touches a
+session, so a message is either valid as a whole or refused as a whole with a
+:class:`ProtocolError` whose one-line text names the field and what is allowed.
+The schema is bounded (at most 6 layers of 16 units, 20,000 points, rates in
+range, names from fixed lists) so no message can ask for unbounded work.
+docs/playground-protocol.md is the human-readable form of this module.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from numbers import Integral, Real
+from typing import Any
+
+from ..data.datasets import DATASETS, MULTICLASS, REGRESSION
+from ..runs.settings import RUN_LOSSES, output_for
+from .features import FEATURES
+
+VERSION = 1
+MAX_CLASSES = 6
+
+LIMITS = {
+    "max_layers": 6,
+    "max_units": 16,
+    "min_points": 10,
+    "max_points": 20000,
+    "max_message_bytes": 65536,
+}
+
+# The article's run: the circle, 5,000 points, 8 ReLU units, SGD at 0.01, batches of 32.
+DEFAULTS: dict[str, Any] = {
+    "dataset": "circle",
+    "classes": 2,
+    "points": 5000,
+    "noise": 0.0,
+    "test_ratio": 0.2,
+    "features": ["x1", "x2"],
+    "layers": [{"units": 8, "activation": "relu"}],
+    "regularization": "none",
+    "reg_rate": 0.0,
+    "optimizer": "sgd",
+    "lr": 0.01,
+    "batch_size": 32,
+    "loss": "auto",
+    "speed": 20.0,
+    "seed": 0,
+}
+
+CHOICES: dict[str, list[str]] = {
+    "dataset": list(DATASETS),
+    "features": list(FEATURES),
+    "activation": ["relu", "tanh", "sigmoid", "linear", "leaky_relu"],
+    "regularization": ["none", "l1", "l2"],
+    "optimizer": ["sgd", "momentum", "adam", "rmsprop", "adagrad"],
+    "loss": list(RUN_LOSSES),
+}
+
+# Numeric settings: (integer?, lowest, highest).
+RANGES: dict[str, tuple[bool, float, float]] = {
+    "classes": (True, 2, MAX_CLASSES),
+    "points": (True, LIMITS["min_points"], LIMITS["max_points"]),
+    "noise": (False, 0.0, 1.0),
+    "test_ratio": (False, 0.05, 0.95),
+    "reg_rate": (False, 0.0, 10.0),
+    "lr": (False, 1e-5, 10.0),
+    "batch_size": (True, 1, LIMITS["max_points"]),
+    "speed": (False, 0.1, 5000.0),
+    "seed": (True, 0, 2**32 - 1),
+}
+
+# What each message type carries besides "type".
+MESSAGE_FIELDS = {
+    "settings": {"settings"},
+    "play": set(),
+    "pause": set(),
+    "step": {"unit"},
+    "reset": set(),
+    "ack": {"seq"},
+    "focus": {"neuron"},
+}
+
+
+class ProtocolError(ValueError):
+    """A refused message: ``str(error)`` is the one line sent to the tab.
+
+    Parameters
+    ----------
+    message : str
+    field : str, optional
+        The setting at fault, when there is one.
+    """
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+    def to_message(self) -> dict:
+        out = {"type": "error", "message": str(self)}
+        if self.field:
+            out["field"] = self.field
+        return out
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _number(name: str, value: Any) -> int | float:
+    integer, lo, hi = RANGES[name]
+    allowed = f"{name} must be {'an integer' if integer else 'a number'} from {lo:g} to {hi:g}"
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise ProtocolError(f"{allowed}, got {_short(value)}", name)
+    if not math.isfinite(value) or not lo <= value <= hi:
+        raise ProtocolError(f"{allowed}, got {_short(value)}", name)
+    if integer:
+        if not isinstance(value, Integral) and not float(value).is_integer():
+            raise ProtocolError(f"{allowed}, got {value!r}", name)
+        return int(value)
+    return float(value)
+
+
+def _choice(name: str, value: Any, choices: list[str] | None = None) -> str:
+    choices = choices or CHOICES[name]
+    if not isinstance(value, str) or value not in choices:
+        allowed = ", ".join(choices)
+        raise ProtocolError(f"{name} must be one of {allowed}, got {_short(value)}", name)
+    return value
+
+
+def _features(value: Any) -> list[str]:
+    if not isinstance(value, list) or not value or len(value) > len(FEATURES):
+        raise ProtocolError(
+            f"features must be a list of one or more of {', '.join(FEATURES)}, got {_short(value)}",
+            "features",
+        )
+    names = [_choice("features", v) for v in value]
+    if len(set(names)) != len(names):
+        raise ProtocolError(f"features lists a feature twice: {_short(value)}", "features")
+    return names
+
+
+def _layers(value: Any) -> list[dict]:
+    most, widest = LIMITS["max_layers"], LIMITS["max_units"]
+    if not isinstance(value, list) or len(value) > most:
+        raise ProtocolError(
+            f"layers must be a list of at most {most} hidden layers, got {_short(value)}", "layers"
+        )
+    layers = []
+    for i, layer in enumerate(value, 1):
+        if not isinstance(layer, dict) or set(layer) != {"units", "activation"}:
+            raise ProtocolError(
+                f"layer {i} must be {{units, activation}}, got {_short(layer)}", "layers"
+            )
+        units = layer["units"]
+        if isinstance(units, bool) or not isinstance(units, int) or not 1 <= units <= widest:
+            raise ProtocolError(
+                f"layer {i} must have 1 to {widest} units (the diagram draws every unit "
+                f"as a live map), got {_short(units)}",
+                "layers",
+            )
+        act = _choice("activation", layer["activation"])
+        layers.append({"units": units, "activation": act})
+    return layers
+
+
+_CHECKS = {
+    "dataset": lambda v: _choice("dataset", v),
+    "features": _features,
+    "layers": _layers,
+    "regularization": lambda v: _choice("regularization", v),
+    "optimizer": lambda v: _choice("optimizer", v),
+    "loss": lambda v: _choice("loss", v),
+    **{name: (lambda v, name=name: _number(name, v)) for name in RANGES},
+}
+assert set(_CHECKS) == set(DEFAULTS)
+
+
+def task_of(dataset: str) -> str:
+    return "regression" if dataset in REGRESSION else "classification"
+
+
+def merge_settings(current: dict, changes: Any) -> dict:
+    """``current`` updated with ``changes``, each value checked, then the whole.
+
+    Raises
+    ------
+    ProtocolError
+        For an unknown key, a bad value, or a combination that does not fit
+        (classes on a two-class dataset, a loss the problem cannot take).
+    """
+    if not isinstance(changes, dict):
+        raise ProtocolError(f"settings must be an object of settings, got {_short(changes)}")
+    merged = dict(current)
+    for key, value in changes.items():
+        if key not in _CHECKS:
+            raise ProtocolError(
+                f"unknown setting {_short(key)}; the settings are {', '.join(DEFAULTS)}", "settings"
+            )
+        merged[key] = _CHECKS[key](value)
+    if merged["dataset"] != current["dataset"]:
+        # A new dataset brings its own problem: unless given, classes and loss follow it.
+        if "classes" not in changes and merged["dataset"] not in MULTICLASS:
+            merged["classes"] = 2
+        if "loss" not in changes:
+            merged["loss"] = "auto"
+    if merged["classes"] != 2 and merged["dataset"] not in MULTICLASS:
+        raise ProtocolError(
+            f"classes must be 2 for {merged['dataset']}; only {', '.join(MULTICLASS)} take more",
+            "classes",
+        )
+    try:
+        output_for(task_of(merged["dataset"]), merged["classes"], merged["loss"])
+    except ValueError as e:
+        raise ProtocolError(str(e), "loss") from None
+    return merged
+
+
+NOT_AN_OBJECT = 'a message must be a JSON object such as {"type": "play"}'
+
+
+def _reject_constant(name: str):
+    raise ProtocolError(f"{name} is not a number JSON allows")
+
+
+def parse_message(text: Any, max_bytes: int = LIMITS["max_message_bytes"]) -> dict:
+    """Check one message from a tab; returns it as a dict with a known ``type``.
+
+    Parameters
+    ----------
+    text : str
+        The text of a WebSocket message (binary messages are refused before this).
+    max_bytes : int
+        The largest message accepted.
+
+    Raises
+    ------
+    ProtocolError
+        One line naming what is wrong and what is allowed.
+    """
+    if not isinstance(text, str):
+        raise ProtocolError("messages must be JSON text; binary messages are not accepted")
+    if len(text) > max_bytes or len(text.encode("utf-8", "replace")) > max_bytes:
+        raise ProtocolError(f"a message may hold at most {max_bytes} bytes")
+    try:
+        message = json.loads(text, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as e:
+        if isinstance(e, ProtocolError):
+            raise
+        raise ProtocolError(NOT_AN_OBJECT) from None
+    if not isinstance(message, dict):
+        raise ProtocolError(NOT_AN_OBJECT)
+    kind = message.get("type")
+    if not isinstance(kind, str) or kind not in MESSAGE_FIELDS:
+        raise ProtocolError(f"type must be one of {', '.join(MESSAGE_FIELDS)}, got {_short(kind)}")
+    if set(message) - {"type"} != MESSAGE_FIELDS[kind]:
+        wanted = ", ".join(sorted(MESSAGE_FIELDS[kind])) or "nothing else"
+        raise ProtocolError(f"a {kind} message carries {wanted}, got {', '.join(sorted(message))}")
+    if kind == "step":
+        _choice("unit", message["unit"], ["batch", "epoch"])
+    elif kind == "ack":
+        seq = message["seq"]
+        if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq < 2**53:
+            raise ProtocolError(f"seq must be a frame number, got {_short(seq)}")
+    elif kind == "focus":
+        neuron = message["neuron"]
+        if neuron is not None and not (
+            isinstance(neuron, list)
+            and len(neuron) == 2
+            and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in neuron)
+        ):
+            raise ProtocolError(f"neuron must be [layer, index] or null, got {_short(neuron)}")
+    return message

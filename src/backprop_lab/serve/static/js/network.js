@@ -1,0 +1,314 @@
+// The network diagram and editor: feature inputs, hidden neurons as live thumbnails,
+// the output, SVG edges by weight; add/remove layers and neurons, per-layer activation.
+
+import { BLUE, CLASS_COLORS, ORANGE, css, paint, table } from "./colors.js";
+import { FEATURES, FEATURE_LABELS, drawFeature } from "./features.js";
+import { splitWeights } from "./frame.js";
+
+const SVG = "http://www.w3.org/2000/svg";
+const THUMB = 20;
+
+function el(tag, attrs = {}, children = []) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "text") node.textContent = v;
+    else if (k === "html") node.innerHTML = v;
+    else node.setAttribute(k, v);
+  }
+  for (const child of children) node.append(child);
+  return node;
+}
+
+export class NetworkView {
+  /**
+   * @param {object} parts {root, columns, svg, tooltip, addLayer, removeLayer, layerCount, layersNote}
+   * @param {object} on callbacks: features(list), layers(list), focus([l, i] | null)
+   */
+  constructor(parts, on) {
+    Object.assign(this, parts);
+    this.on = on;
+    this.limits = { max_layers: 6, max_units: 16 };
+    this.activations = ["relu", "tanh", "sigmoid", "linear", "leaky_relu"];
+    this.settings = null;
+    this.network = null;
+    this.extent = [-1, 1, -1, 1];
+    this.edges = [];
+    this.weights = null;
+    this.addLayer.addEventListener("click", () => this.changeLayers("add"));
+    this.removeLayer.addEventListener("click", () => this.changeLayers("remove"));
+    new ResizeObserver(() => this.layoutEdges()).observe(this.root);
+  }
+
+  setLimits(limits, activations) {
+    if (limits) this.limits = { ...this.limits, ...limits };
+    if (activations) this.activations = activations;
+  }
+
+  /** Rebuild the diagram for the settings and network of a `state` message. */
+  setState(settings, network) {
+    const key = JSON.stringify([settings.features, settings.layers, network && network.output]);
+    this.settings = settings;
+    this.network = network;
+    if (key === this.key) return;
+    this.key = key;
+    this.build();
+  }
+
+  setExtent(extent) {
+    this.extent = extent;
+    for (const c of this.columns.querySelectorAll("canvas[data-feature]")) {
+      drawFeature(c, c.dataset.feature, extent);
+    }
+  }
+
+  changeLayers(how, index) {
+    const layers = this.settings.layers.map((l) => ({ ...l }));
+    const act = layers.length ? layers[layers.length - 1].activation : "relu";
+    if (how === "add") layers.push({ units: 4, activation: act });
+    else if (how === "remove") layers.pop();
+    else if (how === "more") layers[index].units += 1;
+    else if (how === "fewer") layers[index].units -= 1;
+    this.on.layers(layers);
+  }
+
+  build() {
+    const { settings, limits } = this;
+    const layers = settings.layers;
+    const nLayers = layers.length;
+    this.addLayer.disabled = nLayers >= limits.max_layers;
+    this.removeLayer.disabled = nLayers === 0;
+    this.layersNote.hidden = nLayers < limits.max_layers;
+    this.layersNote.textContent = `at most ${limits.max_layers} hidden layers`;
+    this.layerCount.textContent = `${nLayers} hidden layer${nLayers === 1 ? "" : "s"}`;
+    // A neuron under the mouse goes away with the old diagram: show the output again.
+    if (this.focusedNode) this.setFocus(null, null);
+    this.columns.replaceChildren();
+    this.nodes = [];
+
+    // Inputs: every feature, switched on or off.
+    const inputs = el("div", { class: "column inputs" }, [el("div", { class: "col-head", text: "Features" })]);
+    const active = new Set(settings.features);
+    const inputNodes = {};
+    for (const name of FEATURES) {
+      const [html, plain] = FEATURE_LABELS[name];
+      const canvas = el("canvas", { width: THUMB, height: THUMB, "data-feature": name, class: "thumb" });
+      drawFeature(canvas, name, this.extent);
+      const button = el("button", {
+        type: "button", class: "node feature", "aria-pressed": String(active.has(name)),
+        "aria-label": plain, title: active.has(name) ? `${plain}: on (click to switch off)` : `${plain}: off (click to switch on)`,
+      }, [canvas, el("span", { class: "feature-name", html })]);
+      button.addEventListener("click", () => this.toggleFeature(name));
+      inputs.append(button);
+      inputNodes[name] = button;
+    }
+    this.columns.append(inputs);
+    const order = (this.network && this.network.inputs) || FEATURES.filter((f) => active.has(f));
+    this.nodes.push(order.map((f) => inputNodes[f]));
+
+    // Hidden layers.
+    this.thumbs = [];
+    layers.forEach((layer, l) => {
+      const n = l + 1;
+      const more = el("button", { type: "button", class: "mini", "aria-label": `Add neuron to layer ${n}`, text: "+" });
+      const fewer = el("button", { type: "button", class: "mini", "aria-label": `Remove neuron from layer ${n}`, text: "−" });
+      more.disabled = layer.units >= limits.max_units;
+      fewer.disabled = layer.units <= 1;
+      more.title = more.disabled ? `At most ${limits.max_units} neurons per layer` : "Add a neuron";
+      fewer.title = fewer.disabled ? "A layer needs at least 1 neuron (remove the layer instead)" : "Remove a neuron";
+      more.addEventListener("click", () => this.changeLayers("more", l));
+      fewer.addEventListener("click", () => this.changeLayers("fewer", l));
+      const select = el("select", { "aria-label": `Layer ${n} activation`, class: "layer-act" });
+      for (const a of this.activations) select.append(el("option", { value: a, text: a }));
+      select.value = layer.activation;
+      select.addEventListener("change", () => {
+        const next = this.settings.layers.map((x) => ({ ...x }));
+        next[l].activation = select.value;
+        this.on.layers(next);
+      });
+      const note = el("div", { class: "note", text: more.disabled ? `max ${limits.max_units}` : "" });
+      const head = el("div", { class: "col-head" }, [
+        el("div", { class: "plusminus" }, [more, fewer]),
+        el("div", { class: "small", text: `${layer.units} neuron${layer.units === 1 ? "" : "s"}` }),
+        select, note,
+      ]);
+      const column = el("div", { class: "column hidden-layer" }, [head]);
+      const nodes = [];
+      for (let i = 0; i < layer.units; i++) {
+        const canvas = el("canvas", { width: THUMB, height: THUMB, class: "thumb" });
+        const node = el("div", { class: "node neuron", "data-neuron": `${l},${i}`, title: `Layer ${n}, neuron ${i + 1}: hover to see it on the big plot` }, [canvas]);
+        node.addEventListener("mouseenter", () => this.setFocus(node, [l, i]));
+        node.addEventListener("mouseleave", () => this.setFocus(null, null));
+        column.append(node);
+        nodes.push(node);
+        this.thumbs.push(canvas);
+      }
+      this.columns.append(column);
+      this.nodes.push(nodes);
+    });
+
+    // Output.
+    const outUnits = (this.network && this.network.output && this.network.output.units) || 1;
+    const outColumn = el("div", { class: "column outputs" }, [el("div", { class: "col-head", text: "Output" })]);
+    const outNodes = [];
+    this.outputCanvas = null;
+    for (let i = 0; i < outUnits; i++) {
+      let node;
+      if (outUnits === 1) {
+        this.outputCanvas = el("canvas", { width: THUMB, height: THUMB, class: "thumb" });
+        node = el("div", { class: "node output", title: "The network's output" }, [this.outputCanvas]);
+      } else {
+        node = el("div", { class: "node output swatch", title: `Output for class ${i}`, text: String(i) });
+        node.style.background = css(CLASS_COLORS[i % CLASS_COLORS.length]);
+      }
+      outColumn.append(node);
+      outNodes.push(node);
+    }
+    this.columns.append(outColumn);
+    this.nodes.push(outNodes);
+    this.buildEdges();
+    requestAnimationFrame(() => this.layoutEdges());
+  }
+
+  setFocus(node, neuron) {
+    if (this.focusedNode) this.focusedNode.classList.remove("focused");
+    this.focusedNode = node;
+    if (node) node.classList.add("focused");
+    this.on.focus(neuron);
+  }
+
+  toggleFeature(name) {
+    const features = new Set(this.settings.features);
+    if (features.has(name)) {
+      if (features.size === 1) {
+        this.on.notice("The network needs at least one input feature.");
+        return;
+      }
+      features.delete(name);
+    } else features.add(name);
+    this.on.features(FEATURES.filter((f) => features.has(f)));
+  }
+
+  buildEdges() {
+    this.svg.replaceChildren();
+    this.edges = [];
+    for (let k = 1; k < this.nodes.length; k++) {
+      const from = this.nodes[k - 1];
+      const to = this.nodes[k];
+      const group = [];
+      from.forEach((_, i) => {
+        to.forEach((__, j) => {
+          const line = document.createElementNS(SVG, "line");
+          line.setAttribute("class", "edge");
+          const hit = document.createElementNS(SVG, "line");
+          hit.setAttribute("class", "edge-hit");
+          const title = document.createElementNS(SVG, "title");
+          hit.append(title);
+          const edge = { line, hit, title, i, j, k };
+          hit.addEventListener("mouseenter", (e) => this.showEdge(edge, e));
+          hit.addEventListener("mousemove", (e) => this.moveTooltip(e));
+          hit.addEventListener("mouseleave", () => { this.tooltip.hidden = true; line.classList.remove("hover"); });
+          this.svg.append(line);
+          group.push(edge);
+        });
+      });
+      this.edges.push(group);
+    }
+    // Hit lines last, above all visible lines.
+    for (const group of this.edges) for (const e of group) this.svg.append(e.hit);
+    this.paintEdges();
+  }
+
+  layoutEdges() {
+    if (!this.nodes) return;
+    const box = this.root.getBoundingClientRect();
+    this.svg.setAttribute("width", this.root.scrollWidth);
+    this.svg.setAttribute("height", this.root.scrollHeight);
+    const centres = this.nodes.map((col) => col.map((node) => {
+      const r = node.getBoundingClientRect();
+      return { left: r.left - box.left, right: r.right - box.left, y: r.top - box.top + r.height / 2 };
+    }));
+    for (const group of this.edges) {
+      for (const e of group) {
+        const a = centres[e.k - 1][e.i];
+        const b = centres[e.k][e.j];
+        for (const line of [e.line, e.hit]) {
+          line.setAttribute("x1", a.right);
+          line.setAttribute("y1", a.y);
+          line.setAttribute("x2", b.left);
+          line.setAttribute("y2", b.y);
+        }
+      }
+    }
+  }
+
+  weight(edge) {
+    if (!this.layerWeights) return null;
+    const layer = this.layerWeights[edge.k - 1];
+    return layer ? layer.W[edge.i * layer.units + edge.j] : null;
+  }
+
+  paintEdges() {
+    for (const group of this.edges) {
+      for (const e of group) {
+        const w = this.weight(e);
+        if (w === null || !Number.isFinite(w)) {
+          e.line.setAttribute("stroke", "#bbb");
+          e.line.setAttribute("stroke-width", "0.5");
+          continue;
+        }
+        const mag = Math.min(Math.abs(w), 2.5);
+        e.line.setAttribute("stroke", css(w >= 0 ? BLUE : ORANGE));
+        e.line.setAttribute("stroke-width", (0.4 + mag * 2).toFixed(2));
+        e.line.setAttribute("stroke-opacity", (0.35 + Math.min(mag, 1) * 0.6).toFixed(2));
+      }
+    }
+  }
+
+  describe(edge) {
+    const w = this.weight(edge);
+    const from = edge.k === 1 ? (this.network ? this.network.inputs[edge.i] : `input ${edge.i + 1}`) : `layer ${edge.k - 1} neuron ${edge.i + 1}`;
+    const last = edge.k === this.nodes.length - 1;
+    const to = last ? (this.nodes[edge.k].length > 1 ? `output ${edge.j}` : "output") : `layer ${edge.k} neuron ${edge.j + 1}`;
+    const value = w === null ? "–" : w.toFixed(4);
+    return `Weight ${value} (${from} → ${to})`;
+  }
+
+  showEdge(edge, event) {
+    const text = this.describe(edge);
+    edge.title.textContent = text;
+    edge.line.classList.add("hover");
+    this.tooltip.textContent = text;
+    this.tooltip.hidden = false;
+    this.moveTooltip(event);
+  }
+
+  moveTooltip(event) {
+    const panel = this.tooltip.offsetParent || document.body;
+    const box = panel.getBoundingClientRect();
+    this.tooltip.style.left = `${event.clientX - box.left + 12}px`;
+    this.tooltip.style.top = `${event.clientY - box.top + 12}px`;
+  }
+
+  /** Thumbnails, the output node and the edge weights of one frame. */
+  drawFrame(frame) {
+    const sizes = [this.nodes[0].length, ...this.nodes.slice(1).map((c) => c.length)];
+    this.layerWeights = splitWeights(frame.weights, sizes);
+    this.paintEdges();
+    const r = frame.meta.thumb;
+    const lut = table("activation");
+    this.thumbs.forEach((canvas, k) => {
+      const bytes = frame.thumbs[k];
+      if (!bytes) return;
+      if (canvas.width !== r) { canvas.width = r; canvas.height = r; }
+      const ctx = canvas.getContext("2d");
+      ctx.putImageData(paint(ctx.createImageData(r, r), bytes, lut), 0, 0);
+    });
+    if (this.outputCanvas && !frame.meta.focus) {
+      const R = frame.meta.grid;
+      const c = this.outputCanvas;
+      if (c.width !== R) { c.width = R; c.height = R; }
+      const ctx = c.getContext("2d");
+      ctx.putImageData(paint(ctx.createImageData(R, R), frame.grid, table(frame.meta.encoding)), 0, 0);
+    }
+  }
+}

@@ -1,0 +1,401 @@
+"""The playground page (``backprop-lab serve``) in real headless Chromium.
+
+Every test drives the page through its stable interface: controls by their
+accessible names, readouts by ``data-testid`` (see the README). Screenshots of
+each test land in ``test-artifacts/`` at the repository's root.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import shutil
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+LAPTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
+# ----------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def playground_url():
+    """A playground server for the module's tests."""
+    from backprop_lab.serve.server import serve_in_background
+
+    with serve_in_background() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Debian's Chromium driven by Playwright; skipped, with the reason, where it cannot run."""
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.skip("browser tests need Debian's chromium (apt install chromium); not found")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as e:  # pragma: no cover - playwright is a test dependency
+        pytest.skip(f"browser tests need playwright: {e}")
+    with sync_playwright() as playwright:
+        try:
+            browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        except Exception as e:  # noqa: BLE001 - any launch failure means: cannot test here
+            pytest.skip(f"chromium at {executable} did not start: {str(e).splitlines()[0]}")
+        yield browser
+        browser.close()
+
+
+def open_page(chromium, request, viewport=LAPTOP):
+    """A fresh tab (own context) whose page errors fail the test; screenshot at teardown."""
+    context = chromium.new_context(viewport=viewport)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+
+    def finish():
+        ARTIFACTS.mkdir(exist_ok=True)
+        try:
+            page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+        finally:
+            context.close()
+        assert errors == [], f"the page reported errors: {errors}"
+
+    request.addfinalizer(finish)
+    return page
+
+
+@pytest.fixture
+def tab(chromium, request):
+    return open_page(chromium, request)
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def epoch(page) -> int:
+    return int(page.get_by_test_id("epoch").text_content())
+
+
+def percent(page, testid: str) -> float:
+    text = page.get_by_test_id(testid).text_content()
+    match = re.fullmatch(r"(\d+\.\d)%", text)
+    assert match, f"{testid} reads {text!r}, not a percent with one decimal"
+    return float(match.group(1))
+
+
+def wait_for_epoch(page, at_least: int, timeout: float = 20_000) -> None:
+    page.wait_for_function(
+        "n => Number(document.querySelector('[data-testid=epoch]').textContent) >= n",
+        arg=at_least,
+        timeout=timeout,
+    )
+
+
+def wait_for_current_frame(page, timeout: float = 20_000) -> None:
+    """Wait until the plot shows a frame of the server's current run (the last `state`)."""
+    page.wait_for_function(
+        """() => {
+            const c = document.querySelector('[data-testid=plot]');
+            return Number(c.dataset.frames) >= 1 && c.dataset.run === document.body.dataset.run;
+        }""",
+        timeout=timeout,
+    )
+
+
+def plot_pixels(page) -> str:
+    return page.get_by_test_id("plot").evaluate("c => c.toDataURL()")
+
+
+def settled_pixels(page) -> str:
+    """The plot once two reads 300 ms apart agree (no frame on its way any more)."""
+    before = plot_pixels(page)
+    for _ in range(30):
+        page.wait_for_timeout(300)
+        now = plot_pixels(page)
+        if now == before:
+            return now
+        before = now
+    raise AssertionError("the plot never stopped changing while paused")
+
+
+def set_number(page, label: str, value) -> None:
+    """Type into a number field and commit it with Enter (the page sends on `change`)."""
+    field = page.get_by_label(label, exact=True)
+    field.fill(str(value))
+    field.press("Enter")
+
+
+def query(page) -> dict:
+    return {k: v[0] for k, v in parse_qs(urlsplit(page.url).query).items()}
+
+
+def wait_for_query(page, **expected) -> None:
+    page.wait_for_function(
+        """expected => {
+            const q = new URLSearchParams(location.search);
+            return Object.entries(expected).every(([k, v]) => q.get(k) === v);
+        }""",
+        arg={k: str(v) for k, v in expected.items()},
+        timeout=10_000,
+    )
+
+
+# ----------------------------------------------------------------------------- tests
+
+
+def test_play_trains_and_redraws_the_plot(tab, playground_url):
+    tab.goto(playground_url)
+    wait_for_current_frame(tab)
+    assert epoch(tab) == 0
+    before = plot_pixels(tab)
+    play = tab.get_by_role("button", name="Play")
+    play.click()
+    wait_for_epoch(tab, 3)
+    # The one play/pause button now offers to pause.
+    assert tab.get_by_role("button", name="Pause").text_content().strip().endswith("Pause")
+    assert plot_pixels(tab) != before
+    tab.get_by_role("button", name="Pause").click()
+    assert tab.get_by_test_id("train-loss").text_content() != "–"
+
+
+def test_learning_rate_point_one_learns_the_circle(tab, playground_url):
+    tab.goto(playground_url)
+    wait_for_current_frame(tab)
+    assert tab.get_by_label("Dataset", exact=True).input_value() == "circle"
+    assert tab.get_by_label("Points", exact=True).input_value() == "5000"
+    set_number(tab, "Learning rate", 0.1)
+    tab.get_by_label("Speed", exact=True).fill("10")  # the slider's stop for 200 epochs/s
+    wait_for_query(tab, lr="0.1", speed="200")
+    assert percent(tab, "baseline") == pytest.approx(80.0, abs=5)  # the circle's majority
+    tab.get_by_role("button", name="Play").click()
+    tab.wait_for_function(
+        "() => parseFloat(document.querySelector('[data-testid=test-accuracy]').textContent) > 95",
+        timeout=30_000,
+    )
+    assert percent(tab, "test-accuracy") > percent(tab, "baseline")
+
+
+def test_the_url_holds_the_settings_and_reproduces_the_first_frame(tab, playground_url):
+    tab.goto(playground_url)
+    wait_for_current_frame(tab)
+    start = tab.url
+    tab.get_by_label("Dataset", exact=True).select_option("xor")
+    set_number(tab, "Points", 800)
+    set_number(tab, "Seed", 7)
+    tab.get_by_role("button", name="x1²", exact=True).click()
+    tab.get_by_role("button", name="Add layer").click()
+    wait_for_query(tab, dataset="xor", points=800, seed=7, features="x1,x2,x1sq")
+    wait_for_query(tab, layers="8:relu,4:relu")
+    tab.get_by_label("Activation", exact=True).select_option("tanh")  # every layer
+    wait_for_query(tab, layers="8:tanh,4:tanh")
+    tab.get_by_label("Layer 2 activation", exact=True).select_option("sigmoid")
+    wait_for_query(tab, layers="8:tanh,4:sigmoid")
+    assert tab.url != start
+    wait_for_current_frame(tab)
+    first = settled_pixels(tab)
+    shared = tab.url
+
+    tab.goto(shared)
+    wait_for_current_frame(tab)
+    assert tab.get_by_label("Dataset", exact=True).input_value() == "xor"
+    assert tab.get_by_label("Points", exact=True).input_value() == "800"
+    assert tab.get_by_label("Seed", exact=True).input_value() == "7"
+    assert tab.get_by_role("button", name="x1²", exact=True).get_attribute("aria-pressed") == "true"
+    assert (
+        tab.get_by_role("button", name="x2²", exact=True).get_attribute("aria-pressed") == "false"
+    )
+    assert tab.get_by_label("Layer 2 activation", exact=True).input_value() == "sigmoid"
+    assert tab.get_by_label("Activation", exact=True).input_value() == "mixed"
+    assert epoch(tab) == 0
+    assert settled_pixels(tab) == first
+    assert query(tab) == query_of(shared)
+
+
+def query_of(url: str) -> dict:
+    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+def test_phone_layout_stacks_without_overlap_or_sideways_scroll(chromium, playground_url, request):
+    page = open_page(chromium, request, viewport=PHONE)
+    page.goto(playground_url)
+    wait_for_current_frame(page)
+    boxes = [
+        page.locator(selector).bounding_box()
+        for selector in (
+            "header",
+            "[data-testid=data-panel]",
+            "[data-testid=network-panel]",
+            "[data-testid=output-panel]",
+        )
+    ]
+    assert all(box and box["width"] > 0 and box["height"] > 0 for box in boxes)
+    for a, b in itertools.combinations(boxes, 2):
+        apart = (
+            a["x"] + a["width"] <= b["x"] + 0.5
+            or b["x"] + b["width"] <= a["x"] + 0.5
+            or a["y"] + a["height"] <= b["y"] + 0.5
+            or b["y"] + b["height"] <= a["y"] + 0.5
+        )
+        assert apart, f"panels overlap: {a} and {b}"
+    width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1]
+    plot = page.get_by_test_id("plot").bounding_box()
+    assert 300 <= plot["width"] <= PHONE["width"]
+
+
+def focused_name(page) -> str:
+    """The accessible name of the focused element (aria-label, label, or visible text)."""
+    return page.evaluate(
+        """() => {
+            const e = document.activeElement;
+            const label = e.labels && e.labels.length ? e.labels[0].textContent : null;
+            const text = e.cloneNode(true);
+            text.querySelectorAll('[aria-hidden=true]').forEach((x) => x.remove());
+            return (e.getAttribute('aria-label') || label || text.textContent).trim();
+        }"""
+    )
+
+
+def test_keyboard_alone_plays_pauses_and_reaches_every_control(tab, playground_url):
+    tab.goto(playground_url)
+    wait_for_current_frame(tab)
+    # Tab to Play, Enter plays, Space pauses.
+    for _ in range(10):
+        tab.keyboard.press("Tab")
+        if focused_name(tab) == "Play":
+            break
+    else:
+        raise AssertionError("Tab never reached the Play button")
+    outline = tab.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none", "the focused Play button has no visible outline"
+    tab.keyboard.press("Enter")
+    wait_for_epoch(tab, 2)
+    assert focused_name(tab) == "Pause"
+    tab.keyboard.press("Space")
+    tab.get_by_role("button", name="Play").wait_for()
+    tab.wait_for_timeout(500)  # a frame already on its way may still arrive
+    stopped = epoch(tab)
+    tab.wait_for_timeout(1000)
+    assert epoch(tab) == stopped
+
+    # On from there: every control is reached by Tab.
+    names = set()
+    for _ in range(80):
+        tab.keyboard.press("Tab")
+        names.add(focused_name(tab))
+    wanted = {
+        "Step", "One batch", "Dataset", "Points", "Noise",
+        "Test ratio", "Regenerate", "Show test data", "Discretize output", "Learning rate",
+        "Batch size", "Optimizer", "Activation", "Regularization", "Regularization rate",
+        "Loss", "Speed", "Seed", "Add layer", "Remove layer", "x1", "sin x2",
+        "Add neuron to layer 1", "Layer 1 activation",
+    }  # fmt: skip
+    # "Classes" is disabled on the circle, which has two classes only.
+    assert wanted <= names, f"not reached by Tab: {wanted - names}"
+
+
+def test_the_page_shows_the_numbers_of_the_python_api(tab, playground_url):
+    from backprop_lab.runs.runner import build_model, load_data
+    from backprop_lab.runs.settings import Settings
+
+    settings = Settings(seed=3, lr=0.1).validate()
+    data = load_data(settings)
+    model = build_model(settings, 2, 2)
+    model.fit(data.X_train, data.y_train, epochs=3, batch_size=32, verbose=0)
+    train_loss, _ = model.evaluate(data.X_train, data.y_train, verbose=0)
+    test_loss, test_accuracy = model.evaluate(data.X_test, data.y_test, verbose=0)
+
+    tab.goto(playground_url)
+    wait_for_current_frame(tab)
+    set_number(tab, "Seed", 3)
+    set_number(tab, "Learning rate", 0.1)
+    wait_for_query(tab, seed=3, lr="0.1")
+    wait_for_current_frame(tab)
+    for n in (1, 2, 3):
+        tab.get_by_role("button", name="Step", exact=True).click()
+        wait_for_epoch(tab, n)
+    assert epoch(tab) == 3
+    shown = {k: tab.get_by_test_id(k).text_content() for k in ("train-loss", "test-loss")}
+    for key, value in (("train-loss", train_loss), ("test-loss", test_loss)):
+        assert re.fullmatch(r"\d+\.\d{4}", shown[key]), shown
+        assert float(shown[key]) == pytest.approx(value, abs=1.01e-4), (key, shown[key], value)
+    assert tab.get_by_test_id("test-accuracy").text_content() == f"{100 * test_accuracy:.1f}%"
+
+
+def test_hovering_a_neuron_shows_it_on_the_big_plot_and_an_edge_shows_its_weight(
+    tab, playground_url
+):
+    tab.goto(playground_url)
+    wait_for_current_frame(tab)
+    output = settled_pixels(tab)
+    plot = tab.get_by_test_id("plot")
+    tab.locator("[data-neuron='0,2']").hover()
+    tab.wait_for_function(
+        "() => document.querySelector('[data-testid=plot]').dataset.focus === '0,2'"
+    )
+    assert plot_pixels(tab) != output
+    tab.mouse.move(2, 2)  # leave: the output again
+    tab.wait_for_function("() => document.querySelector('[data-testid=plot]').dataset.focus === ''")
+    assert plot.get_attribute("data-focus") == ""
+    assert settled_pixels(tab) == output
+
+    tab.locator(".edge-hit").first.hover(force=True)
+    tooltip = tab.get_by_role("tooltip")
+    tooltip.wait_for()
+    text = tooltip.text_content()
+    assert re.fullmatch(r"Weight -?\d+\.\d{4} \(x[12] → layer 1 neuron \d\)", text), text
+    titles = tab.locator(".edge-hit title").all_text_contents()
+    assert text in titles  # the SVG <title> says the same
+
+
+def test_a_refused_value_shows_the_servers_error_and_changes_nothing(tab, playground_url):
+    tab.goto(playground_url)
+    wait_for_current_frame(tab)
+    set_number(tab, "Learning rate", 50)
+    status = tab.get_by_test_id("status")
+    tab.wait_for_function(
+        "() => document.querySelector('[data-testid=status]').classList.contains('error')"
+    )
+    assert "lr" in status.text_content()
+    assert status.get_attribute("role") == "status"
+    assert tab.get_by_label("Learning rate", exact=True).input_value() == "0.01"
+    assert query(tab)["lr"] == "0.01"
+    # The next accepted change clears the error.
+    set_number(tab, "Learning rate", 0.03)
+    wait_for_query(tab, lr="0.03")
+    assert "error" not in (status.get_attribute("class") or "")
+
+
+def test_many_classes_and_regression_have_their_readouts(tab, playground_url):
+    tab.goto(f"{playground_url}/?dataset=spiral&classes=3&points=600&test=1")
+    wait_for_current_frame(tab)
+    assert tab.get_by_label("Classes", exact=True).input_value() == "3"
+    assert tab.get_by_label("Show test data", exact=True).is_checked()
+    assert tab.locator("#legend").text_content().count("class ") == 3
+    assert tab.get_by_test_id("r2").is_hidden()
+    assert 0 < percent(tab, "test-accuracy") <= 100
+    assert percent(tab, "baseline") < 50  # three balanced classes
+
+    tab.get_by_label("Dataset", exact=True).select_option("ripple")
+    wait_for_query(tab, dataset="ripple", classes=2)
+    wait_for_current_frame(tab)
+    tab.get_by_role("button", name="Step", exact=True).click()
+    wait_for_epoch(tab, 1)
+    assert tab.get_by_test_id("test-accuracy").is_hidden()
+    assert re.fullmatch(r"-?\d+\.\d{3}", tab.get_by_test_id("r2").text_content())
