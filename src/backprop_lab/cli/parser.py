@@ -158,6 +158,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=50,
         help="browser tabs served at once; the next is told the server is busy (default 50)",
     )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="threads that train all sessions (default 1, fastest for small networks)",
+    )
     p = add("gradcheck", "Compare backprop gradients with finite differences, per layer.")
     add_network_options(p)
     p.add_argument("--points", type=int, default=16, help="random points (default 16)")

@@ -10,14 +10,17 @@ def cmd_serve(args) -> int:
         raise UsageError(f"--port must be from 0 to 65535 (0: a free port), got {args.port}")
     if args.max_sessions < 1:
         raise UsageError(f"--max-sessions must be at least 1, got {args.max_sessions}")
+    if not 1 <= args.workers <= 64:
+        raise UsageError(f"--workers must be from 1 to 64, got {args.workers}")
     # Imported here: the web server's packages load only for this command.
     from ..serve.config import ServeConfig
     from ..serve.server import run
     from . import interrupts
 
+    config = ServeConfig(max_sessions=args.max_sessions, workers=args.workers)
     interrupts.current.enter("serving the playground")
     try:
-        run(args.host, args.port, args.open, ServeConfig(max_sessions=args.max_sessions))
+        run(args.host, args.port, args.open, config)
     except OSError as e:  # the address is taken or not this machine's
         raise UsageError(f"{e}; choose another with --port, or --port 0 for a free one") from None
     print("backprop-lab: the playground stopped")

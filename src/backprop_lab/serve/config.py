@@ -26,7 +26,13 @@ class ServeConfig:
     frame_interval : float
         The shortest time between two frames of a session, in seconds.
     workers : int
-        Threads that train and draw frames for all sessions.
+        Threads that train and draw frames for all sessions.  One by default:
+        the kernels release the GIL, but a small network's step is mostly
+        Python around them (``fit``, ``evaluate``, the frame), and threads
+        that wait for the GIL slow the event loop and each other.  Measured on
+        2 cores with 20 tabs playing the article's network: 24 frames/s per
+        tab with 1 worker, 16 with 2, 12 with 4 (docs/benchmarks.md).  More
+        may pay for large networks, whose time is in the kernels.
     """
 
     max_sessions: int = 50
@@ -34,4 +40,4 @@ class ServeConfig:
     cpu_limit: float = 1800.0
     max_message_bytes: int = LIMITS["max_message_bytes"]
     frame_interval: float = 1 / 60
-    workers: int = 4
+    workers: int = 1

@@ -26,6 +26,7 @@ from .protocol import CHOICES, DEFAULTS, LIMITS, VERSION, ProtocolError, parse_m
 from .session import Session
 
 log = logging.getLogger("backprop_lab.serve")
+IN_FLIGHT_WAIT = 0.1  # s: how long training waits for a frame's ack before going on
 FIRST_MESSAGE = '{"type": "settings", "settings": {}}'
 
 
@@ -135,11 +136,12 @@ class Connection:
         elif kind == "focus":
             await self.work(session.set_focus, msg["neuron"])
         else:
-            if kind == "play":
-                self._check_may_train()
-                session.playing = True
-            elif kind == "pause":
-                session.playing = False
+            if kind in ("play", "pause"):
+                if kind == "play":
+                    self._check_may_train()
+                if session.playing != (kind == "play"):
+                    session.playing = kind == "play"
+                    session.changed = True  # the next frame says so
             elif kind == "step":
                 self._check_may_train()
                 await self.work(session.step, msg["unit"])
@@ -173,38 +175,60 @@ class Connection:
     async def _pump(self) -> None:
         """Train while playing and send a frame whenever one is due and allowed."""
         loop = asyncio.get_running_loop()
-        last = loop.time()
         session, interval = self.session, self.config.frame_interval
+        last = loop.time()
         while True:
-            timeout = interval if session.playing else None
+            # While a frame is in flight, its ack wakes the pump; training catches
+            # up by the clock then, in one larger chunk instead of many small ones.
+            timeout = None
+            if session.playing:
+                timeout = interval if self.in_flight is None else IN_FLIGHT_WAIT
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout)
             self.wake.clear()
-            if not self.started:
-                continue
             wait = interval - (loop.time() - self._last_frame)
             if session.playing and wait > 0:  # no faster than the frame interval
                 await asyncio.sleep(wait)
             now = loop.time()
-            elapsed, last = now - last, now
+            elapsed, last = (now - last if session.playing else 0.0), now
+            if not self.started:
+                continue
+            try:
+                await self._tick(elapsed)
+            except WebSocketDisconnect:
+                raise
+            except Exception as e:  # as in _receive: this session only, paused
+                log.exception("playground session failed")
+                session.playing = False
+                text = f"the server could not go on training ({type(e).__name__}); paused"
+                await self.send({"type": "error", "message": text})
+
+    async def _tick(self, elapsed: float) -> None:
+        """Train for ``elapsed`` seconds of play, say what happened, send a frame if due."""
+        session = self.session
+        if session.playing and session.cpu_seconds > self.config.cpu_limit:
+            session.playing = False
+            await self.send({"type": "error", "message": self._cpu_text()})
+            await self.send(await self.work(session.state_message))
+        frame_due = self.in_flight is None
+        if not session.playing and not (frame_due and session.changed):
+            return
+
+        def step():  # one trip to the worker thread for both
             if session.playing:
-                if session.cpu_seconds > self.config.cpu_limit:
-                    session.playing = False
-                    await self.send({"type": "error", "message": self._cpu_text()})
-                    await self.send(await self.work(session.state_message))
-                else:
-                    await self.work(session.advance, elapsed)
-            if session.diverged and not self._told_diverged:
-                self._told_diverged = True
-                await self.send({"type": "status", "message": self._diverged_text()})
-                await self.send(await self.work(session.state_message))
-            if self.in_flight is None and session.changed:
-                frame = await self.work(session.frame)
-                self.in_flight = session.seq
-                self._last_frame = loop.time()
-                await self.send(frame)
-                if session.diverged and not self._told_diverged:
-                    self.wake.set()  # found by the frame's scores: say so now
+                session.advance(elapsed)
+            return session.frame() if frame_due and session.changed else None
+
+        frame = await self.work(step)
+        if session.diverged and not self._told_diverged:
+            self._told_diverged = True
+            await self.send({"type": "status", "message": self._diverged_text()})
+            await self.send(await self.work(session.state_message))
+            self.wake.set()  # the frame that shows it, if this one could not
+        if frame is not None:
+            self.in_flight = session.seq
+            self._last_frame = asyncio.get_running_loop().time()
+            await self.send(frame)
 
     def _diverged_text(self) -> str:
         s = self.session

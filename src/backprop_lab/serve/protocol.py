@@ -162,7 +162,10 @@ def _layers(value: Any) -> list[dict]:
                 f"as a live map), got {_short(units)}",
                 "layers",
             )
-        act = _choice("activation", layer["activation"])
+        try:
+            act = _choice("activation", layer["activation"])
+        except ProtocolError as e:
+            raise ProtocolError(f"layer {i}: {e}", "layers") from None
         layers.append({"units": units, "activation": act})
     return layers
 
@@ -198,7 +201,7 @@ def merge_settings(current: dict, changes: Any) -> dict:
     for key, value in changes.items():
         if key not in _CHECKS:
             raise ProtocolError(
-                f"unknown setting {_short(key)}; the settings are {', '.join(DEFAULTS)}", "settings"
+                f"unknown setting {_short(key)}; the settings are {', '.join(DEFAULTS)}"
             )
         merged[key] = _CHECKS[key](value)
     if merged["dataset"] != current["dataset"]:

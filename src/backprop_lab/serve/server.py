@@ -30,6 +30,9 @@ def bind(host: str, port: int) -> socket.socket:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Accepted sockets inherit it: a frame's last segment must not wait for
+        # the tab's delayed ACK (Nagle's algorithm; 40 ms on Linux).
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.bind((host, port))
     except OSError as e:
         raise OSError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
@@ -40,7 +43,15 @@ def bind(host: str, port: int) -> socket.socket:
 def _server(config: ServeConfig | None) -> uvicorn.Server:
     app = create_app(config)
     return uvicorn.Server(
-        uvicorn.Config(app, log_level="warning", ws_max_size=WS_MAX_SIZE, lifespan="on")
+        uvicorn.Config(
+            app,
+            log_level="warning",
+            ws_max_size=WS_MAX_SIZE,
+            # Frames go to this machine or a LAN: compressing them would cost more
+            # CPU (on both ends) than the bytes it saves.
+            ws_per_message_deflate=False,
+            lifespan="on",
+        )
     )
 
 

@@ -28,7 +28,7 @@ from ..engine.compiled.trainer import unsupported_reason
 from ..engine.metrics import baseline_accuracy, grid_points, padded_extent, regression_scores
 from ..engine.regularizers import L1, L2
 from ..runs.runner import build_model, load_data
-from ..runs.settings import Settings
+from ..runs.settings import Settings, output_for
 from . import frames
 from .features import FEATURES, transform
 from .protocol import DEFAULTS, ProtocolError, merge_settings, task_of
@@ -110,6 +110,8 @@ class Session:
         new = merge_settings(self.settings, changes)
         old, self.settings = self.settings, new
         out = []
+        if new == old and self.model is not None:
+            return [self.state_message()]  # nothing to redraw
         try:
             if self.model is None or any(new[k] != old[k] for k in DATA_KEYS):
                 self._make_data()
@@ -287,7 +289,7 @@ class Session:
                 "layers": copy.deepcopy(self.settings["layers"]),
                 "output": {"units": out.units, "activation": out.activation.name},
             },
-            "loss": self.model.loss.name,
+            "loss": output_for(self.task, self.data.n_classes, self.settings["loss"])[0],
             "baseline": self.baseline,
         }
 

@@ -1,0 +1,397 @@
+"""Benchmark of the live playground (`backprop-lab serve`) against the issue's targets.
+
+The server runs in a child process (``serve_in_background`` inside it, so the
+clients do not share its interpreter lock, as a browser would not); the
+clients are real WebSocket clients (the ``websockets`` package, asyncio), one
+connection per tab, sending the page's messages and acknowledging every frame
+as soon as its meta is parsed. Measured, each as a median:
+
+(a) time from opening the socket to the first frame, after the article's
+    settings (the defaults), over fresh connections;
+(b) frames per second of one tab training the article's network;
+(c) the frame's size for the article's network and for 6 layers of 16;
+(d) frames per second per tab with 1, 5, 10, 20 and 50 tabs training at once,
+    and a tab beyond a limit of 20 told "busy" while the 20 keep their rate;
+(e) latency from a settings change to the first frame that shows it.
+
+Run: ``.venv/bin/python bench/bench_serve.py`` (about two minutes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing as mp
+import os
+import platform
+import statistics
+import struct
+import sys
+import time
+
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+from websockets.typing import Origin
+
+from backprop_lab.serve.config import ServeConfig
+from backprop_lab.serve.server import serve_in_background
+
+SPEED = 50  # epochs per second while playing
+ARTICLE: dict = {}  # the defaults are the article's settings
+WIDE = {"layers": [{"units": 16, "activation": "relu"}] * 6}
+# permessage-deflate, as browsers negotiate it; --no-compression turns it off.
+COMPRESSION = {"compression": "deflate"}
+
+
+# --------------------------------------------------------------------------- the server
+
+
+def _serve(pipe, max_sessions: int) -> None:
+    with serve_in_background(config=ServeConfig(max_sessions=max_sessions)) as url:
+        pipe.send(url)
+        pipe.recv()  # until the parent says stop
+
+
+class Server:
+    """The playground in a child process, for a ``with`` block; ``.url`` is its address."""
+
+    def __init__(self, max_sessions: int):
+        self.max_sessions = max_sessions
+
+    def __enter__(self):
+        ctx = mp.get_context("spawn")
+        self.pipe, child = ctx.Pipe()
+        self.process = ctx.Process(target=_serve, args=(child, self.max_sessions), daemon=True)
+        self.process.start()
+        self.url = self.pipe.recv()
+        return self
+
+    def __exit__(self, *exc):
+        self.pipe.send("stop")
+        self.process.join(20)
+        if self.process.is_alive():
+            self.process.kill()
+
+
+# --------------------------------------------------------------------------- one tab
+
+
+def frame_meta(data: bytes) -> dict:
+    assert data[:4] == b"BPLF"
+    (m,) = struct.unpack_from("<I", data, 4)
+    return json.loads(data[8 : 8 + m])
+
+
+class Tab:
+    """One WebSocket client: records every frame (time, meta, size) and acks it."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.frames: list[tuple[float, dict, int]] = []
+        self.texts: list[tuple[float, dict]] = []
+        self.waiters: list[tuple[object, asyncio.Future]] = []
+        self.closed: tuple[int | None, str] | None = None
+
+    async def open(self, settings: dict | None = None) -> float:
+        """Connect, send the settings, wait for the first frame; return the seconds it took."""
+        t0 = time.perf_counter()
+        self.ws = await connect(
+            self.url.replace("http", "ws", 1) + "/ws",
+            origin=Origin(self.url),
+            proxy=None,
+            max_size=None,
+            **COMPRESSION,
+        )
+        self.task = asyncio.create_task(self._pump())
+        await self.wait(lambda kind, m: kind == "text" and m["type"] in ("hello", "busy"))
+        if self.texts[0][1]["type"] == "busy":
+            return float("nan")
+        await self.send({"type": "settings", "settings": settings or {}})
+        await self.wait(lambda kind, m: kind == "frame")
+        return time.perf_counter() - t0
+
+    async def send(self, message: dict) -> None:
+        await self.ws.send(json.dumps(message))
+
+    async def _pump(self) -> None:
+        try:
+            async for data in self.ws:
+                now = time.perf_counter()
+                if isinstance(data, bytes):
+                    meta = frame_meta(data)
+                    await self.ws.send(json.dumps({"type": "ack", "seq": meta["seq"]}))
+                    self.frames.append((now, meta, len(data)))
+                    self._notify("frame", meta)
+                else:
+                    message = json.loads(data)
+                    self.texts.append((now, message))
+                    self._notify("text", message)
+        except ConnectionClosed:
+            pass
+        self.closed = (self.ws.close_code, self.ws.close_reason or "")
+        for _, future in self.waiters:
+            if not future.done():
+                future.set_exception(ConnectionError(f"closed {self.closed}"))
+
+    def _notify(self, kind: str, message: dict) -> None:
+        for wanted, future in list(self.waiters):
+            if not future.done() and wanted(kind, message):
+                future.set_result((time.perf_counter(), message))
+                self.waiters.remove((wanted, future))
+
+    async def wait(self, wanted, timeout: float = 60.0):
+        """(time, message) of the next message for which ``wanted(kind, message)``."""
+        future = asyncio.get_running_loop().create_future()
+        self.waiters.append((wanted, future))
+        return await asyncio.wait_for(future, timeout)
+
+    def rate(self, t0: float, t1: float) -> float:
+        """Frames per second received in [t0, t1)."""
+        return sum(1 for t, _, _ in self.frames if t0 <= t < t1) / (t1 - t0)
+
+    async def close(self) -> None:
+        await self.ws.close()
+        await self.task
+
+
+# --------------------------------------------------------------------------- measurements
+
+
+async def first_frame(url: str, n: int = 10) -> list[float]:
+    seconds = []
+    for _ in range(n):
+        tab = Tab(url)
+        seconds.append(await tab.open(ARTICLE))
+        await tab.close()
+    return seconds
+
+
+async def playing(url: str, n: int, window: float, warmup: float = 1.0):
+    """``n`` tabs training the article's network at once: per-tab frames/s and
+    epochs/s over ``window`` s after ``warmup`` s."""
+    tabs = [Tab(url) for _ in range(n)]
+    await asyncio.gather(*(tab.open({"speed": SPEED}) for tab in tabs))
+    for tab in tabs:
+        await tab.send({"type": "play"})
+    await asyncio.sleep(warmup)
+    t0 = time.perf_counter()
+    await asyncio.sleep(window)
+    t1 = time.perf_counter()
+    fps = [tab.rate(t0, t1) for tab in tabs]
+    eps = [epochs_per_second(tab, t0, t1) for tab in tabs]
+    await asyncio.gather(*(tab.close() for tab in tabs))
+    return fps, eps
+
+
+def epochs_per_second(tab: Tab, t0: float, t1: float) -> float:
+    inside = [(t, m) for t, m, _ in tab.frames if t0 <= t < t1]
+    if len(inside) < 2:
+        return 0.0
+    (ta, a), (tb, b) = inside[0], inside[-1]
+    steps = a["steps_per_epoch"]
+    return (b["iterations"] - a["iterations"]) / steps / (tb - ta)
+
+
+async def frame_sizes(url: str) -> tuple[int, int]:
+    sizes = []
+    for settings in (ARTICLE, WIDE):
+        tab = Tab(url)
+        await tab.open(settings)
+        sizes.append(tab.frames[0][2])
+        await tab.close()
+    return sizes[0], sizes[1]
+
+
+async def busy(url: str, limit: int, window: float = 3.0):
+    """``limit`` tabs play; one more connects. Returns (median fps before, after,
+    the extra tab's first message type, its close code)."""
+    tabs = [Tab(url) for _ in range(limit)]
+    await asyncio.gather(*(tab.open({"speed": SPEED}) for tab in tabs))
+    for tab in tabs:
+        await tab.send({"type": "play"})
+    await asyncio.sleep(1.0)
+    t0 = time.perf_counter()
+    await asyncio.sleep(window)
+    t1 = time.perf_counter()
+    extra = Tab(url)
+    await extra.open()
+    await asyncio.wait_for(extra.task, 10)
+    t2 = time.perf_counter()
+    await asyncio.sleep(window)
+    t3 = time.perf_counter()
+    before = statistics.median(tab.rate(t0, t1) for tab in tabs)
+    after = statistics.median(tab.rate(t2, t3) for tab in tabs)
+    lowest_after = min(tab.rate(t2, t3) for tab in tabs)
+    await asyncio.gather(*(tab.close() for tab in tabs))
+    kind = extra.texts[0][1]["type"] if extra.texts else None
+    return before, after, lowest_after, kind, extra.closed
+
+
+async def latency(url: str, n: int = 30):
+    """Seconds from a settings change to the first frame that shows it, training
+    playing: a noise change (new data and network: the frame's ``run`` rises),
+    and a learning-rate change (the ``state`` echo, then the next frame)."""
+    tab = Tab(url)
+    await tab.open({"speed": SPEED})
+    await tab.send({"type": "play"})
+    await tab.wait(lambda kind, m: kind == "frame" and m["playing"])
+    rebuild, lr_state, lr_frame = [], [], []
+    for i in range(n):
+        await asyncio.sleep(0.2)
+        run = tab.frames[-1][1]["run"]
+        t0 = time.perf_counter()
+        await tab.send({"type": "settings", "settings": {"noise": 0.05 * ((i + 1) % 2)}})
+        t1, _ = await tab.wait(lambda kind, m, r=run: kind == "frame" and m["run"] > r)
+        rebuild.append(t1 - t0)
+        await tab.send({"type": "play"})  # a rebuild pauses nothing, but make sure
+        await asyncio.sleep(0.2)
+        lr = 0.01 if i % 2 else 0.02
+        t0 = time.perf_counter()
+        await tab.send({"type": "settings", "settings": {"lr": lr}})
+        t1, _ = await tab.wait(
+            lambda kind, m, lr=lr: (
+                kind == "text" and m["type"] == "state" and m["settings"]["lr"] == lr
+            )
+        )
+        t2, _ = await tab.wait(lambda kind, m: kind == "frame")
+        lr_state.append(t1 - t0)
+        lr_frame.append(t2 - t0)
+    await tab.close()
+    return rebuild, lr_state, lr_frame
+
+
+# --------------------------------------------------------------------------- report
+
+
+def ms(seconds: float) -> str:
+    return f"{1000 * seconds:.0f} ms"
+
+
+async def main(window: float) -> int:
+    print(
+        f"machine: {platform.system()} {platform.release()}, {os.cpu_count()} CPUs, "
+        f"load {os.getloadavg()[0]:.2f}; Python {platform.python_version()}; "
+        f"compression {COMPRESSION['compression']}",
+        flush=True,
+    )
+    rows = []
+    with Server(max_sessions=60) as server:
+        url = server.url
+        print(f"server: {url} (max_sessions=60, in a child process)", flush=True)
+
+        firsts = await first_frame(url)
+        print(
+            f"(a) first frame after connect + settings: median {ms(statistics.median(firsts))}"
+            f" (min {ms(min(firsts))}, max {ms(max(firsts))}, {len(firsts)} fresh connections)",
+            flush=True,
+        )
+        rows.append(
+            (
+                "first frame (article)",
+                "<= 1 s",
+                ms(statistics.median(firsts)),
+                statistics.median(firsts) <= 1.0,
+            )
+        )
+
+        fps, eps = await playing(url, 1, window)
+        print(
+            f"(b) one tab playing at {SPEED} epochs/s: {fps[0]:.1f} frames/s "
+            f"({eps[0]:.1f} epochs/s trained) over {window:g} s",
+            flush=True,
+        )
+        rows.append(("frames/s, one tab playing", ">= 30", f"{fps[0]:.1f}", fps[0] >= 30))
+
+        article, wide = await frame_sizes(url)
+        print(
+            f"(c) frame size: article (8 hidden neurons) {article} bytes; 6x16 {wide} bytes",
+            flush=True,
+        )
+        rows.append(("frame size (article)", "<= 20 KB", f"{article} B", article <= 20_000))
+
+        at20 = None
+        print("(d) tabs playing at once: frames/s per tab (median, min), epochs/s (median)")
+        for n in (1, 5, 10, 20, 50):
+            fps, eps = await playing(url, n, window)
+            med = statistics.median(fps)
+            print(
+                f"    {n:3d} tabs: median {med:6.1f}, min {min(fps):6.1f} frames/s; "
+                f"{statistics.median(eps):6.1f} epochs/s",
+                flush=True,
+            )
+            if n == 20:
+                at20 = (med, min(fps))
+        rows.append(
+            (
+                "frames/s per tab, 20 tabs",
+                ">= 10",
+                f"{at20[0]:.2f} (min {at20[1]:.2f})",
+                at20[0] >= 10,
+            )
+        )
+
+    with Server(max_sessions=20) as server:
+        before, after, lowest, kind, closed = await busy(server.url, 20)
+        print(
+            f"(d) limit 20: the 21st tab got {kind!r} then close {closed}; the 20 tabs: "
+            f"median {before:.1f} frames/s before, {after:.1f} after (min {lowest:.1f})",
+            flush=True,
+        )
+        rows.append(
+            (
+                "tab beyond the limit",
+                "busy, others keep rate",
+                f"{kind}, close {closed[0] if closed else None}; {before:.1f} -> {after:.1f} fps",
+                kind == "busy" and after >= 0.8 * before,
+            )
+        )
+
+    with Server(max_sessions=60) as server:
+        rebuild, lr_state, lr_frame = await latency(server.url)
+        print(
+            f"(e) latency, {len(rebuild)} changes each, training playing: noise change -> "
+            f"frame of the new run: median {ms(statistics.median(rebuild))} "
+            f"(max {ms(max(rebuild))}); lr change -> state echo median "
+            f"{ms(statistics.median(lr_state))}, -> next frame median "
+            f"{ms(statistics.median(lr_frame))} (max {ms(max(lr_frame))})",
+            flush=True,
+        )
+        rows.append(
+            (
+                "latency, change -> frame (noise)",
+                "<= 100 ms",
+                ms(statistics.median(rebuild)),
+                statistics.median(rebuild) <= 0.1,
+            )
+        )
+        rows.append(
+            (
+                "latency, change -> frame (lr)",
+                "<= 100 ms",
+                ms(statistics.median(lr_frame)),
+                statistics.median(lr_frame) <= 0.1,
+            )
+        )
+
+    print()
+    print("| measure | target | measured (median) | |")
+    print("|---|---|---|---|")
+    for name, target, value, met in rows:
+        print(f"| {name} | {target} | {value} | {'met' if met else 'not met'} |")
+    print(f"\nload average at the end: {os.getloadavg()[0]:.2f}")
+    return 0 if all(row[3] for row in rows) else 1
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--window", type=float, default=5.0, help="seconds measured per run")
+    parser.add_argument("--speed", type=float, default=SPEED, help="epochs/s while playing")
+    parser.add_argument(
+        "--no-compression", action="store_true", help="clients refuse permessage-deflate"
+    )
+    args = parser.parse_args()
+    SPEED = args.speed
+    if args.no_compression:
+        COMPRESSION["compression"] = None
+    sys.exit(asyncio.run(main(args.window)))
