@@ -46,6 +46,7 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/bench_recording.py
 	$(BIN)/python bench/bench_sklearn.py
 	$(BIN)/python bench/bench_keras.py
+	$(BIN)/python bench/bench_serve.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
