@@ -18,13 +18,14 @@ import math
 import re
 import struct
 import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import anyio
 import numpy as np
 import pytest
+from starlette.testclient import TestClient, WebSocketDenialResponse
+from starlette.websockets import WebSocketDisconnect
 
 import backprop_lab
 from backprop_lab.data import datasets
@@ -32,13 +33,6 @@ from backprop_lab.runs.runner import build_model, load_data
 from backprop_lab.runs.settings import Settings
 from backprop_lab.serve.app import create_app
 from backprop_lab.serve.config import ServeConfig
-
-with warnings.catch_warnings():
-    # Starlette asks for httpx2 and warns (once, at import) when it finds httpx;
-    # the client works the same with either.
-    warnings.simplefilter("ignore")
-    from starlette.testclient import TestClient, WebSocketDenialResponse
-from starlette.websockets import WebSocketDisconnect
 
 # Only turns a hang into a failure: no test is meant to come near it.
 HANG_SECONDS = 20.0
@@ -1209,7 +1203,8 @@ def test_no_reply_names_a_server_path(tab):
 def test_a_real_server_refuses_other_origins_and_survives_a_huge_message():
     """Over uvicorn (not the test client): the handshake of another origin gets
     HTTP 403; a 10 MB message gets an error or closes only its own socket."""
-    import httpx
+    import urllib.request
+
     from websockets.exceptions import ConnectionClosed, InvalidStatus
     from websockets.sync.client import connect
 
@@ -1243,5 +1238,5 @@ def test_a_real_server_refuses_other_origins_and_survives_a_huge_message():
                     assert reply["type"] == "error", reply
             other.send(json.dumps({"type": "settings", "settings": {}}))
             assert recv_json(other)["type"] in ("status", "data", "state")
-            health = httpx.get(url + "/healthz", timeout=HANG_SECONDS)
-            assert health.status_code == 200 and health.json()["sessions"] == 1
+            with urllib.request.urlopen(url + "/healthz", timeout=HANG_SECONDS) as health:
+                assert health.status == 200 and json.load(health)["sessions"] == 1
