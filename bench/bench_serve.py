@@ -14,7 +14,7 @@ as soon as its meta is parsed. Measured, each as a median:
     and a tab beyond a limit of 20 told "busy" while the 20 keep their rate;
 (e) latency from a settings change to the first frame that shows it.
 
-Run: ``.venv/bin/python bench/bench_serve.py`` (about two minutes).
+Run: ``.venv/bin/python bench/bench_serve.py`` (about 100 s).
 """
 
 from __future__ import annotations
@@ -47,8 +47,9 @@ COMPRESSION = {"compression": "deflate"}
 # --------------------------------------------------------------------------- the server
 
 
-def _serve(pipe, max_sessions: int) -> None:
-    with serve_in_background(config=ServeConfig(max_sessions=max_sessions)) as url:
+def _serve(pipe, max_sessions: int, workers: int) -> None:
+    config = ServeConfig(max_sessions=max_sessions, workers=workers)
+    with serve_in_background(config=config) as url:
         pipe.send(url)
         pipe.recv()  # until the parent says stop
 
@@ -56,13 +57,14 @@ def _serve(pipe, max_sessions: int) -> None:
 class Server:
     """The playground in a child process, for a ``with`` block; ``.url`` is its address."""
 
-    def __init__(self, max_sessions: int):
-        self.max_sessions = max_sessions
+    def __init__(self, max_sessions: int, workers: int = ServeConfig.workers):
+        self.max_sessions, self.workers = max_sessions, workers
 
     def __enter__(self):
         ctx = mp.get_context("spawn")
         self.pipe, child = ctx.Pipe()
-        self.process = ctx.Process(target=_serve, args=(child, self.max_sessions), daemon=True)
+        args = (child, self.max_sessions, self.workers)
+        self.process = ctx.Process(target=_serve, args=args, daemon=True)
         self.process.start()
         self.url = self.pipe.recv()
         return self
@@ -373,6 +375,18 @@ async def main(window: float) -> int:
                 statistics.median(lr_frame) <= 0.1,
             )
         )
+
+    # (f) Why one worker thread: the same 20 tabs with 1, 2 and 4 workers.
+    by_workers = {}
+    for workers in (1, 2, 4):
+        with Server(max_sessions=60, workers=workers) as server:
+            fps, _ = await playing(server.url, 20, window)
+            by_workers[workers] = statistics.median(fps)
+    print(
+        "(f) 20 tabs, frames/s per tab (median) by worker threads: "
+        + ", ".join(f"{w}: {v:.1f}" for w, v in by_workers.items()),
+        flush=True,
+    )
 
     print()
     print("| measure | target | measured (median) | |")

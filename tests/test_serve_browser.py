@@ -399,3 +399,132 @@ def test_many_classes_and_regression_have_their_readouts(tab, playground_url):
     wait_for_epoch(tab, 1)
     assert tab.get_by_test_id("test-accuracy").is_hidden()
     assert re.fullmatch(r"-?\d+\.\d{3}", tab.get_by_test_id("r2").text_content())
+
+
+def test_space_on_a_checkbox_toggles_it_and_does_not_play(tab, playground_url):
+    tab.goto(playground_url)
+    wait_for_current_frame(tab)
+    for _ in range(80):
+        tab.keyboard.press("Tab")
+        if focused_name(tab) == "Show test data":
+            break
+    else:
+        raise AssertionError("Tab never reached 'Show test data'")
+    tab.keyboard.press("Space")
+    box = tab.get_by_label("Show test data", exact=True)
+    assert box.is_checked()
+    wait_for_query(tab, test=1)
+    tab.wait_for_timeout(500)  # a play, had it been sent, would have moved the epoch by now
+    assert epoch(tab) == 0
+    assert tab.locator("#play").get_attribute("data-playing") == "0"
+    tab.get_by_role("button", name="Play").wait_for()
+    tab.keyboard.press("Space")  # and back: Space is the box's, again
+    assert not box.is_checked()
+    wait_for_query(tab, test=0)
+
+
+def test_a_neuron_focused_by_keyboard_shows_on_the_plot_with_its_weights(tab, playground_url):
+    tab.goto(playground_url)
+    wait_for_current_frame(tab)
+    for _ in range(80):
+        tab.keyboard.press("Tab")
+        if focused_name(tab) == "Neuron 3 of layer 1":
+            break
+    else:
+        raise AssertionError("Tab never reached 'Neuron 3 of layer 1'")
+    assert tab.evaluate("() => document.activeElement.getAttribute('role')") == "button"
+    tab.wait_for_function(
+        "() => document.querySelector('[data-testid=plot]').dataset.focus === '0,2'"
+    )
+    tooltip = tab.get_by_role("tooltip")
+    tooltip.wait_for()
+    lines = tooltip.text_content().split("\n")
+    number = r"-?\d+\.\d{4}"
+    assert lines[0] == "Layer 1, neuron 3", lines
+    assert re.fullmatch(f"bias {number}", lines[1]), lines
+    assert re.fullmatch(f"x1 → {number}", lines[2]), lines
+    assert re.fullmatch(f"x2 → {number}", lines[3]), lines
+    assert len(lines) == 4
+    # The tooltip's weight from x1 is the one the edge x1 → neuron 3 shows to the mouse.
+    edge = tab.evaluate(
+        """() => {
+            const hits = [...document.querySelectorAll('.edge-hit')];
+            hits[2].dispatchEvent(new MouseEvent('mouseenter'));
+            const text = hits[2].querySelector('title').textContent;
+            hits[2].dispatchEvent(new MouseEvent('mouseleave'));
+            return text;
+        }"""
+    )
+    assert edge == f"Weight {lines[2].split(' → ')[1]} (x1 → layer 1 neuron 3)"
+    for _ in range(4):  # back past neurons 2 and 1 to the layer's select: the output again
+        tab.keyboard.press("Shift+Tab")
+        if focused_name(tab) == "Layer 1 activation":
+            break
+    assert focused_name(tab) == "Layer 1 activation"
+    tab.wait_for_function("() => document.querySelector('[data-testid=plot]').dataset.focus === ''")
+    assert tooltip.is_hidden()
+
+
+def test_a_bad_url_value_is_reported_and_the_rest_of_the_url_applies(tab, playground_url):
+    tab.goto(f"{playground_url}/?lr=100&seed=5")
+    wait_for_current_frame(tab)
+    status = tab.get_by_test_id("status")
+    tab.wait_for_function(
+        "() => document.querySelector('[data-testid=status]').classList.contains('error')"
+    )
+    assert "lr" in status.text_content()
+    assert tab.get_by_label("Learning rate", exact=True).input_value() == "0.01"
+    assert tab.get_by_label("Seed", exact=True).input_value() == "5"
+    wait_for_query(tab, lr="0.01", seed=5)
+    assert int(tab.get_by_test_id("plot").get_attribute("data-frames")) >= 1
+    tab.wait_for_timeout(300)  # the error stays until the user acts
+    assert "lr" in status.text_content()
+
+
+def test_the_servers_idle_message_stays_when_the_socket_closes(chromium, request):
+    from backprop_lab.serve.config import ServeConfig
+    from backprop_lab.serve.server import serve_in_background
+
+    page = open_page(chromium, request)
+    with serve_in_background(config=ServeConfig(idle_timeout=1.0)) as url:
+        page.goto(url)
+        wait_for_current_frame(page)  # paused, nothing to ack: the tab falls silent
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=status]').textContent"
+            ".includes('Disconnected')",
+            timeout=20_000,
+        )
+    text = page.get_by_test_id("status").text_content()
+    assert text.startswith("this tab sent nothing for 1 s"), text
+    assert text.endswith("Disconnected from the server."), text
+
+
+def test_the_lists_come_from_the_servers_hello(tab, playground_url):
+    from backprop_lab.data.datasets import DATASETS, MULTICLASS, REGRESSION
+
+    tab.goto(playground_url)
+    wait_for_current_frame(tab)
+    options = tab.get_by_label("Dataset", exact=True).locator("option")
+    values = options.evaluate_all("os => os.map((o) => [o.value, o.textContent])")
+    assert [v for v, _ in values] == list(DATASETS)
+    for value, label in values:
+        assert label == (f"{value} (regression)" if value in REGRESSION else value)
+    note = tab.locator("#classes-note").text_content()
+    assert all(name in note for name in MULTICLASS), note
+    assert tab.get_by_label("Classes", exact=True).is_disabled()  # the circle has 2
+
+
+def test_a_frame_that_fails_to_draw_is_still_acknowledged(tab, playground_url):
+    tab.goto(playground_url)
+    wait_for_current_frame(tab)
+    # Break the last step of drawing a frame: the readout above the plot is gone.
+    tab.evaluate("() => document.getElementById('plot-what').remove()")
+    frames = int(tab.get_by_test_id("plot").get_attribute("data-frames"))
+    tab.get_by_role("button", name="Play").click()
+    tab.wait_for_function(
+        "n => Number(document.querySelector('[data-testid=plot]').dataset.frames) >= n",
+        arg=frames + 5,  # more frames came: each was acknowledged although drawing it failed
+        timeout=20_000,
+    )
+    assert "Could not draw a frame" in tab.get_by_test_id("status").text_content()
+    tab.get_by_role("button", name="Pause").click()

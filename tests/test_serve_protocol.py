@@ -1154,32 +1154,36 @@ def test_an_idle_session_is_reaped():
         assert client.get("/healthz").status_code == 200
 
 
-def test_a_session_past_its_cpu_limit_stops_training():
-    with TestClient(create_app(ServeConfig(cpu_limit=0.05))) as client:
-        with client.websocket_connect("/ws") as ws:
-            tab = Session(ws)
-            tab.start({"speed": 5000, "points": 20000})
-            tab.send({"type": "play"})
-            notice, _ = tab.until(
-                lambda m: isinstance(m, dict) and m["type"] in ("status", "error")
-            )
-            assert "cpu" in notice["message"].lower(), notice
-            last = settle(tab)
-            assert tab.texts[-1]["playing"] is False
-            tab.send({"type": "play"})
-            refused, between = tab.until(
-                lambda m: isinstance(m, dict) and m["type"] in ("status", "error", "state")
-            )
-            if refused["type"] == "state":
-                assert refused["playing"] is False, refused
-            else:
-                assert "cpu" in refused["message"].lower(), refused
-            time.sleep(0.2)
-            state, before = tab.barrier()
-            assert state["playing"] is False
-            for frame in tab.frames[tab.frames.index(last) :]:
-                assert frame.meta["iterations"] == last.meta["iterations"]
-            assert client.get("/healthz").status_code == 200
+def test_a_session_past_its_cpu_limit_is_refused_everything_but_acks():
+    app = create_app(ServeConfig(cpu_limit=0.05))
+    with TestClient(app) as client, client.websocket_connect("/ws") as ws:
+        tab = Session(ws)
+        assert tab.next()["type"] == "hello"
+        # Making 20,000 points may use up the limit already: then no frame comes,
+        # and play is refused; else play trains until the pump stops it.
+        tab.send({"type": "settings", "settings": {"speed": 5000, "points": 20000}})
+        tab.send({"type": "play"})
+        notice, _ = tab.until(lambda m: isinstance(m, dict) and m["type"] == "error")
+        assert "cpu" in notice["message"].lower(), notice
+        (connection,) = app.state.hub.connections
+        used = connection.session.cpu_seconds
+        for message in (
+            {"type": "settings", "settings": {"seed": 7}},
+            {"type": "play"},
+            {"type": "step", "unit": "epoch"},
+            {"type": "reset"},
+            {"type": "focus", "neuron": [0, 0]},
+        ):
+            tab.send(message)
+            reply, between = tab.until(lambda m: isinstance(m, dict) and m["type"] == "error")
+            assert "cpu" in reply["message"].lower(), reply
+            # At most the state of the stop itself came first: nothing applied.
+            for m in between:
+                assert isinstance(m, Frame) or m["type"] == "state", m
+                assert isinstance(m, Frame) or not m["playing"] and m["settings"]["seed"] == 0
+        assert connection.session.cpu_seconds == used  # none of them ran
+        assert not connection.session.playing
+        assert client.get("/healthz").status_code == 200
 
 
 def test_no_reply_names_a_server_path(tab):
@@ -1240,3 +1244,60 @@ def test_a_real_server_refuses_other_origins_and_survives_a_huge_message():
             assert recv_json(other)["type"] in ("status", "data", "state")
             with urllib.request.urlopen(url + "/healthz", timeout=HANG_SECONDS) as health:
                 assert health.status == 200 and json.load(health)["sessions"] == 1
+
+
+def test_a_loopback_server_refuses_a_foreign_host_name_dns_rebinding():
+    """A page at evil.example whose name resolves to 127.0.0.1 sends a matching
+    Origin and Host; a server on loopback refuses names that are not loopback's."""
+    app = create_app(ServeConfig(allowed_hosts=("localhost", "127.0.0.1", "::1")))
+    with TestClient(app) as client:
+        rebinding = {"host": "evil.example:8000", "origin": "http://evil.example:8000"}
+        with pytest.raises(WebSocketDisconnect):
+            with client.websocket_connect("/ws", headers=rebinding) as ws:
+                receive(ws)
+        own = {"host": "localhost:8000", "origin": "http://localhost:8000"}
+        with client.websocket_connect("/ws", headers=own) as ws:
+            assert json.loads(receive(ws)["text"])["type"] == "hello"
+
+
+def test_serve_in_background_on_loopback_checks_the_host_name():
+    import socket
+
+    from backprop_lab.serve.server import serve_in_background
+
+    def handshake(port: int, host: str) -> bytes:
+        request = (
+            f"GET /ws HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            f"Sec-WebSocket-Version: 13\r\nOrigin: http://{host}:{port}\r\n\r\n"
+        )
+        with socket.create_connection(("127.0.0.1", port), timeout=HANG_SECONDS) as sock:
+            sock.sendall(request.encode())
+            return sock.recv(64).split(b"\r\n")[0]
+
+    with serve_in_background() as url:
+        port = int(url.rsplit(":", 1)[1])
+        assert b" 403 " in handshake(port, "evil.example")
+        assert b" 101 " in handshake(port, "localhost")
+
+
+def test_a_bad_value_in_the_first_settings_is_left_out_not_fatal(tab):
+    """A shared link with one bad value still opens: the error, then the rest applied."""
+    hello = tab.next()
+    assert hello["type"] == "hello"
+    tab.send({"type": "settings", "settings": {"lr": 100, "seed": 5, "points": 900}})
+    error, _ = tab.until(lambda m: isinstance(m, dict) and m["type"] == "error")
+    assert error["field"] == "lr"
+    state, _ = tab.until(lambda m: isinstance(m, dict) and m["type"] == "state")
+    assert state["settings"]["lr"] == 0.01
+    assert state["settings"]["seed"] == 5 and state["settings"]["points"] == 900
+    assert tab.frame().meta["run"] == state["run"]
+
+
+def test_a_test_ratio_that_leaves_no_training_point_is_refused(tab):
+    tab.start({"points": 10, "test_ratio": 0.5})
+    tab.send({"type": "settings", "settings": {"test_ratio": 0.95}})
+    error, _ = tab.until(lambda m: isinstance(m, dict) and m["type"] == "error")
+    assert error["field"] == "test_ratio" and "training" in error["message"]
+    state, _ = tab.barrier()
+    assert state["settings"]["test_ratio"] == 0.5

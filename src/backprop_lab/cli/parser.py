@@ -162,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers",
         type=int,
         default=1,
-        help="threads that train all sessions (default 1, fastest for small networks)",
+        help="threads that train all sessions (default 1: more wait for Python's GIL)",
     )
     p = add("gradcheck", "Compare backprop gradients with finite differences, per layer.")
     add_network_options(p)

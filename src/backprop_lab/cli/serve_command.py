@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 from .errors import EXIT_INTERRUPTED, UsageError
 
 
@@ -21,7 +23,11 @@ def cmd_serve(args) -> int:
     interrupts.current.enter("serving the playground")
     try:
         run(args.host, args.port, args.open, config)
-    except OSError as e:  # the address is taken or not this machine's
-        raise UsageError(f"{e}; choose another with --port, or --port 0 for a free one") from None
+    except OSError as e:  # the port is taken, or the address is not this machine's
+        if e.errno == errno.EADDRINUSE:
+            hint = "choose another with --port, or --port 0 for a free one"
+        else:
+            hint = "--host takes an address of this machine, such as 127.0.0.1 or 0.0.0.0"
+        raise UsageError(f"{e.strerror}; {hint}") from None
     print("backprop-lab: the playground stopped")
     return EXIT_INTERRUPTED if interrupts.current.received else 0

@@ -49,6 +49,14 @@ def same_origin(headers, scheme: str = "http") -> bool:
     return _host_port(parts.netloc, parts.scheme) == server and server[1] is not None
 
 
+def host_allowed(headers, allowed) -> bool:
+    """Whether the request's ``Host`` header names one of ``allowed`` (None: any)."""
+    if allowed is None:
+        return True
+    name = urlsplit("//" + headers.get("host", "")).hostname
+    return name is not None and name.lower() in allowed
+
+
 class Hub:
     """The open sessions and the worker threads they share."""
 
@@ -58,7 +66,8 @@ class Hub:
         self.executor = ThreadPoolExecutor(config.workers, thread_name_prefix="playground")
 
     async def websocket(self, ws) -> None:
-        if not same_origin(ws.headers, ws.url.scheme):
+        allowed = self.config.allowed_hosts
+        if not (same_origin(ws.headers, ws.url.scheme) and host_allowed(ws.headers, allowed)):
             await ws.close(code=POLICY_CODE)  # before accept: the handshake gets 403
             return
         await ws.accept()

@@ -29,10 +29,13 @@ class ServeConfig:
         Threads that train and draw frames for all sessions.  One by default:
         the kernels release the GIL, but a small network's step is mostly
         Python around them (``fit``, ``evaluate``, the frame), and threads
-        that wait for the GIL slow the event loop and each other.  Measured on
-        2 cores with 20 tabs playing the article's network: 24 frames/s per
-        tab with 1 worker, 16 with 2, 12 with 4 (docs/benchmarks.md).  More
-        may pay for large networks, whose time is in the kernels.
+        that wait for the GIL slow the event loop and each other: with 20 tabs
+        playing the article's network on 2 cores, 25 frames/s per tab with 1
+        worker, 15 with 2, 11 with 4 (``bench/bench_serve.py``).
+    allowed_hosts : tuple of str, optional
+        Host names a WebSocket's ``Host`` header may name; None allows any.
+        A server on loopback allows only loopback names, so a page whose own
+        name resolves to 127.0.0.1 (DNS rebinding) cannot pass as this origin.
     """
 
     max_sessions: int = 50
@@ -41,3 +44,4 @@ class ServeConfig:
     max_message_bytes: int = LIMITS["max_message_bytes"]
     frame_interval: float = 1 / 60
     workers: int = 1
+    allowed_hosts: tuple[str, ...] | None = None

@@ -22,7 +22,7 @@ import time
 from starlette.websockets import WebSocketDisconnect
 
 from . import warmup
-from .protocol import CHOICES, DEFAULTS, LIMITS, VERSION, ProtocolError, parse_message
+from .protocol import DEFAULTS, HELLO_CHOICES, LIMITS, VERSION, ProtocolError, parse_message
 from .session import Session
 
 log = logging.getLogger("backprop_lab.serve")
@@ -75,8 +75,8 @@ class Connection:
 
     async def run(self) -> None:
         """Serve the tab until it goes, stays silent too long, or the server stops."""
-        hello = {"type": "hello", "version": VERSION, "defaults": DEFAULTS}
-        await self.send({**hello, "limits": LIMITS, "choices": CHOICES})
+        hello = {"type": "hello", "version": VERSION, "defaults": DEFAULTS, "limits": LIMITS}
+        await self.send({**hello, "choices": HELLO_CHOICES})
         pump = asyncio.create_task(self._pump())
         try:
             await self._receive()
@@ -105,11 +105,15 @@ class Connection:
                 await self.send(e.to_message())
             except WebSocketDisconnect:
                 raise
-            except Exception as e:  # the session's own failure: this tab only
-                log.exception("playground session failed")
-                self.session.playing = False
-                text = f"the server could not do that ({type(e).__name__}); training is paused"
-                await self.send({"type": "error", "message": text})
+            except Exception as e:
+                await self._failed(e)
+
+    async def _failed(self, e: Exception) -> None:
+        """A session's own failure: logged here, one line to its tab, this tab only."""
+        log.exception("playground session failed")
+        self.session.playing = False
+        text = f"the server could not go on ({type(e).__name__}); training is paused"
+        await self.send({"type": "error", "message": text})
 
     async def _handle(self, message: dict) -> None:
         if message.get("text") is None:
@@ -121,17 +125,21 @@ class Connection:
                 self.in_flight = None
                 self.wake.set()
             return
+        if session.cpu_seconds > self.config.cpu_limit:
+            raise ProtocolError(self._cpu_text())
         if kind != "settings" and not self.started:
             raise ProtocolError(f"send the settings first, e.g. {FIRST_MESSAGE}")
-        if kind == "settings":
+        if kind == "settings" and not self.started:
             if not warmup.ready():
                 await self.send({"type": "status", "message": self._preparing()})
-            replies = await self.work(session.update, msg["settings"])
-            if not self.started:
-                self.started = True
-                await self.send({"type": "status", "message": ""})
+            errors, replies = await self.work(session.start, msg["settings"])
+            self.started = True
+            await self.send({"type": "status", "message": ""})
+            for reply in errors + replies:
+                await self.send(reply)
+        elif kind == "settings":
             self._told_diverged = False
-            for reply in replies:
+            for reply in await self.work(session.update, msg["settings"]):
                 await self.send(reply)
         elif kind == "focus":
             await self.work(session.set_focus, msg["neuron"])
@@ -152,8 +160,6 @@ class Connection:
         self.wake.set()
 
     def _check_may_train(self) -> None:
-        if self.session.cpu_seconds > self.config.cpu_limit:
-            raise ProtocolError(self._cpu_text())
         if self.session.diverged:
             raise ProtocolError("training diverged; lower the learning rate, or press Reset")
 
@@ -197,19 +203,18 @@ class Connection:
                 await self._tick(elapsed)
             except WebSocketDisconnect:
                 raise
-            except Exception as e:  # as in _receive: this session only, paused
-                log.exception("playground session failed")
-                session.playing = False
-                text = f"the server could not go on training ({type(e).__name__}); paused"
-                await self.send({"type": "error", "message": text})
+            except Exception as e:
+                await self._failed(e)
 
     async def _tick(self, elapsed: float) -> None:
         """Train for ``elapsed`` seconds of play, say what happened, send a frame if due."""
         session = self.session
-        if session.playing and session.cpu_seconds > self.config.cpu_limit:
-            session.playing = False
-            await self.send({"type": "error", "message": self._cpu_text()})
-            await self.send(await self.work(session.state_message))
+        if session.cpu_seconds > self.config.cpu_limit:  # nothing more runs for this tab
+            if session.playing:
+                session.playing = False
+                await self.send({"type": "error", "message": self._cpu_text()})
+                await self.send(session.state_message())  # reads settings only: no work
+            return
         frame_due = self.in_flight is None
         if not session.playing and not (frame_due and session.changed):
             return

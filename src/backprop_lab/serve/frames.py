@@ -79,7 +79,7 @@ def encode(session, scores: dict) -> bytes:
         "seq": session.seq,
         "run": session.run,
         "epoch": session.epoch,
-        "batch": -(-session.position // session.settings["batch_size"]),
+        "batch": session.batch,
         "steps_per_epoch": session.steps_per_epoch,
         "iterations": session.iterations,
         **scores,

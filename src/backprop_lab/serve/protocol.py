@@ -58,6 +58,9 @@ CHOICES: dict[str, list[str]] = {
     "loss": list(RUN_LOSSES),
 }
 
+# What the page is told: the names above, and which datasets take classes or are surfaces.
+HELLO_CHOICES = {**CHOICES, "multiclass": list(MULTICLASS), "regression": list(REGRESSION)}
+
 # Numeric settings: (integer?, lowest, highest).
 RANGES: dict[str, tuple[bool, float, float]] = {
     "classes": (True, 2, MAX_CLASSES),
@@ -214,6 +217,14 @@ def merge_settings(current: dict, changes: Any) -> dict:
         raise ProtocolError(
             f"classes must be 2 for {merged['dataset']}; only {', '.join(MULTICLASS)} take more",
             "classes",
+        )
+    points, ratio = merged["points"], merged["test_ratio"]
+    held_out = math.ceil(ratio * points)  # as train_test_split counts the test part
+    if held_out >= points:
+        raise ProtocolError(
+            f"test_ratio {ratio:g} of {points} points leaves no training point; "
+            f"lower it or add points",
+            "test_ratio",
         )
     try:
         output_for(task_of(merged["dataset"]), merged["classes"], merged["loss"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import socket
 import threading
 import time
@@ -35,12 +36,15 @@ def bind(host: str, port: int) -> socket.socket:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.bind((host, port))
     except OSError as e:
-        raise OSError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
+        raise OSError(e.errno, f"cannot listen on {host}:{port}: {e.strerror or e}") from None
     sock.listen(128)
     return sock
 
 
-def _server(config: ServeConfig | None) -> uvicorn.Server:
+def _server(config: ServeConfig | None, host: str) -> uvicorn.Server:
+    config = config or ServeConfig()
+    if host in LOOPBACK and config.allowed_hosts is None:
+        config = dataclasses.replace(config, allowed_hosts=tuple(LOOPBACK))
     app = create_app(config)
     return uvicorn.Server(
         uvicorn.Config(
@@ -72,7 +76,7 @@ def serve_in_background(host: str = "127.0.0.1", port: int = 0, config: ServeCon
     http://127.0.0.1:40423
     """
     sock = bind(host, port)
-    server = _server(config)
+    server = _server(config, host)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -102,4 +106,4 @@ def run(host: str, port: int, open_browser: bool, config: ServeConfig) -> None:
         )
     if open_browser:
         threading.Timer(0.5, webbrowser.open, args=(url + "/",)).start()
-    _server(config).run(sockets=[sock])
+    _server(config, host).run(sockets=[sock])

@@ -131,6 +131,27 @@ class Session:
         out.append(self.state_message())
         return out
 
+    def start(self, changes) -> tuple[list[dict], list[dict]]:
+        """Apply a tab's first settings, leaving out what is refused.
+
+        A shared link with one bad value still opens a working page: each
+        refused setting is dropped (all of them, if the fault is no single
+        setting's) and the rest applied.  Returns the errors and the replies.
+        """
+        changes = dict(changes) if isinstance(changes, dict) else {}
+        errors = []
+        while True:
+            try:
+                return errors, self.update(changes)
+            except ProtocolError as e:
+                if not changes:
+                    raise  # the defaults themselves: a bug, not the tab's fault
+                errors.append(e.to_message())
+                if e.field in changes:
+                    del changes[e.field]
+                else:
+                    changes = {}
+
     def _make_data(self) -> None:
         s = self.settings
         self.data = load_data(run_settings(s))
@@ -182,9 +203,18 @@ class Session:
 
     # ----------------------------------------------------------------- training
 
+    def _batches(self, samples: int) -> int:
+        """How many batches ``samples`` samples make (the last may be short)."""
+        return -(-samples // self.settings["batch_size"])
+
     @property
     def steps_per_epoch(self) -> int:
-        return -(-len(self.data.y_train) // self.settings["batch_size"])
+        return self._batches(len(self.data.y_train))
+
+    @property
+    def batch(self) -> int:
+        """Batches done in the current epoch."""
+        return self._batches(self.position)
 
     def advance(self, seconds: float, budget: float = 0.03) -> None:
         """Train the batches that ``seconds`` of wall time are worth at the set speed.
@@ -202,8 +232,7 @@ class Session:
     def step(self, unit: str) -> None:
         """Pause, then train one batch or up to the end of the current epoch."""
         self.playing = False
-        n = len(self.data.y_train)
-        left = -(-(n - self.position) // self.settings["batch_size"])
+        left = self._batches(len(self.data.y_train) - self.position)
         self.train_batches(1 if unit == "batch" else left)
 
     def train_batches(self, count: int, budget: float | None = None) -> int:
@@ -216,7 +245,7 @@ class Session:
         while done < count:
             if self.position == 0:  # as fit(shuffle=True) draws each epoch's order
                 self.order = self.model.rng.permutation(n)
-            left = -(-(n - self.position) // size)
+            left = self._batches(n - self.position)
             chunk = min(count - done, left)
             if budget is not None and self._batch_seconds > 0:
                 chunk = max(1, min(chunk, int(budget / self._batch_seconds)))

@@ -1,7 +1,10 @@
 // The form controls: fill them from the server's `state`, and turn user changes into settings.
+// Their lists come from the server's `hello` (choices, limits); the fallbacks below are for an
+// older server that does not send them.
 
-const MULTICLASS = new Set(["gaussians", "spiral", "blobs"]);
-const REGRESSION = new Set(["plane", "bump", "ripple"]);
+const FALLBACK_MULTICLASS = ["gaussians", "spiral", "blobs"];
+const FALLBACK_REGRESSION = ["plane", "bump", "ripple"];
+const MAX_CLASSES = 6;
 /** The speed slider's stops, in epochs per second. */
 export const SPEEDS = [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000];
 
@@ -12,15 +15,10 @@ const LABELS = {
     sparse_categorical_crossentropy: "categorical cross-entropy", mse: "mean squared error",
   },
   regularization: { none: "None", l1: "L1", l2: "L2" },
-  dataset: {
-    circle: "circle", xor: "xor", gaussians: "gaussians", spiral: "spiral", moons: "moons",
-    rings: "rings", blobs: "blobs", plane: "plane (regression)", bump: "bump (regression)",
-    ripple: "ripple (regression)",
-  },
 };
 
 const FALLBACK_CHOICES = {
-  dataset: Object.keys(LABELS.dataset),
+  dataset: ["circle", "xor", "gaussians", "spiral", "moons", "rings", "blobs", ...FALLBACK_REGRESSION],
   optimizer: Object.keys(LABELS.optimizer),
   loss: Object.keys(LABELS.loss),
   regularization: Object.keys(LABELS.regularization),
@@ -61,23 +59,39 @@ export class Controls {
       optimizer: $("optimizer"), lr: $("lr"), batch_size: $("batch-size"), loss: $("loss"),
       speed: $("speed"), seed: $("seed"), activation: $("activation"),
     };
-    fillSelect(this.el.classes, ["2", "3", "4", "5", "6"]);
+    this.setClasses(MAX_CLASSES);
     this.setChoices(FALLBACK_CHOICES);
     this.bind();
   }
 
+  /** The server's lists (hello.choices): names of each text setting, and which datasets are
+   * multi-class (`multiclass`) or regressions (`regression`). */
   setChoices(choices) {
+    const list = (key, fallback) => (choices && Array.isArray(choices[key]) ? choices[key] : fallback);
+    this.multiclass = new Set(list("multiclass", FALLBACK_MULTICLASS));
+    this.regression = new Set(list("regression", FALLBACK_REGRESSION));
+    const datasetLabels = {};
+    for (const name of this.regression) datasetLabels[name] = `${name} (regression)`;
     for (const key of ["dataset", "optimizer", "loss", "regularization", "activation"]) {
-      const values = (choices && choices[key]) || FALLBACK_CHOICES[key];
-      fillSelect(this.el[key], values, LABELS[key]);
+      fillSelect(this.el[key], list(key, FALLBACK_CHOICES[key]), key === "dataset" ? datasetLabels : LABELS[key]);
     }
+    const names = [...this.multiclass];
+    $("classes-note").textContent = names.length
+      ? `only ${names.length > 1 ? `${names.slice(0, -1).join(", ")} and ${names.at(-1)}` : names[0]} have more than 2`
+      : "every dataset here has 2";
     this.el.activation.append(new Option("(mixed)", "mixed"));
     this.el.activation.lastChild.disabled = true;
     this.activations = (choices && choices.activation) || FALLBACK_CHOICES.activation;
   }
 
+  /** The classes 2..max in their select. */
+  setClasses(max) {
+    fillSelect(this.el.classes, Array.from({ length: max - 1 }, (_, i) => String(i + 2)));
+  }
+
   setLimits(limits) {
     if (!limits) return;
+    if (limits.max_classes) this.setClasses(limits.max_classes);
     if (limits.max_points) this.el.points.max = limits.max_points;
     if (limits.min_points) this.el.points.min = limits.min_points;
   }
@@ -118,9 +132,9 @@ export class Controls {
     el.dataset.addEventListener("change", () => {
       const name = el.dataset.value;
       const change = { dataset: name };
-      if (!MULTICLASS.has(name)) change.classes = 2;
-      const before = this.settings ? this.settings.dataset : "circle";
-      if (REGRESSION.has(name) !== REGRESSION.has(before)) change.loss = "auto";
+      if (!this.multiclass.has(name)) change.classes = 2;
+      const before = this.settings ? this.settings.dataset : name;
+      if (this.regression.has(name) !== this.regression.has(before)) change.loss = "auto";
       this.on.send(change);
     });
     el.activation.addEventListener("change", () => {
@@ -161,7 +175,7 @@ export class Controls {
     $("test-ratio-value").textContent = Number(settings.test_ratio).toFixed(2);
     el.speed.value = String(speedIndex(settings.speed));
     this.showSpeed(settings.speed);
-    const multi = MULTICLASS.has(settings.dataset);
+    const multi = this.multiclass.has(settings.dataset);
     el.classes.disabled = !multi;
     $("classes-note").hidden = multi;
     const acts = new Set(settings.layers.map((l) => l.activation));

@@ -1,4 +1,5 @@
 // The input features (as the server's serve/features.py has them) and their maps on the grid.
+// The list itself comes from the server's `hello` (choices.features); these are their labels.
 
 import { paint, table } from "./colors.js";
 
@@ -14,6 +15,11 @@ export const FEATURE_LABELS = {
   sinx1: ["sin(X<sub>1</sub>)", "sin x1"],
   sinx2: ["sin(X<sub>2</sub>)", "sin x2"],
 };
+
+/** [html, plain] label of a feature; a name the page does not know is shown as it is. */
+export function featureLabel(name) {
+  return FEATURE_LABELS[name] || [name.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`), name];
+}
 
 const FUNCTIONS = {
   x1: (a) => a,
@@ -31,7 +37,7 @@ const FUNCTIONS = {
  */
 export function featureGrid(name, n, extent) {
   const [x0, x1, y0, y1] = extent;
-  const f = FUNCTIONS[name];
+  const f = FUNCTIONS[name] || (() => 0); // a feature the page cannot draw: blank
   const values = new Float32Array(n * n);
   let peak = 1e-12;
   for (let i = 0; i < n; i++) {

@@ -37,6 +37,21 @@ export function parseFrame(buffer) {
 }
 
 /**
+ * The `seq` of a frame that does not parse as a whole, read from its meta alone.
+ * @param {ArrayBuffer} buffer
+ * @returns {number | null} null when not even the meta can be read.
+ */
+export function frameSeq(buffer) {
+  try {
+    const metaLength = new DataView(buffer).getUint32(4, true);
+    const meta = JSON.parse(decoder.decode(new Uint8Array(buffer, 8, metaLength)));
+    return Number.isInteger(meta.seq) ? meta.seq : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Split the flat weights into the Dense layers' kernels and biases.
  * @param {Float32Array} weights
  * @param {number[]} sizes [inputs, hidden units..., output units]

@@ -2,7 +2,7 @@
 
 import { Chart } from "./chart.js";
 import { Controls } from "./controls.js";
-import { parseFrame } from "./frame.js";
+import { frameSeq, parseFrame } from "./frame.js";
 import { bindSpace } from "./keyboard.js";
 import { drawLegend } from "./legend.js";
 import { NetworkView } from "./network.js";
@@ -21,19 +21,29 @@ let chartRun = null;
 let pending = null;
 let drawScheduled = false;
 let busy = false;
+let errors = []; // the errors shown since the user last acted, oldest first
 
 const plot = new Plot($("plot"));
 const chart = new Chart($("chart"));
 
-function status(message, kind = "info") {
+/** Show a line in the status bar; `source` "server" marks the server's own words. */
+function status(message, kind = "info", source = "page") {
   const line = $("status");
+  if (kind !== "error") errors = [];
   line.textContent = message;
   line.dataset.kind = kind;
+  line.dataset.source = message ? source : "";
   line.classList.toggle("error", kind === "error");
 }
 
+/** Show an error; it joins those still shown (until the user acts), e.g. several refused URL values. */
+function showError(message, source = "page") {
+  if (!errors.includes(message)) errors = [...errors, message].slice(-6);
+  status(errors.join(" · "), "error", source);
+}
+
 function send(message) {
-  if (!socket.send(message)) status("Not connected to the server.", "error");
+  if (!socket.send(message)) showError("Not connected to the server.");
 }
 
 /** A new action of the user: the last error no longer applies. */
@@ -48,7 +58,7 @@ function sendSettings(settings) {
 
 const controls = new Controls({
   send: sendSettings,
-  notice: (text, error) => status(text, error ? "error" : "info"),
+  notice: (text, error) => (error ? showError(text) : status(text)),
 });
 
 const network = new NetworkView(
@@ -105,13 +115,14 @@ function onHello(msg) {
   defaults = msg.defaults || {};
   controls.setChoices(msg.choices);
   controls.setLimits(msg.limits);
-  network.setLimits(msg.limits, msg.choices && msg.choices.activation);
+  const choices = msg.choices || {};
+  network.setLimits(msg.limits, choices.activation, choices.features);
   const settings = {};
   for (const key of SERVER_KEYS) {
     if (key in query.settings) settings[key] = query.settings[key];
     else if (key in defaults) settings[key] = defaults[key];
   }
-  if (query.bad.length) status(`Ignored unreadable URL values: ${query.bad.join(", ")}.`, "error");
+  if (query.bad.length) showError(`Ignored unreadable URL values: ${query.bad.join(", ")}.`);
   else status("Connected.");
   send({ type: "settings", settings });
 }
@@ -142,10 +153,12 @@ function onMessage(msg) {
     case "data": onData(msg); break;
     case "status":
       // An empty status clears the line, but not an error the user has not acted on yet.
-      if (msg.message || $("status").dataset.kind !== "error") status(msg.message || "");
+      if (msg.message || $("status").dataset.kind !== "error") status(msg.message || "", "info", "server");
       break;
     case "error":
-      status(msg.message, "error");
+      // Also a refused first settings message: the server then applies what it could, and its
+      // `state` brings the controls and the URL in line; the error stays until the user acts.
+      showError(msg.message, "server");
       controls.restore();
       if (state) {
         network.setState(state.settings, state.network);
@@ -154,10 +167,15 @@ function onMessage(msg) {
       break;
     case "busy":
       busy = true;
-      status(msg.message || "The server is busy.", "error");
+      status(msg.message || "The server is busy.", "error", "server");
       break;
     default: break;
   }
+}
+
+/** Acknowledge frame `seq` so the server sends the next (quietly: no socket, no frames). */
+function ack(seq) {
+  socket.send({ type: "ack", seq });
 }
 
 function draw() {
@@ -166,24 +184,32 @@ function draw() {
   pending = null;
   if (!frame) return;
   const meta = frame.meta;
-  if (meta.run !== chartRun) {
-    chart.clear();
-    chartRun = meta.run;
+  try {
+    if (meta.run !== chartRun) {
+      chart.clear();
+      chartRun = meta.run;
+    }
+    plot.drawFrame(frame);
+    network.drawFrame(frame);
+    showMeta(meta, task); // playing comes from `state` only: a frame may predate a pause
+    $("plot-what").textContent = meta.focus ? `· layer ${meta.focus[0] + 1}, neuron ${meta.focus[1] + 1}` : "";
+    const x = meta.epoch + (meta.steps_per_epoch ? meta.batch / meta.steps_per_epoch : 0);
+    chart.add(x, meta.train_loss, meta.test_loss, task === "regression" ? meta.r2 : meta.test_accuracy);
+  } catch (e) {
+    showError(`Could not draw a frame: ${e.message}`);
+  } finally {
+    ack(meta.seq); // one bad frame must not stop the next ones
   }
-  plot.drawFrame(frame);
-  network.drawFrame(frame);
-  showMeta(meta, task); // playing comes from `state` only: a frame may predate a pause
-  $("plot-what").textContent = meta.focus ? `· layer ${meta.focus[0] + 1}, neuron ${meta.focus[1] + 1}` : "";
-  const x = meta.epoch + (meta.steps_per_epoch ? meta.batch / meta.steps_per_epoch : 0);
-  chart.add(x, meta.train_loss, meta.test_loss, task === "regression" ? meta.r2 : meta.test_accuracy);
-  send({ type: "ack", seq: meta.seq });
 }
 
 function onFrame(buffer) {
   try {
     pending = parseFrame(buffer);
   } catch (e) {
-    status(`Could not read a frame: ${e.message}`, "error");
+    const seq = frameSeq(buffer);
+    if (seq !== null) ack(seq);
+    const after = seq === null ? "; no further frames can come, reload the page" : "";
+    showError(`Could not read a frame: ${e.message}${after}`);
     return;
   }
   if (!drawScheduled) {
@@ -197,7 +223,16 @@ const socket = connect({
   onFrame,
   onOpen: () => status("Connected, waiting for the server…"),
   onClose: () => {
-    if (!busy) status("Disconnected from the server. Reload the page to reconnect.", "error");
+    // Keep the server's last words (e.g. why it closed an idle tab), then say we are cut off.
+    const line = $("status");
+    const text = line.textContent.trim();
+    if (busy) {
+      // the busy message already says it all
+    } else if (line.dataset.source === "server" && text) {
+      status(`${text.replace(/[.;\s]+$/, "")}. Disconnected from the server.`, "error", "server");
+    } else {
+      status("Disconnected from the server. Reload the page to reconnect.", "error");
+    }
     setPlaying(false);
   },
 });

@@ -1,9 +1,12 @@
 // The network diagram and editor: feature inputs, hidden neurons as live thumbnails,
 // the output, SVG edges by weight; add/remove layers and neurons, per-layer activation.
+// Hidden neurons and outputs take the keyboard focus: a tooltip lists their incoming weights.
 
 import { BLUE, CLASS_COLORS, ORANGE, css, paint, table } from "./colors.js";
-import { FEATURES, FEATURE_LABELS, drawFeature } from "./features.js";
+import { FEATURES, drawFeature, featureLabel } from "./features.js";
 import { splitWeights } from "./frame.js";
+import { incomingLines } from "./incoming.js";
+import { NeuronFocus } from "./neuron-focus.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const THUMB = 20;
@@ -29,6 +32,9 @@ export class NetworkView {
     this.on = on;
     this.limits = { max_layers: 6, max_units: 16 };
     this.activations = ["relu", "tanh", "sigmoid", "linear", "leaky_relu"];
+    this.features = FEATURES; // until the server's hello lists them
+    this.focus = new NeuronFocus((neuron) => this.on.focus(neuron));
+    this.tipped = null; // the node whose incoming weights the tooltip lists
     this.settings = null;
     this.network = null;
     this.extent = [-1, 1, -1, 1];
@@ -39,9 +45,11 @@ export class NetworkView {
     new ResizeObserver(() => this.layoutEdges()).observe(this.root);
   }
 
-  setLimits(limits, activations) {
+  /** The server's limits and lists (its `hello`): layers, units, activations, features. */
+  setLimits(limits, activations, features) {
     if (limits) this.limits = { ...this.limits, ...limits };
-    if (activations) this.activations = activations;
+    if (activations && activations.length) this.activations = activations;
+    if (features && features.length) this.features = features;
   }
 
   /** Rebuild the diagram for the settings and network of a `state` message. */
@@ -80,8 +88,9 @@ export class NetworkView {
     this.layersNote.hidden = nLayers < limits.max_layers;
     this.layersNote.textContent = `at most ${limits.max_layers} hidden layers`;
     this.layerCount.textContent = `${nLayers} hidden layer${nLayers === 1 ? "" : "s"}`;
-    // A neuron under the mouse goes away with the old diagram: show the output again.
-    if (this.focusedNode) this.setFocus(null, null);
+    // A neuron under the mouse or the focus goes away with the old diagram: the output again.
+    this.focus.reset();
+    this.hideIncoming();
     this.columns.replaceChildren();
     this.nodes = [];
 
@@ -89,8 +98,8 @@ export class NetworkView {
     const inputs = el("div", { class: "column inputs" }, [el("div", { class: "col-head", text: "Features" })]);
     const active = new Set(settings.features);
     const inputNodes = {};
-    for (const name of FEATURES) {
-      const [html, plain] = FEATURE_LABELS[name];
+    for (const name of this.features) {
+      const [html, plain] = featureLabel(name);
       const canvas = el("canvas", { width: THUMB, height: THUMB, "data-feature": name, class: "thumb" });
       drawFeature(canvas, name, this.extent);
       const button = el("button", {
@@ -102,8 +111,9 @@ export class NetworkView {
       inputNodes[name] = button;
     }
     this.columns.append(inputs);
-    const order = (this.network && this.network.inputs) || FEATURES.filter((f) => active.has(f));
+    const order = (this.network && this.network.inputs) || this.features.filter((f) => active.has(f));
     this.nodes.push(order.map((f) => inputNodes[f]));
+    this.names = [order.map((f) => featureLabel(f)[1])];
 
     // Hidden layers.
     this.thumbs = [];
@@ -135,15 +145,22 @@ export class NetworkView {
       const nodes = [];
       for (let i = 0; i < layer.units; i++) {
         const canvas = el("canvas", { width: THUMB, height: THUMB, class: "thumb" });
-        const node = el("div", { class: "node neuron", "data-neuron": `${l},${i}`, title: `Layer ${n}, neuron ${i + 1}: hover to see it on the big plot` }, [canvas]);
-        node.addEventListener("mouseenter", () => this.setFocus(node, [l, i]));
-        node.addEventListener("mouseleave", () => this.setFocus(null, null));
+        const node = el("div", {
+          class: "node neuron", "data-neuron": `${l},${i}`, tabindex: "0", role: "button",
+          "aria-label": `Neuron ${i + 1} of layer ${n}`,
+          title: `Layer ${n}, neuron ${i + 1}: hover or focus it to see it on the big plot`,
+        }, [canvas]);
+        const target = { node, neuron: [l, i], k: l + 1, j: i, name: `Layer ${n}, neuron ${i + 1}` };
+        node.addEventListener("mouseenter", () => this.focus.hover(target));
+        node.addEventListener("mouseleave", () => this.focus.hover(null));
+        this.bindKeyboard(target);
         column.append(node);
         nodes.push(node);
         this.thumbs.push(canvas);
       }
       this.columns.append(column);
       this.nodes.push(nodes);
+      this.names.push(nodes.map((_, i) => `layer ${n} neuron ${i + 1}`));
     });
 
     // Output.
@@ -153,13 +170,16 @@ export class NetworkView {
     this.outputCanvas = null;
     for (let i = 0; i < outUnits; i++) {
       let node;
+      const name = outUnits === 1 ? "Output" : `Output for class ${i}`;
+      const keyable = { tabindex: "0", role: "button", "aria-label": name };
       if (outUnits === 1) {
         this.outputCanvas = el("canvas", { width: THUMB, height: THUMB, class: "thumb" });
-        node = el("div", { class: "node output", title: "The network's output" }, [this.outputCanvas]);
+        node = el("div", { class: "node output", title: "The network's output", ...keyable }, [this.outputCanvas]);
       } else {
-        node = el("div", { class: "node output swatch", title: `Output for class ${i}`, text: String(i) });
+        node = el("div", { class: "node output swatch", title: name, text: String(i), ...keyable });
         node.style.background = css(CLASS_COLORS[i % CLASS_COLORS.length]);
       }
+      this.bindKeyboard({ node, neuron: null, k: this.nodes.length, j: i, name });
       outColumn.append(node);
       outNodes.push(node);
     }
@@ -169,11 +189,43 @@ export class NetworkView {
     requestAnimationFrame(() => this.layoutEdges());
   }
 
-  setFocus(node, neuron) {
-    if (this.focusedNode) this.focusedNode.classList.remove("focused");
-    this.focusedNode = node;
-    if (node) node.classList.add("focused");
-    this.on.focus(neuron);
+  /** Keyboard focus on a node: a hidden neuron shows on the big plot; the tooltip lists its inputs. */
+  bindKeyboard(target) {
+    const { node } = target;
+    node.addEventListener("focus", () => {
+      this.focus.key(target.neuron ? target : null);
+      this.showIncoming(target);
+    });
+    node.addEventListener("blur", () => {
+      this.focus.key(null);
+      this.hideIncoming();
+    });
+    node.addEventListener("keydown", (event) => {
+      if (event.key === " " || event.key === "Enter") event.preventDefault(); // no scroll, no action
+    });
+  }
+
+  showIncoming(target) {
+    this.tipped = target;
+    const sources = this.names[target.k - 1] || [];
+    const lines = incomingLines(this.layerWeights, target.k, target.j, sources, target.name);
+    this.tooltip.textContent = lines.join("\n");
+    this.tooltip.classList.add("lines");
+    this.tooltip.hidden = false;
+    target.node.setAttribute("aria-describedby", this.tooltip.id);
+    const panel = this.tooltip.offsetParent || document.body;
+    const box = panel.getBoundingClientRect();
+    const r = target.node.getBoundingClientRect();
+    this.tooltip.style.left = `${r.right - box.left + 8}px`;
+    this.tooltip.style.top = `${r.top - box.top}px`;
+  }
+
+  hideIncoming() {
+    if (!this.tipped) return;
+    this.tipped.node.removeAttribute("aria-describedby");
+    this.tipped = null;
+    this.tooltip.hidden = true;
+    this.tooltip.classList.remove("lines");
   }
 
   toggleFeature(name) {
@@ -185,7 +237,7 @@ export class NetworkView {
       }
       features.delete(name);
     } else features.add(name);
-    this.on.features(FEATURES.filter((f) => features.has(f)));
+    this.on.features(this.features.filter((f) => features.has(f)));
   }
 
   buildEdges() {
@@ -206,7 +258,11 @@ export class NetworkView {
           const edge = { line, hit, title, i, j, k };
           hit.addEventListener("mouseenter", (e) => this.showEdge(edge, e));
           hit.addEventListener("mousemove", (e) => this.moveTooltip(e));
-          hit.addEventListener("mouseleave", () => { this.tooltip.hidden = true; line.classList.remove("hover"); });
+          hit.addEventListener("mouseleave", () => {
+            line.classList.remove("hover");
+            if (this.tipped) this.showIncoming(this.tipped); // the focused node's list again
+            else this.tooltip.hidden = true;
+          });
           this.svg.append(line);
           group.push(edge);
         });
@@ -278,6 +334,7 @@ export class NetworkView {
     edge.title.textContent = text;
     edge.line.classList.add("hover");
     this.tooltip.textContent = text;
+    this.tooltip.classList.remove("lines");
     this.tooltip.hidden = false;
     this.moveTooltip(event);
   }
@@ -294,6 +351,7 @@ export class NetworkView {
     const sizes = [this.nodes[0].length, ...this.nodes.slice(1).map((c) => c.length)];
     this.layerWeights = splitWeights(frame.weights, sizes);
     this.paintEdges();
+    if (this.tipped) this.showIncoming(this.tipped);
     const r = frame.meta.thumb;
     const lut = table("activation");
     this.thumbs.forEach((canvas, k) => {
