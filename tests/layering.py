@@ -32,7 +32,7 @@ ALLOWED = {
     "datasets": {"data"},  # the public name of data.datasets
     "__init__": {"engine", "compat", "keras"},
     "sklearn": {"engine", "runs"},  # the scikit-learn estimators
-    "serve": {"engine", "data", "runs"},  # the live playground's web app
+    "serve": {"engine", "data", "runs", "pictures"},  # the playground; pictures: export run
     # keras and compat: `backprop-lab run` points a script's Keras imports at them
     "cli": {
         "engine",

@@ -61,6 +61,7 @@ BAD_VALUES = {
     "loss": ["hinge", "mse ", 0, None, "categorical_crossentropy"],
     "speed": [0, 0.09, 5001, -1, "20", None],
     "seed": [-1, 2**32, 1.5, "0", None, [0], True],
+    "weights": [-1, 2**32, 2.5, "1", None, [1], False],
 }
 
 

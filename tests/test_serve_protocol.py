@@ -53,6 +53,7 @@ DEFAULTS = {
     "loss": "auto",
     "speed": 20,
     "seed": 0,
+    "weights": 0,
 }
 DATASETS = ["circle", "xor", "gaussians", "spiral", "moons", "rings", "blobs", "plane", "bump"]
 DATASETS.append("ripple")
@@ -82,8 +83,12 @@ META_KEYS = {
     "focus",
     "value_range",
     "diverged",
+    "neurons",
+    "snapshots",
+    "snapshot",
+    "snapshot_epochs",
 }
-TEXT_TYPES = {"hello", "state", "data", "error", "status", "busy"}
+TEXT_TYPES = {"hello", "state", "data", "error", "status", "busy", "diverged", "inspection"}
 # What a server file path or a Python traceback would show in a message.
 PACKAGE_DIR = str(Path(backprop_lab.__file__).resolve().parent)
 LEAKS = re.compile(
@@ -111,6 +116,8 @@ class Frame:
     raw: bytes
     meta: dict
     weights: np.ndarray  # float32
+    grads: np.ndarray  # float32, as long as weights: the last trained batch's gradient
+    change: np.ndarray  # float32, as long as weights: the change since the previous frame
     grid: np.ndarray  # (R, R) uint8
     thumbs: np.ndarray  # (n, r, r) uint8
 
@@ -120,7 +127,7 @@ class Frame:
 
     @property
     def body(self) -> bytes:
-        """Everything after the meta JSON: weights, grid and thumbnails."""
+        """Everything after the meta JSON: weights, gradients, changes, grid and thumbnails."""
         return self.raw[8 + struct.unpack_from("<I", self.raw, 4)[0] :]
 
 
@@ -140,8 +147,10 @@ def parse_frame(raw: bytes, hidden_units: int | None = None) -> Frame:
     assert META_KEYS <= set(meta), f"meta lacks {sorted(META_KEYS - set(meta))}"
     at = 8 + m
     w = meta["weights"]
-    weights = np.frombuffer(raw, dtype="<f4", count=w, offset=at)
-    at += 4 * w
+    weights, grads, change = (
+        np.frombuffer(raw, dtype="<f4", count=w, offset=at + 4 * w * k) for k in range(3)
+    )
+    at += 3 * 4 * w
     R, r = meta["grid"], meta["thumb"]
     grid = np.frombuffer(raw, dtype=np.uint8, count=R * R, offset=at).reshape(R, R)
     at += R * R
@@ -151,7 +160,14 @@ def parse_frame(raw: bytes, hidden_units: int | None = None) -> Frame:
     if hidden_units is not None:
         assert n == hidden_units, f"{n} thumbnails for {hidden_units} hidden neurons"
     thumbs = np.frombuffer(raw, dtype=np.uint8, offset=at).reshape(n, r, r)
-    return Frame(raw, meta, weights, grid, thumbs)
+    neurons = meta["neurons"]
+    assert all(isinstance(layer, list) for layer in neurons), f"neurons {neurons}"
+    assert all(f in ("", "dead", "saturated") for layer in neurons for f in layer), neurons
+    if hidden_units is not None:
+        assert sum(len(layer) for layer in neurons) == hidden_units, f"neurons {neurons}"
+    assert len(meta["snapshot_epochs"]) == meta["snapshots"]
+    assert meta["snapshot"] is None or 0 <= meta["snapshot"] < meta["snapshots"]
+    return Frame(raw, meta, weights, grads, change, grid, thumbs)
 
 
 def layer_weights(frame: Frame, sizes: list[int]) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -164,6 +164,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         help="threads that train all sessions (default 1: more wait for Python's GIL)",
     )
+    p.add_argument(
+        "--out",
+        default="runs",
+        help="folder under which the page's 'save as run folder' writes (default runs)",
+    )
     p = add("gradcheck", "Compare backprop gradients with finite differences, per layer.")
     add_network_options(p)
     p.add_argument("--points", type=int, default=16, help="random points (default 16)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+from pathlib import Path
 
 from .errors import EXIT_INTERRUPTED, UsageError
 
@@ -14,12 +15,14 @@ def cmd_serve(args) -> int:
         raise UsageError(f"--max-sessions must be at least 1, got {args.max_sessions}")
     if not 1 <= args.workers <= 64:
         raise UsageError(f"--workers must be from 1 to 64, got {args.workers}")
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        raise UsageError(f"--out {args.out} is a file, not a folder")
     # Imported here: the web server's packages load only for this command.
     from ..serve.config import ServeConfig
     from ..serve.server import run
     from . import interrupts
 
-    config = ServeConfig(max_sessions=args.max_sessions, workers=args.workers)
+    config = ServeConfig(max_sessions=args.max_sessions, workers=args.workers, out=args.out)
     interrupts.current.enter("serving the playground")
     try:
         run(args.host, args.port, args.open, config)

@@ -14,13 +14,14 @@ a :class:`ValueError` naming the file and the line, e.g.
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
 from typing import Any
 
 import numpy as np
 
-__all__ = ["TASKS", "load_csv", "problem_of", "save_csv"]
+__all__ = ["TASKS", "load_csv", "parse_csv", "problem_of", "save_csv"]
 
 TASKS = ("classification", "regression")
 
@@ -140,6 +141,46 @@ def load_csv(
         and the line.
     """
     name = os.fspath(path)
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            text = f.read()
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{name}: not UTF-8 text ({error.reason} at byte {error.start})") from None
+    return parse_csv(text, name, labelled=labelled, task=task)
+
+
+def parse_csv(
+    text: str,
+    name: str = "CSV",
+    *,
+    labelled: bool = True,
+    task: str | None = None,
+    max_rows: int | None = None,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Read points and labels from CSV text in memory, as :func:`load_csv` reads a file.
+
+    Parameters
+    ----------
+    text : str
+        The CSV text (a leading byte-order mark is ignored).
+    name : str
+        What errors call the text, e.g. a file name: ``"CSV line 7: ..."``.
+    labelled, task
+        As for :func:`load_csv`.
+    max_rows : int or None
+        The most data rows accepted; the line of the first one past it is an error.
+
+    Returns
+    -------
+    X, y
+        As :func:`load_csv` returns them.
+
+    Raises
+    ------
+    ValueError
+        As :func:`load_csv`, naming ``name`` and the line; also for more than
+        ``max_rows`` data rows.
+    """
     features: list[float] = []
     labels: list[float] = []
     lines: list[int] = []
@@ -147,36 +188,34 @@ def load_csv(
     n_rows = 0
     min_columns = 2 if labelled else 1
     n_features = None
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""), strict=True)
     try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            reader = csv.reader(f, strict=True)
-            try:
-                for row in reader:
-                    row = [cell.strip() for cell in row]
-                    if not any(row):
-                        continue
-                    where = f"{name} line {reader.line_num}"
-                    if n_columns == 0:
-                        n_columns = len(row)
-                        if n_columns < min_columns:
-                            raise ValueError(
-                                f"{where}: expected at least 2 columns (features, then the "
-                                f"label), got {n_columns}"
-                            )
-                        n_features = n_columns - 1 if labelled else n_columns
-                        if not any(_is_number(cell) for cell in row):
-                            continue  # header
-                    if len(row) != n_columns:
-                        raise ValueError(f"{where}: expected {n_columns} columns, got {len(row)}")
-                    features.extend(_parse_number(cell, where) for cell in row[:n_features])
-                    if labelled:
-                        labels.append(_parse_number(row[-1], where))
-                        lines.append(reader.line_num)
-                    n_rows += 1
-            except csv.Error as error:
-                raise ValueError(f"{name} line {reader.line_num}: {error}") from None
-    except UnicodeDecodeError as error:
-        raise ValueError(f"{name}: not UTF-8 text ({error.reason} at byte {error.start})") from None
+        for row in reader:
+            row = [cell.strip() for cell in row]
+            if not any(row):
+                continue
+            where = f"{name} line {reader.line_num}"
+            if n_columns == 0:
+                n_columns = len(row)
+                if n_columns < min_columns:
+                    raise ValueError(
+                        f"{where}: expected at least 2 columns (features, then the "
+                        f"label), got {n_columns}"
+                    )
+                n_features = n_columns - 1 if labelled else n_columns
+                if not any(_is_number(cell) for cell in row):
+                    continue  # header
+            if len(row) != n_columns:
+                raise ValueError(f"{where}: expected {n_columns} columns, got {len(row)}")
+            if max_rows is not None and n_rows >= max_rows:
+                raise ValueError(f"{where}: more than {max_rows} data rows; at most {max_rows}")
+            features.extend(_parse_number(cell, where) for cell in row[:n_features])
+            if labelled:
+                labels.append(_parse_number(row[-1], where))
+                lines.append(reader.line_num)
+            n_rows += 1
+    except csv.Error as error:
+        raise ValueError(f"{name} line {reader.line_num}: {error}") from None
     if n_columns == 0:
         raise ValueError(f"{name}: file is empty")
     if not n_rows:

@@ -22,7 +22,9 @@ class ServeConfig:
         CPU seconds one session may use for training and frames; past it,
         its training stops and the tab is told why.
     max_message_bytes : int
-        The largest message a tab may send.
+        The largest message a tab may send, but for ``upload``.
+    max_upload_bytes : int
+        The largest ``upload`` message (a CSV file's text, at most 512 KiB of it).
     frame_interval : float
         The shortest time between two frames of a session, in seconds.
     workers : int
@@ -36,12 +38,16 @@ class ServeConfig:
         Host names a WebSocket's ``Host`` header may name; None allows any.
         A server on loopback allows only loopback names, so a page whose own
         name resolves to 127.0.0.1 (DNS rebinding) cannot pass as this origin.
+    out : str
+        The folder under which ``export`` ``run`` writes run folders (``--out``).
     """
 
     max_sessions: int = 50
     idle_timeout: float = 900.0
     cpu_limit: float = 1800.0
     max_message_bytes: int = LIMITS["max_message_bytes"]
+    max_upload_bytes: int = LIMITS["max_upload_message_bytes"]
     frame_interval: float = 1 / 60
     workers: int = 1
     allowed_hosts: tuple[str, ...] | None = None
+    out: str = "runs"

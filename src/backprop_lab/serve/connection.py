@@ -21,7 +21,8 @@ import time
 
 from starlette.websockets import WebSocketDisconnect
 
-from . import warmup
+from . import divergence, export, timeline, userdata, warmup
+from . import inspect as inspector
 from .protocol import DEFAULTS, HELLO_CHOICES, LIMITS, VERSION, ProtocolError, parse_message
 from .session import Session
 
@@ -118,7 +119,8 @@ class Connection:
     async def _handle(self, message: dict) -> None:
         if message.get("text") is None:
             raise ProtocolError("messages must be JSON text; binary messages are not accepted")
-        msg = parse_message(message["text"], self.config.max_message_bytes)
+        config = self.config
+        msg = parse_message(message["text"], config.max_message_bytes, config.max_upload_bytes)
         kind, session = msg["type"], self.session
         if kind == "ack":
             if msg["seq"] == self.in_flight:
@@ -143,6 +145,19 @@ class Connection:
                 await self.send(reply)
         elif kind == "focus":
             await self.work(session.set_focus, msg["neuron"])
+        elif kind in ("points", "upload"):  # own data (userdata.py)
+            self._told_diverged = self._told_diverged and kind == "points"
+            edit, arg = (
+                (userdata.edit_points, msg) if kind == "points" else (userdata.upload, msg["csv"])
+            )
+            for reply in await self.work(edit, session, arg):
+                await self.send(reply)
+        elif kind == "export":
+            await self.send(await self.work(export.export, session, msg["what"], config.out))
+        elif kind == "inspect":  # the backprop inspector (inspect.py)
+            reply = await self.work(inspector.set_scope, session, msg["scope"], msg.get("index"))
+            if reply is not None:
+                await self.send(reply)
         else:
             if kind in ("play", "pause"):
                 if kind == "play":
@@ -150,12 +165,20 @@ class Connection:
                 if session.playing != (kind == "play"):
                     session.playing = kind == "play"
                     session.changed = True  # the next frame says so
+                    if kind == "pause":  # a snapshot of where it stopped (timeline.py)
+                        await self.work(session.timeline.mark, session)
             elif kind == "step":
                 self._check_may_train()
                 await self.work(session.step, msg["unit"])
             elif kind == "reset":
                 self._told_diverged = False
                 await self.work(session.reset)
+            elif kind == "seek":
+                await self.work(timeline.seek, session, msg["index"])
+                self._told_diverged = False
+            elif kind == "rewind":
+                await self.work(divergence.rewind, session)
+                self._told_diverged = False
             await self.send(await self.work(session.state_message))
         self.wake.set()
 
@@ -219,17 +242,22 @@ class Connection:
         if not session.playing and not (frame_due and session.changed):
             return
 
-        def step():  # one trip to the worker thread for both
+        def step():  # one trip to the worker thread for all
             if session.playing:
                 session.advance(elapsed)
-            return session.frame() if frame_due and session.changed else None
+            if not (frame_due and session.changed):
+                return None, None
+            return inspector.due(session), session.frame()  # the inspection comes first
 
-        frame = await self.work(step)
+        inspection, frame = await self.work(step)
         if session.diverged and not self._told_diverged:
             self._told_diverged = True
             await self.send({"type": "status", "message": self._diverged_text()})
+            await self.send(await self.work(divergence.report, session))
             await self.send(await self.work(session.state_message))
             self.wake.set()  # the frame that shows it, if this one could not
+        if inspection is not None:
+            await self.send(inspection)
         if frame is not None:
             self.in_flight = session.seq
             self._last_frame = asyncio.get_running_loop().time()

@@ -1,9 +1,11 @@
 """Binary frames: what the page draws, as few bytes as the picture needs.
 
 A frame is ``b"BPLF"``, the length of a JSON header, the header, the
-network's parameters as float32, the big grid as uint8 and the neurons'
-thumbnails as uint8 (layout in docs/playground-protocol.md).  The page
-colours the bytes itself, so the article's network costs about 14 KB a frame.
+network's parameters, their gradient on the last trained batch and their
+change since the previous frame (three float32 arrays of one length), the big
+grid as uint8 and the neurons' thumbnails as uint8 (layout in
+docs/playground-protocol.md).  The page colours the bytes itself, so the
+article's network costs about 14 KB a frame.
 """
 
 from __future__ import annotations
@@ -55,6 +57,56 @@ def hidden_maps(model, points: np.ndarray) -> list[np.ndarray]:
     return maps
 
 
+SATURATED_SLOPE = 0.01  # f'(z) below this is flat...
+SATURATED_SHARE = 0.9  # ...on at least this share of the points: saturated
+FLAG_POINTS = 2000  # the neuron flags look at the first 2,000 training points
+
+
+def neuron_flags(model, X: np.ndarray) -> list[list[str]]:
+    """Per hidden layer, per neuron: ``""``, ``"dead"`` or ``"saturated"``.
+
+    Dead: a ReLU-family unit whose output is 0 on every point of ``X``.
+    Saturated: a sigmoid or tanh unit whose slope ``f'(z)`` is below 0.01 on at
+    least 90% of the points.  ``X`` is the first ``FLAG_POINTS`` training inputs.
+    """
+    out = []
+    for layer, A in zip(model.layers[:-1], hidden_maps(model, X[:FLAG_POINTS])):
+        name = layer.activation.name
+        flags = np.full(A.shape[1], "", dtype=object)
+        if name in ("relu", "leaky_relu"):
+            flags[np.all(A == 0, axis=0)] = "dead"
+        elif name in ("sigmoid", "tanh"):
+            slope = A * (1 - A) if name == "sigmoid" else 1 - A * A
+            flat = np.mean(slope < SATURATED_SLOPE, axis=0) >= SATURATED_SHARE
+            flags[flat] = "saturated"
+        out.append(flags.tolist())
+    return out
+
+
+def parameter_arrays(session, params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The gradient of the last trained batch and the change since the previous frame.
+
+    Both float32 and as long as ``params``; the change is zero in a run's first
+    frame.  Remembers ``params`` on the session for the next frame.
+    """
+    grads = np.concatenate([g.ravel() for g in session.model.grads]).astype("<f4")
+    previous = getattr(session, "frame_params", None)
+    if previous is not None and previous[0] == session.run and previous[1].shape == params.shape:
+        change = params - previous[1]
+    else:
+        change = np.zeros_like(params)
+    session.frame_params = (session.run, params)
+    return grads, change
+
+
+def timeline_meta(session) -> dict:
+    """The frame's ``snapshots``, ``snapshot`` and ``snapshot_epochs``."""
+    timeline = getattr(session, "timeline", None)
+    if timeline is None:
+        return {"snapshots": 0, "snapshot": None, "snapshot_epochs": []}
+    return timeline.meta()
+
+
 def encode(session, scores: dict) -> bytes:
     """The frame of ``session`` now: header, parameters, big grid, thumbnails.
 
@@ -75,6 +127,7 @@ def encode(session, scores: dict) -> bytes:
         encoding = "activation"
     thumbs = [activation_bytes(A.T) for A in hidden_maps(model, session.inputs["thumb"])]
     params = np.concatenate([p.ravel() for p in model.params]).astype("<f4")
+    grads, change = parameter_arrays(session, params)
     meta = {
         "seq": session.seq,
         "run": session.run,
@@ -93,9 +146,12 @@ def encode(session, scores: dict) -> bytes:
         "focus": session.focus,
         "value_range": list(session.value_range) if session.value_range else None,
         "diverged": session.diverged,
+        "neurons": neuron_flags(model, session.inputs["train"]),
+        **timeline_meta(session),
     }
     header = json.dumps(meta, separators=(",", ":")).encode()
     header += b" " * (-len(header) % 4)
-    parts = [MAGIC, struct.pack("<I", len(header)), header, params.tobytes(), grid.tobytes()]
+    parts = [MAGIC, struct.pack("<I", len(header)), header, params.tobytes()]
+    parts += [grads.tobytes(), change.tobytes(), grid.tobytes()]
     parts += [t.tobytes() for t in thumbs]
     return b"".join(parts)

@@ -28,6 +28,15 @@ LIMITS = {
     "min_points": 10,
     "max_points": 20000,
     "max_message_bytes": 65536,
+    # Own data (serve/userdata.py): points within +-5 on both axes, targets within +-1e6;
+    # an upload's CSV text up to 512 KiB in a message of up to 600 KB (that type only).
+    "max_coordinate": 5.0,
+    "max_target": 1e6,
+    "max_upload_bytes": 512 * 1024,
+    "max_upload_message_bytes": 600 * 1024,
+    # The timeline (serve/timeline.py): snapshots per session and the bytes they may hold.
+    "max_snapshots": 200,
+    "max_snapshot_bytes": 16 * 2**20,
 }
 
 # The article's run: the circle, 5,000 points, 8 ReLU units, SGD at 0.01, batches of 32.
@@ -47,6 +56,7 @@ DEFAULTS: dict[str, Any] = {
     "loss": "auto",
     "speed": 20.0,
     "seed": 0,
+    "weights": 0,
 }
 
 CHOICES: dict[str, list[str]] = {
@@ -72,6 +82,7 @@ RANGES: dict[str, tuple[bool, float, float]] = {
     "batch_size": (True, 1, LIMITS["max_points"]),
     "speed": (False, 0.1, 5000.0),
     "seed": (True, 0, 2**32 - 1),
+    "weights": (True, 0, 2**32 - 1),
 }
 
 # What each message type carries besides "type".
@@ -83,7 +94,20 @@ MESSAGE_FIELDS = {
     "reset": set(),
     "ack": {"seq"},
     "focus": {"neuron"},
+    "points": {"action"},  # and the fields of its action: POINTS_FIELDS
+    "upload": {"csv"},
+    "export": {"what"},
+    "seek": {"index"},  # the timeline, the divergence's rewind and the inspector (S1)
+    "rewind": set(),
+    "inspect": {"scope"},  # and "index" when the scope is "point"
 }
+INSPECT_SCOPES = ["point", "batch", None]
+POINTS_FIELDS = {
+    "add": {"part", "x", "t"},
+    "move": {"part", "index", "x"},
+    "delete": {"part", "index"},
+}
+EXPORTS = ["command", "toml", "safetensors", "keras", "run"]
 
 
 class ProtocolError(ValueError):
@@ -174,7 +198,7 @@ def _layers(value: Any) -> list[dict]:
 
 
 _CHECKS = {
-    "dataset": lambda v: _choice("dataset", v),
+    "dataset": lambda v: _choice("dataset", v, [*CHOICES["dataset"], "custom"]),
     "features": _features,
     "layers": _layers,
     "regularization": lambda v: _choice("regularization", v),
@@ -189,7 +213,7 @@ def task_of(dataset: str) -> str:
     return "regression" if dataset in REGRESSION else "classification"
 
 
-def merge_settings(current: dict, changes: Any) -> dict:
+def merge_settings(current: dict, changes: Any, task: str | None = None) -> dict:
     """``current`` updated with ``changes``, each value checked, then the whole.
 
     Raises
@@ -197,6 +221,9 @@ def merge_settings(current: dict, changes: Any) -> dict:
     ProtocolError
         For an unknown key, a bad value, or a combination that does not fit
         (classes on a two-class dataset, a loss the problem cannot take).
+
+    ``task`` is the problem of the current data when it is ``"custom"``
+    (points of the tab's own, which only ``points`` and ``upload`` make).
     """
     if not isinstance(changes, dict):
         raise ProtocolError(f"settings must be an object of settings, got {_short(changes)}")
@@ -207,6 +234,8 @@ def merge_settings(current: dict, changes: Any) -> dict:
                 f"unknown setting {_short(key)}; the settings are {', '.join(DEFAULTS)}"
             )
         merged[key] = _CHECKS[key](value)
+    if merged["dataset"] == "custom":
+        return _merge_custom(current, merged, task)
     if merged["dataset"] != current["dataset"]:
         # A new dataset brings its own problem: unless given, classes and loss follow it.
         if "classes" not in changes and merged["dataset"] not in MULTICLASS:
@@ -233,6 +262,84 @@ def merge_settings(current: dict, changes: Any) -> dict:
     return merged
 
 
+def _merge_custom(current: dict, merged: dict, task: str | None) -> dict:
+    """The settings of custom points: their classes follow the points, not a setting."""
+    if current["dataset"] != "custom":
+        raise ProtocolError(
+            "dataset custom comes from editing points or uploading a CSV; choose a named dataset",
+            "dataset",
+        )
+    if merged["classes"] != current["classes"]:
+        raise ProtocolError(
+            f"classes follow the custom points ({current['classes']}); choose a named dataset "
+            "to change them",
+            "classes",
+        )
+    try:
+        output_for(task or "classification", merged["classes"], merged["loss"])
+    except ValueError as e:
+        raise ProtocolError(str(e), "loss") from None
+    return merged
+
+
+def _coordinates(value: Any) -> list[float]:
+    bound = LIMITS["max_coordinate"]
+    if not (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(
+            isinstance(v, Real)
+            and not isinstance(v, bool)
+            and math.isfinite(v)
+            and -bound <= v <= bound
+            for v in value
+        )
+    ):
+        raise ProtocolError(
+            f"x must be [x1, x2] with both within [-{bound:g}, {bound:g}], got {_short(value)}"
+        )
+    return [float(v) for v in value]
+
+
+def _check_points(message: dict) -> None:
+    """The fields of a ``points`` message, each on its own (the session checks the rest)."""
+    _choice("part", message["part"], ["train", "test"])
+    if "x" in message:
+        message["x"] = _coordinates(message["x"])
+    if "index" in message:
+        index = message["index"]
+        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < 2**31:
+            raise ProtocolError(f"index must be a point's index (0 or more), got {_short(index)}")
+    if "t" in message:
+        t, top = message["t"], LIMITS["max_target"]
+        if isinstance(t, bool) or not isinstance(t, Real) or not math.isfinite(t) or abs(t) > top:
+            raise ProtocolError(
+                f"t must be a class (0, 1, ...) or a target value within ±{top:g}, got {_short(t)}"
+            )
+
+
+def _check_upload(message: dict) -> None:
+    text, most = message["csv"], LIMITS["max_upload_bytes"]
+    if not isinstance(text, str):
+        raise ProtocolError(f"csv must be the CSV file's text, got {_short(text)}")
+    if len(text) > most or len(text.encode("utf-8", "replace")) > most:
+        raise ProtocolError(f"csv may hold at most {most} bytes ({most // 1024} KiB)")
+
+
+def _check_index(name: str, value: Any) -> int:
+    """An index into a list the session holds (the session checks its upper end)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**31:
+        raise ProtocolError(f"{name} must be an integer from 0, got {_short(value)}")
+    return value
+
+
+def _inspect_fields(message: dict) -> set:
+    scope = message.get("scope")
+    if not (scope is None or isinstance(scope, str)) or scope not in INSPECT_SCOPES:
+        raise ProtocolError(f'scope must be "point", "batch" or null, got {_short(scope)}')
+    return {"index"} if scope == "point" else set()
+
+
 NOT_AN_OBJECT = 'a message must be a JSON object such as {"type": "play"}'
 
 
@@ -240,7 +347,11 @@ def _reject_constant(name: str):
     raise ProtocolError(f"{name} is not a number JSON allows")
 
 
-def parse_message(text: Any, max_bytes: int = LIMITS["max_message_bytes"]) -> dict:
+def parse_message(
+    text: Any,
+    max_bytes: int = LIMITS["max_message_bytes"],
+    max_upload_bytes: int = LIMITS["max_upload_message_bytes"],
+) -> dict:
     """Check one message from a tab; returns it as a dict with a known ``type``.
 
     Parameters
@@ -249,6 +360,8 @@ def parse_message(text: Any, max_bytes: int = LIMITS["max_message_bytes"]) -> di
         The text of a WebSocket message (binary messages are refused before this).
     max_bytes : int
         The largest message accepted.
+    max_upload_bytes : int
+        The largest ``upload`` message accepted (a CSV file's text).
 
     Raises
     ------
@@ -257,21 +370,34 @@ def parse_message(text: Any, max_bytes: int = LIMITS["max_message_bytes"]) -> di
     """
     if not isinstance(text, str):
         raise ProtocolError("messages must be JSON text; binary messages are not accepted")
-    if len(text) > max_bytes or len(text.encode("utf-8", "replace")) > max_bytes:
-        raise ProtocolError(f"a message may hold at most {max_bytes} bytes")
+    too_big = ProtocolError(
+        f"a message may hold at most {max_bytes} bytes (an upload {max_upload_bytes})"
+    )
+    cap = max(max_bytes, max_upload_bytes)
+    size = len(text) if len(text) > cap else len(text.encode("utf-8", "replace"))
+    if size > cap:
+        raise too_big
     try:
         message = json.loads(text, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as e:
-        if isinstance(e, ProtocolError):
+        if isinstance(e, ProtocolError) and size <= max_bytes:
             raise
-        raise ProtocolError(NOT_AN_OBJECT) from None
+        raise too_big if size > max_bytes else ProtocolError(NOT_AN_OBJECT) from None
+    if size > max_bytes and not (isinstance(message, dict) and message.get("type") == "upload"):
+        raise too_big
     if not isinstance(message, dict):
         raise ProtocolError(NOT_AN_OBJECT)
     kind = message.get("type")
     if not isinstance(kind, str) or kind not in MESSAGE_FIELDS:
         raise ProtocolError(f"type must be one of {', '.join(MESSAGE_FIELDS)}, got {_short(kind)}")
-    if set(message) - {"type"} != MESSAGE_FIELDS[kind]:
-        wanted = ", ".join(sorted(MESSAGE_FIELDS[kind])) or "nothing else"
+    fields = MESSAGE_FIELDS[kind]
+    if kind == "points":
+        _choice("action", message.get("action"), list(POINTS_FIELDS))
+        fields = fields | POINTS_FIELDS[message["action"]]
+    elif kind == "inspect":
+        fields = fields | _inspect_fields(message)
+    if set(message) - {"type"} != fields:
+        wanted = ", ".join(sorted(fields)) or "nothing else"
         raise ProtocolError(f"a {kind} message carries {wanted}, got {', '.join(sorted(message))}")
     if kind == "step":
         _choice("unit", message["unit"], ["batch", "epoch"])
@@ -287,4 +413,12 @@ def parse_message(text: Any, max_bytes: int = LIMITS["max_message_bytes"]) -> di
             and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in neuron)
         ):
             raise ProtocolError(f"neuron must be [layer, index] or null, got {_short(neuron)}")
+    elif kind == "points":
+        _check_points(message)
+    elif kind == "upload":
+        _check_upload(message)
+    elif kind == "export":
+        _choice("what", message["what"], EXPORTS)
+    elif kind == "seek" or (kind == "inspect" and "index" in message):
+        _check_index("index", message["index"])
     return message

@@ -28,36 +28,16 @@ from ..engine.compiled.trainer import unsupported_reason
 from ..engine.metrics import baseline_accuracy, grid_points, padded_extent, regression_scores
 from ..engine.regularizers import L1, L2
 from ..runs.runner import build_model, load_data
-from ..runs.settings import Settings, output_for
-from . import frames
+from ..runs.settings import output_for
+from . import divergence, export, frames, timeline, userdata
 from .features import FEATURES, transform
-from .protocol import DEFAULTS, ProtocolError, merge_settings, task_of
+from .protocol import DEFAULTS, ProtocolError, merge_settings
+from .run_settings import run_settings
 
 # Settings whose change makes new data (and so a new network), or a new network.
 DATA_KEYS = ("dataset", "classes", "points", "noise", "test_ratio", "seed")
-NETWORK_KEYS = ("features", "layers", "regularization", "reg_rate", "loss")
+NETWORK_KEYS = ("features", "layers", "regularization", "reg_rate", "loss", "weights")
 MAX_STEP_SECONDS = 0.25  # a longer gap between two ticks trains as if it were this long
-
-
-def run_settings(s: dict) -> Settings:
-    """The ``backprop-lab train`` settings of a playground's settings ``s``."""
-    optimizer, momentum = s["optimizer"], 0.0
-    if optimizer == "momentum":
-        optimizer, momentum = "sgd", 0.9
-    return Settings(
-        dataset=s["dataset"],
-        classes=s["classes"],
-        samples=s["points"],
-        noise=s["noise"],
-        test_size=s["test_ratio"],
-        hidden=tuple((layer["units"], layer["activation"]) for layer in s["layers"]),
-        loss=s["loss"],
-        optimizer=optimizer,
-        lr=s["lr"],
-        momentum=momentum,
-        batch_size=s["batch_size"],
-        seed=s["seed"],
-    ).validate()
 
 
 class Session:
@@ -96,6 +76,7 @@ class Session:
         self.model = None
         self._carry = 0.0  # the fraction of a batch due but not yet trained
         self._batch_seconds = 0.0  # a running estimate of one batch's time
+        self.timeline = timeline.Timeline()  # snapshots of this run (serve/timeline.py)
 
     # ----------------------------------------------------------------- building
 
@@ -107,17 +88,18 @@ class Session:
         ProtocolError
             If the settings are refused; the session is then unchanged.
         """
-        new = merge_settings(self.settings, changes)
+        new = merge_settings(self.settings, changes, getattr(self, "task", None))
         old, self.settings = self.settings, new
+        data_keys, network_keys = userdata.keys_for(new["dataset"], DATA_KEYS, NETWORK_KEYS)
         out = []
         if new == old and self.model is not None:
             return [self.state_message()]  # nothing to redraw
         try:
-            if self.model is None or any(new[k] != old[k] for k in DATA_KEYS):
+            if self.model is None or any(new[k] != old[k] for k in data_keys):
                 self._make_data()
                 out.append(self.data_message())
                 self._make_model()
-            elif any(new[k] != old[k] for k in NETWORK_KEYS):
+            elif any(new[k] != old[k] for k in network_keys):
                 self._make_model()
             elif new["optimizer"] != old["optimizer"]:
                 metrics = [] if self.task == "regression" else ["accuracy"]
@@ -153,10 +135,12 @@ class Session:
                     changes = {}
 
     def _make_data(self) -> None:
-        s = self.settings
-        self.data = load_data(run_settings(s))
-        self.task = task_of(s["dataset"])
-        d = self.data
+        self.use_data(load_data(run_settings(self.settings)))
+
+    def use_data(self, data) -> None:
+        """Take ``data`` (a ``runs.runner.Data``) as the points; the grids follow them."""
+        self.data = d = data
+        self.task = d.task
         everything = np.concatenate([d.X_train, d.X_test])
         self.extent = padded_extent(everything)
         # Rows of the grids from the top (largest x2) down, as the page draws them.
@@ -176,18 +160,13 @@ class Session:
         reg = {"l1": L1, "l2": L2}.get(s["regularization"])
         reg = reg(s["reg_rate"]) if reg and s["reg_rate"] > 0 else None
         classes = d.n_classes if self.task == "classification" else 0
-        self.inputs = {
-            name: transform(X, s["features"])
-            for name, X in (
-                ("train", d.X_train),
-                ("test", d.X_test),
-                ("grid", self.grid_points),
-                ("thumb", self.thumb_points),
-            )
-        }
+        self.make_inputs()
         self.model = build_model(
             run_settings(s), self.inputs["train"].shape[1], classes, task=self.task, regularizer=reg
         )
+        if s["weights"]:  # other initial weights for the same data (see weights_seed)
+            self.model.rng = np.random.default_rng(weights_seed(s["seed"], s["weights"]))
+            self.model.build(self.inputs["train"].shape[1])
         self.engine = "numpy" if unsupported_reason(self.model) else "compiled"
         self.run += 1
         self.epoch, self.position, self.iterations = 0, 0, 0
@@ -195,6 +174,20 @@ class Session:
         self.diverged = False
         self.focus = None
         self.changed = True
+        self.timeline.start(self)
+
+    def make_inputs(self) -> None:
+        """The network's inputs (the chosen features) of the points and the grids."""
+        d, names = self.data, self.settings["features"]
+        self.inputs = {
+            name: transform(X, names)
+            for name, X in (
+                ("train", d.X_train),
+                ("test", d.X_test),
+                ("grid", self.grid_points),
+                ("thumb", self.thumb_points),
+            )
+        }
 
     def reset(self) -> None:
         """Back to epoch 0 with the same initial weights, paused."""
@@ -234,11 +227,13 @@ class Session:
         self.playing = False
         left = self._batches(len(self.data.y_train) - self.position)
         self.train_batches(1 if unit == "batch" else left)
+        self.timeline.mark(self)
 
     def train_batches(self, count: int, budget: float | None = None) -> int:
         """Train up to ``count`` batches, epoch by epoch; returns how many were trained."""
         if self.diverged:
             return 0
+        self.timeline.before_training()  # from a restored snapshot: its future is dropped
         X, y = self.inputs["train"], self.data.y_train
         n, size = len(y), self.settings["batch_size"]
         began, done = time.perf_counter(), 0
@@ -253,7 +248,7 @@ class Session:
             rows = self.order[self.position : stop]
             t0 = time.perf_counter()
             with np.errstate(all="ignore"):
-                self.model.fit(X[rows], y[rows], size, epochs=1, shuffle=False, verbose=0)
+                fitted = self.model.fit(X[rows], y[rows], size, epochs=1, shuffle=False, verbose=0)
             per_batch = (time.perf_counter() - t0) / chunk
             self._batch_seconds = 0.8 * (self._batch_seconds or per_batch) + 0.2 * per_batch
             done += chunk
@@ -261,9 +256,11 @@ class Session:
             self.position = 0 if stop >= n else stop
             self.epoch += stop >= n
             self.changed = True
-            if not all(np.isfinite(p).all() for p in self.model.params):
-                self.diverged, self.playing = True, False
+            export.note_chunk(self, fitted.history, chunk, len(rows) == stop)  # for export
+            if divergence.check(self, fitted.history["loss"][-1]):  # pauses, see divergence.py
                 break
+            if self.position == 0:
+                self.timeline.epoch_end(self)
             if budget is not None and time.perf_counter() - began >= budget:
                 break
         return done
@@ -345,6 +342,11 @@ class Session:
         if out["train_loss"] is None:
             self.diverged, self.playing = True, False
         return out
+
+
+def weights_seed(seed: int, k: int) -> int:
+    """The model seed of initial weights ``k > 0`` for run seed ``seed`` (0: ``seeds(seed)``)."""
+    return int(np.random.SeedSequence([seed, k]).generate_state(1)[0])
 
 
 def _finite(value) -> float | None:

@@ -162,6 +162,12 @@ export class Controls {
   set(settings, force = false) {
     this.settings = settings;
     const el = this.el;
+    // Edited or uploaded points: a disabled "custom data" entry shows it (choosing another regenerates).
+    if (settings.dataset && ![...el.dataset.options].some((o) => o.value === settings.dataset)) {
+      const option = new Option(settings.dataset === "custom" ? "custom data" : settings.dataset, settings.dataset);
+      option.disabled = true;
+      el.dataset.append(option);
+    }
     const put = (key, value) => {
       const input = el[key];
       if (!force && input === document.activeElement && input.dataset.dirty) return;

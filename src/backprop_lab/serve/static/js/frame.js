@@ -1,12 +1,44 @@
-// Reads one binary frame of the server (docs/playground-protocol.md): meta, weights, grids.
+// Reads one binary frame of the server (docs/playground-protocol.md): meta, the parameters
+// (and, from issue 14 on, their gradients and changes), the grids.
 
 const MAGIC = "BPLF";
 const decoder = new TextDecoder();
 
+/** Meta keys that come with the gradient and change arrays (issue 14's frame layout). */
+const NEW_LAYOUT_KEYS = ["neurons", "snapshots", "snapshot", "snapshot_epochs"];
+
+/**
+ * Whether a frame carries the gradient and change arrays after its parameters.
+ * The meta says so (its issue-14 keys); for a meta without them, the size decides: the bytes
+ * after the parameters are the grid plus whole thumbnails in exactly one of the two layouts.
+ * @param {object} meta
+ * @param {number} rest the bytes after the parameters
+ * @returns {boolean}
+ */
+export function hasExtraArrays(meta, rest) {
+  if (NEW_LAYOUT_KEYS.some((key) => key in meta)) return true;
+  const n = meta.weights | 0;
+  const R = meta.grid | 0;
+  const r = meta.thumb | 0;
+  const fits = (bytes) => bytes >= 0 && (r > 0 ? bytes % (r * r) === 0 : bytes === 0);
+  return n > 0 && !fits(rest - R * R) && fits(rest - 8 * n - R * R);
+}
+
+/** `n` float32 values at `offset` (copied when the offset is not 4-byte aligned). */
+function floats(buffer, offset, n) {
+  if (offset + 4 * n > buffer.byteLength) throw new Error("frame parameters run past its end");
+  return offset % 4 === 0
+    ? new Float32Array(buffer, offset, n)
+    : new Float32Array(buffer.slice(offset, offset + 4 * n));
+}
+
 /**
  * Parse a frame.
  * @param {ArrayBuffer} buffer
- * @returns {{meta: object, weights: Float32Array, grid: Uint8Array, thumbs: Uint8Array[]}}
+ * @returns {{meta: object, weights: Float32Array, grads: Float32Array | null,
+ *   changes: Float32Array | null, grid: Uint8Array, thumbs: Uint8Array[]}}
+ *   grads: the gradient of the loss on the last trained batch; changes: each parameter's change
+ *   since the previous frame (both null in a frame of the older layout).
  * @throws {Error} on a frame that is not well formed.
  */
 export function parseFrame(buffer) {
@@ -20,11 +52,18 @@ export function parseFrame(buffer) {
   let offset = 8 + metaLength;
   const nWeights = meta.weights | 0;
   // Float32Array needs a 4-byte aligned offset: the meta length is a multiple of 4.
-  const weights = offset % 4 === 0
-    ? new Float32Array(buffer, offset, nWeights)
-    : new Float32Array(buffer.slice(offset, offset + 4 * nWeights));
+  const weights = floats(buffer, offset, nWeights);
   offset += 4 * nWeights;
+  let grads = null;
+  let changes = null;
+  if (hasExtraArrays(meta, buffer.byteLength - offset)) {
+    grads = floats(buffer, offset, nWeights);
+    offset += 4 * nWeights;
+    changes = floats(buffer, offset, nWeights);
+    offset += 4 * nWeights;
+  }
   const R = meta.grid | 0;
+  if (offset + R * R > buffer.byteLength) throw new Error("frame grid runs past its end");
   const grid = new Uint8Array(buffer, offset, R * R);
   offset += R * R;
   const r = meta.thumb | 0;
@@ -33,7 +72,7 @@ export function parseFrame(buffer) {
     thumbs.push(new Uint8Array(buffer, offset, r * r));
     offset += r * r;
   }
-  return { meta, weights, grid, thumbs };
+  return { meta, weights, grads, changes, grid, thumbs };
 }
 
 /**

@@ -1,7 +1,9 @@
 // The playground page: reads the URL, talks to the server, and keeps every view in step.
 
 import { Chart } from "./chart.js";
+import { CHALLENGES, Challenge, hideControls, hideList } from "./classroom.js";
 import { Controls } from "./controls.js";
+import { DivergencePanel, formatRate } from "./divergence.js";
 import { frameSeq, parseFrame } from "./frame.js";
 import { bindSpace } from "./keyboard.js";
 import { drawLegend } from "./legend.js";
@@ -9,11 +11,18 @@ import { NetworkView } from "./network.js";
 import { Plot } from "./plot.js";
 import { setBaseline, setTask, showMeta } from "./readouts.js";
 import { connect } from "./socket.js";
+import { Timeline } from "./timeline.js";
 import { SERVER_KEYS, readQuery, syncUrl } from "./url.js";
+import { CsvFiles } from "./csvfile.js";
+import { PointEditor } from "./editing.js";
+import { ExportMenu } from "./exporting.js";
+import { Inspector } from "./inspector.js";
 
 const $ = (id) => document.getElementById(id);
 const query = readQuery(window.location.search);
 const page = { discretize: query.page.discretize ?? false, test: query.page.test ?? false };
+if (query.page.challenge) page.challenge = query.page.challenge;
+if (query.page.hide) page.hide = query.page.hide;
 let defaults = null;
 let state = null;
 let task = "classification";
@@ -108,31 +117,103 @@ $("play").addEventListener("click", togglePlay);
 $("step").addEventListener("click", () => act({ type: "step", unit: "epoch" }));
 $("batch").addEventListener("click", () => act({ type: "step", unit: "batch" }));
 $("reset").addEventListener("click", () => act({ type: "reset" }));
+$("new-weights").addEventListener("click", () => {
+  // 0 is the weights `backprop-lab train --seed S` draws; any other value, other weights.
+  const weights = 1 + (crypto.getRandomValues(new Uint32Array(1))[0] % 4294967295);
+  sendSettings({ weights });
+});
+$("edge-mode").addEventListener("change", () => network.setEdgeMode($("edge-mode").value));
+
+// ----- timeline, divergence, classroom (issue 14) -----
+const timeline = new Timeline(
+  { root: $("timeline"), slider: $("timeline-slider"), readout: $("timeline-epoch") },
+  (index) => act({ type: "seek", index }),
+);
+const divergence = new DivergencePanel(
+  {
+    root: $("divergence"), message: $("divergence-message"), details: $("divergence-details"),
+    rewind: $("rewind"), dismiss: $("divergence-dismiss"),
+  },
+  (info) => {
+    act({ type: "rewind" });
+    status(`Rewound to the last good state; the learning rate is now ${formatRate(info.suggested_lr)}.`);
+  },
+);
+let challenge = null;
+let challengeNote = "";
+if (page.challenge && page.challenge in CHALLENGES) {
+  challenge = new Challenge(
+    { root: $("challenge"), goal: $("challenge-goal"), progress: $("challenge-progress"), done: $("challenge-met") },
+    page.challenge,
+  );
+} else if (page.challenge) {
+  challengeNote = `Unknown challenge ${JSON.stringify(page.challenge)}; known: ${Object.keys(CHALLENGES).join(", ")}.`;
+}
+const unknownHidden = hideControls(hideList(page.hide));
+if (unknownHidden.length) challengeNote += ` hide= names no control: ${unknownHidden.join(", ")}.`;
 bindSpace(togglePlay);
+
+// ----- own data, CSV, export, the backprop inspector (issue 14) -----
+const inspector = new Inspector(
+  {
+    panel: $("inspector"), body: $("inspector-body"), what: $("inspector-what"),
+    phases: [...$("inspector").querySelectorAll("[data-phase]")], next: $("inspect-next"),
+    batch: $("inspect-batch"), close: $("inspect-close"), open: $("inspect-open"), number: $("inspect-index"),
+  },
+  {
+    send: act,
+    mark: (index, rows = null) => plot.setMarks({ inspected: index, batch: rows }),
+    nodes: () => network.nodes,
+  },
+);
+const editor = new PointEditor(
+  {
+    plot, toggle: $("edit-points"), tools: $("edit-tools"), picker: $("class-picker"), targetInput: $("target-value"),
+    targetField: $("target-field"), part: $("add-to"), counts: $("point-counts"),
+    note: $("custom-note"), hint: $("edit-hint"),
+  },
+  { send: act, pick: (index) => inspector.pick(index), notice: (text) => showError(text) },
+);
+const csvFiles = new CsvFiles(
+  { upload: $("upload-csv"), download: $("download-csv"), note: $("upload-note") },
+  { send: act, dataset: () => (state ? state.settings.dataset : "data") },
+);
+const exportMenu = new ExportMenu(
+  { buttons: $("export-buttons"), text: $("export-text"), copy: $("export-copy"), result: $("export-result") },
+  { send: act },
+);
 
 // ----- messages -----
 function onHello(msg) {
   defaults = msg.defaults || {};
   controls.setChoices(msg.choices);
   controls.setLimits(msg.limits);
+  csvFiles.setLimits(msg.limits);
   const choices = msg.choices || {};
   network.setLimits(msg.limits, choices.activation, choices.features);
   const settings = {};
+  const start = challenge ? challenge.preset.start : {};
   for (const key of SERVER_KEYS) {
     if (key in query.settings) settings[key] = query.settings[key];
+    else if (key in start) settings[key] = start[key];
     else if (key in defaults) settings[key] = defaults[key];
   }
   if (query.bad.length) showError(`Ignored unreadable URL values: ${query.bad.join(", ")}.`);
+  else if (challengeNote) showError(challengeNote.trim());
   else status("Connected.");
   send({ type: "settings", settings });
 }
 
 function onState(msg) {
+  if (state && msg.run !== state.run) divergence.hide(); // Reset or a new network: moot
   state = msg;
   document.body.dataset.run = String(msg.run);
   controls.set(msg.settings);
   network.setState(msg.settings, msg.network);
+  editor.setState(msg.settings);
+  inspector.setInputs(msg.network && msg.network.inputs);
   setPlaying(msg.playing);
+  if (msg.playing) divergence.hide(); // training on: the divergence is behind us
   setBaseline(msg.baseline, task);
   syncUrl(msg.settings, page);
   $("engine").textContent = msg.engine ? `engine: ${msg.engine}` : "";
@@ -144,6 +225,9 @@ function onData(msg) {
   plot.setData(msg);
   network.setExtent(msg.extent);
   drawLegend($("legend"), msg);
+  editor.setData(msg);
+  csvFiles.setData(msg);
+  inspector.setData(msg);
 }
 
 function onMessage(msg) {
@@ -155,16 +239,24 @@ function onMessage(msg) {
       // An empty status clears the line, but not an error the user has not acted on yet.
       if (msg.message || $("status").dataset.kind !== "error") status(msg.message || "", "info", "server");
       break;
+    case "diverged":
+      divergence.show(msg);
+      break;
     case "error":
+      timeline.clear(); // e.g. a refused seek: the slider follows the frames again
       // Also a refused first settings message: the server then applies what it could, and its
       // `state` brings the controls and the URL in line; the error stays until the user acts.
       showError(msg.message, "server");
+      csvFiles.error(msg.message); // an upload or export on its way shows its own refusal too
+      exportMenu.error(msg.message);
       controls.restore();
       if (state) {
         network.setState(state.settings, state.network);
         setPlaying(state.playing); // e.g. "play" refused after a divergence
       }
       break;
+    case "inspection": inspector.receive(msg); break;
+    case "export": exportMenu.reply(msg); break;
     case "busy":
       busy = true;
       status(msg.message || "The server is busy.", "error", "server");
@@ -190,11 +282,15 @@ function draw() {
       chartRun = meta.run;
     }
     plot.drawFrame(frame);
+    timeline.update(meta);
+    if (challenge && state) challenge.check(meta, state.settings);
     network.drawFrame(frame);
     showMeta(meta, task); // playing comes from `state` only: a frame may predate a pause
     $("plot-what").textContent = meta.focus ? `· layer ${meta.focus[0] + 1}, neuron ${meta.focus[1] + 1}` : "";
     const x = meta.epoch + (meta.steps_per_epoch ? meta.batch / meta.steps_per_epoch : 0);
-    chart.add(x, meta.train_loss, meta.test_loss, task === "regression" ? meta.r2 : meta.test_accuracy);
+    // A past moment of the timeline keeps the chart as it is; training on from it trims the tail.
+    const past = Number.isInteger(meta.snapshot);
+    if (!past) chart.add(x, meta.train_loss, meta.test_loss, task === "regression" ? meta.r2 : meta.test_accuracy);
   } catch (e) {
     showError(`Could not draw a frame: ${e.message}`);
   } finally {

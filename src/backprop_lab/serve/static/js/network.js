@@ -1,6 +1,8 @@
 // The network diagram and editor: feature inputs, hidden neurons as live thumbnails,
 // the output, SVG edges by weight; add/remove layers and neurons, per-layer activation.
 // Hidden neurons and outputs take the keyboard focus: a tooltip lists their incoming weights.
+// The edges show, by choice, the weights, their gradients or their change since the last frame;
+// a dead or saturated hidden neuron carries a mark and says why on hover and focus.
 
 import { BLUE, CLASS_COLORS, ORANGE, css, paint, table } from "./colors.js";
 import { FEATURES, drawFeature, featureLabel } from "./features.js";
@@ -10,6 +12,31 @@ import { NeuronFocus } from "./neuron-focus.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const THUMB = 20;
+
+/** What the edges show: the frame's array, the tooltip's word, the widest edge's magnitude. */
+export const EDGE_MODES = {
+  weight: { key: "weights", word: "Weight", title: "weight" },
+  gradient: { key: "grads", word: "Gradient", title: "gradient ∂L/∂w" },
+  change: { key: "changes", word: "Change", title: "change since the last frame" },
+};
+
+/**
+ * The one-line explanation of a neuron's flag ("dead", "saturated") for its activation.
+ * @param {string} flag
+ * @param {string} activation
+ * @returns {string} "" for no flag.
+ */
+export function flagText(flag, activation) {
+  if (flag === "dead") {
+    return `dead: this ${activation === "leaky_relu" ? "leaky ReLU" : "ReLU"} outputs 0 on every `
+      + "training point, so no gradient reaches its weights";
+  }
+  if (flag === "saturated") {
+    return `saturated: this ${activation} sits on its flat ends (f′(z) < 0.01 on at least 90% `
+      + "of the training points), so almost no gradient reaches its weights";
+  }
+  return "";
+}
 
 function el(tag, attrs = {}, children = []) {
   const node = document.createElement(tag);
@@ -40,6 +67,11 @@ export class NetworkView {
     this.extent = [-1, 1, -1, 1];
     this.edges = [];
     this.weights = null;
+    this.edgeMode = "weight";
+    this.layerArrays = { weights: null, grads: null, changes: null };
+    this.scale = { weights: 2.5, grads: 1, changes: 1 };
+    this.flags = []; // per hidden layer, per neuron: "" | "dead" | "saturated"
+    this.flagged = null; // the hovered neuron whose flag the tooltip explains
     this.addLayer.addEventListener("click", () => this.changeLayers("add"));
     this.removeLayer.addEventListener("click", () => this.changeLayers("remove"));
     new ResizeObserver(() => this.layoutEdges()).observe(this.root);
@@ -91,6 +123,8 @@ export class NetworkView {
     // A neuron under the mouse or the focus goes away with the old diagram: the output again.
     this.focus.reset();
     this.hideIncoming();
+    this.flagged = null;
+    this.tooltip.hidden = true;
     this.columns.replaceChildren();
     this.nodes = [];
 
@@ -117,6 +151,7 @@ export class NetworkView {
 
     // Hidden layers.
     this.thumbs = [];
+    this.targets = [];
     layers.forEach((layer, l) => {
       const n = l + 1;
       const more = el("button", { type: "button", class: "mini", "aria-label": `Add neuron to layer ${n}`, text: "+" });
@@ -150,9 +185,18 @@ export class NetworkView {
           "aria-label": `Neuron ${i + 1} of layer ${n}`,
           title: `Layer ${n}, neuron ${i + 1}: hover or focus it to see it on the big plot`,
         }, [canvas]);
-        const target = { node, neuron: [l, i], k: l + 1, j: i, name: `Layer ${n}, neuron ${i + 1}` };
-        node.addEventListener("mouseenter", () => this.focus.hover(target));
-        node.addEventListener("mouseleave", () => this.focus.hover(null));
+        const badge = el("span", { class: "flag", "aria-hidden": "true", hidden: "" });
+        node.append(badge);
+        const target = { node, neuron: [l, i], k: l + 1, j: i, name: `Layer ${n}, neuron ${i + 1}`, badge };
+        this.targets.push(target);
+        node.addEventListener("mouseenter", () => {
+          this.focus.hover(target);
+          this.showFlag(target);
+        });
+        node.addEventListener("mouseleave", () => {
+          this.focus.hover(null);
+          this.hideFlag(target);
+        });
         this.bindKeyboard(target);
         column.append(node);
         nodes.push(node);
@@ -205,19 +249,74 @@ export class NetworkView {
     });
   }
 
+  /** The flag of a hidden neuron target ("" when none or not a hidden neuron). */
+  flagOf(target) {
+    if (!target.neuron) return "";
+    const [l, i] = target.neuron;
+    const flag = (this.flags[l] && this.flags[l][i]) || "";
+    const layer = this.settings && this.settings.layers[l];
+    return flagText(flag, layer ? layer.activation : "relu");
+  }
+
+  /** Hover on a flagged neuron: the tooltip explains the flag (unless the focus tooltip shows). */
+  showFlag(target) {
+    const text = this.flagOf(target);
+    if (!text || this.tipped) return;
+    this.flagged = target;
+    this.tooltip.textContent = text;
+    this.tooltip.classList.remove("lines");
+    this.tooltip.classList.add("wrap");
+    this.tooltip.hidden = false;
+    this.placeTooltip(target.node);
+  }
+
+  hideFlag(target) {
+    if (this.flagged !== target) return;
+    this.flagged = null;
+    if (this.tipped) this.showIncoming(this.tipped);
+    else this.tooltip.hidden = true;
+  }
+
+  placeTooltip(node) {
+    const panel = this.tooltip.offsetParent || document.body;
+    const box = panel.getBoundingClientRect();
+    const r = node.getBoundingClientRect();
+    this.tooltip.style.left = `${r.right - box.left + 8}px`;
+    this.tooltip.style.top = `${r.top - box.top}px`;
+  }
+
+  /** Choose what the edges show: "weight", "gradient" or "change". */
+  setEdgeMode(mode) {
+    if (!(mode in EDGE_MODES)) return;
+    this.edgeMode = mode;
+    this.root.dataset.edges = mode;
+    this.paintEdges();
+    if (this.tipped) this.showIncoming(this.tipped);
+  }
+
   showIncoming(target) {
     this.tipped = target;
+    this.flagged = null;
+    this.tooltip.classList.remove("wrap");
     const sources = this.names[target.k - 1] || [];
-    const lines = incomingLines(this.layerWeights, target.k, target.j, sources, target.name);
+    const mode = EDGE_MODES[this.edgeMode];
+    const arrays = this.layerArrays[mode.key];
+    let lines;
+    if (this.edgeMode === "weight") {
+      lines = incomingLines(arrays, target.k, target.j, sources, target.name);
+    } else {
+      const layer = arrays ? arrays[target.k - 1] : null;
+      const at = (v) => (layer && v !== undefined ? formatSmall(v) : "–");
+      lines = [`${target.name} (${mode.title})`, `bias ${at(layer && layer.b[target.j])}`];
+      sources.forEach((source, i) => lines.push(`${source} → ${at(layer && layer.W[i * layer.units + target.j])}`));
+    }
+    const flag = this.flagOf(target);
+    if (flag) lines.splice(1, 0, flag);
     this.tooltip.textContent = lines.join("\n");
     this.tooltip.classList.add("lines");
     this.tooltip.hidden = false;
     target.node.setAttribute("aria-describedby", this.tooltip.id);
-    const panel = this.tooltip.offsetParent || document.body;
-    const box = panel.getBoundingClientRect();
-    const r = target.node.getBoundingClientRect();
-    this.tooltip.style.left = `${r.right - box.left + 8}px`;
-    this.tooltip.style.top = `${r.top - box.top}px`;
+    this.placeTooltip(target.node);
   }
 
   hideIncoming() {
@@ -297,22 +396,29 @@ export class NetworkView {
     }
   }
 
-  weight(edge) {
-    if (!this.layerWeights) return null;
-    const layer = this.layerWeights[edge.k - 1];
+  /** The edge's value in the chosen array (weight, gradient or change); null when unknown. */
+  weight(edge, mode = this.edgeMode) {
+    const arrays = this.layerArrays[EDGE_MODES[mode].key];
+    if (!arrays) return null;
+    const layer = arrays[edge.k - 1];
     return layer ? layer.W[edge.i * layer.units + edge.j] : null;
   }
 
+  /** Widths and colours by the chosen array: weights on a fixed scale (|w| = 2.5 is the widest),
+   * gradients and changes relative to the largest of this frame (they shrink as training goes). */
   paintEdges() {
+    const key = EDGE_MODES[this.edgeMode].key;
+    const top = key === "weights" ? 2.5 : this.scale[key];
     for (const group of this.edges) {
       for (const e of group) {
         const w = this.weight(e);
         if (w === null || !Number.isFinite(w)) {
           e.line.setAttribute("stroke", "#bbb");
           e.line.setAttribute("stroke-width", "0.5");
+          e.line.setAttribute("stroke-opacity", "1");
           continue;
         }
-        const mag = Math.min(Math.abs(w), 2.5);
+        const mag = top > 0 ? (Math.min(Math.abs(w), top) / top) * 2.5 : 0;
         e.line.setAttribute("stroke", css(w >= 0 ? BLUE : ORANGE));
         e.line.setAttribute("stroke-width", (0.4 + mag * 2).toFixed(2));
         e.line.setAttribute("stroke-opacity", (0.35 + Math.min(mag, 1) * 0.6).toFixed(2));
@@ -322,11 +428,12 @@ export class NetworkView {
 
   describe(edge) {
     const w = this.weight(edge);
+    const word = EDGE_MODES[this.edgeMode].word;
     const from = edge.k === 1 ? (this.network ? this.network.inputs[edge.i] : `input ${edge.i + 1}`) : `layer ${edge.k - 1} neuron ${edge.i + 1}`;
     const last = edge.k === this.nodes.length - 1;
     const to = last ? (this.nodes[edge.k].length > 1 ? `output ${edge.j}` : "output") : `layer ${edge.k} neuron ${edge.j + 1}`;
-    const value = w === null ? "–" : w.toFixed(4);
-    return `Weight ${value} (${from} → ${to})`;
+    const value = w === null ? "–" : this.edgeMode === "weight" ? w.toFixed(4) : formatSmall(w);
+    return `${word} ${value} (${from} → ${to})`;
   }
 
   showEdge(edge, event) {
@@ -334,7 +441,7 @@ export class NetworkView {
     edge.title.textContent = text;
     edge.line.classList.add("hover");
     this.tooltip.textContent = text;
-    this.tooltip.classList.remove("lines");
+    this.tooltip.classList.remove("lines", "wrap");
     this.tooltip.hidden = false;
     this.moveTooltip(event);
   }
@@ -346,12 +453,37 @@ export class NetworkView {
     this.tooltip.style.top = `${event.clientY - box.top + 12}px`;
   }
 
+  /** Mark the dead and saturated hidden neurons of a frame's meta.neurons. */
+  setFlags(neurons) {
+    this.flags = Array.isArray(neurons) ? neurons : [];
+    for (const target of this.targets || []) {
+      const [l, i] = target.neuron;
+      const flag = (this.flags[l] && this.flags[l][i]) || "";
+      const text = this.flagOf(target);
+      target.node.dataset.flag = flag;
+      target.badge.hidden = !flag;
+      target.badge.textContent = flag === "dead" ? "✕" : flag === "saturated" ? "S" : "";
+      target.badge.title = text;
+      target.node.title = text
+        ? `Layer ${l + 1}, neuron ${i + 1} · ${text}`
+        : `Layer ${l + 1}, neuron ${i + 1}: hover or focus it to see it on the big plot`;
+    }
+  }
+
   /** Thumbnails, the output node and the edge weights of one frame. */
   drawFrame(frame) {
     const sizes = [this.nodes[0].length, ...this.nodes.slice(1).map((c) => c.length)];
     this.layerWeights = splitWeights(frame.weights, sizes);
+    this.layerArrays = {
+      weights: this.layerWeights,
+      grads: frame.grads ? splitWeights(frame.grads, sizes) : null,
+      changes: frame.changes ? splitWeights(frame.changes, sizes) : null,
+    };
+    for (const key of ["grads", "changes"]) this.scale[key] = largestKernelValue(this.layerArrays[key]);
     this.paintEdges();
+    this.setFlags(frame.meta.neurons);
     if (this.tipped) this.showIncoming(this.tipped);
+    else if (this.flagged) this.showFlag(this.flagged);
     const r = frame.meta.thumb;
     const lut = table("activation");
     this.thumbs.forEach((canvas, k) => {
@@ -369,4 +501,21 @@ export class NetworkView {
       ctx.putImageData(paint(ctx.createImageData(R, R), frame.grid, table(frame.meta.encoding)), 0, 0);
     }
   }
+}
+
+/** The largest |value| among the kernels of split layers (0 when none). */
+function largestKernelValue(layers) {
+  let top = 0;
+  for (const layer of layers || []) {
+    for (const v of layer.W) if (Number.isFinite(v) && Math.abs(v) > top) top = Math.abs(v);
+  }
+  return top;
+}
+
+/** A gradient or change: 4 significant digits, exponent form below 0.001 ("1.234e-5"). */
+function formatSmall(v) {
+  if (typeof v !== "number") return "–";
+  if (!Number.isFinite(v)) return String(v);
+  if (v === 0) return "0";
+  return Math.abs(v) < 1e-3 ? v.toExponential(3) : v.toPrecision(4);
 }

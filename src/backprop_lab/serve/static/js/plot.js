@@ -17,6 +17,70 @@ export class Plot {
     this.showTest = false;
     this.discretize = false;
     this.frames = 0;
+    // The edited point ({part, index}), the inspected training point (index), the inspected batch (rows).
+    this.marks = { selected: null, inspected: null, batch: null };
+  }
+
+  /** Data coordinates [x1, x2] of a mouse position (client pixels) over the canvas. */
+  toData(clientX, clientY) {
+    const r = this.canvas.getBoundingClientRect();
+    const [x0, x1, y0, y1] = this.extent();
+    return [
+      x0 + ((clientX - r.left) / r.width) * (x1 - x0),
+      y1 - ((clientY - r.top) / r.height) * (y1 - y0),
+    ];
+  }
+
+  /** Canvas pixels of a data point. */
+  toCanvas(p) {
+    const [x0, x1, y0, y1] = this.extent();
+    return [((p[0] - x0) / (x1 - x0)) * this.canvas.width, ((y1 - p[1]) / (y1 - y0)) * this.canvas.height];
+  }
+
+  /**
+   * The point nearest to a mouse position, within `maxPx` CSS pixels.
+   * @param {string[]} parts which lists to search ("train", "test")
+   * @returns {{part: string, index: number} | null}
+   */
+  nearest(clientX, clientY, parts, maxPx) {
+    if (!this.data) return null;
+    const r = this.canvas.getBoundingClientRect();
+    const scale = r.width / this.canvas.width;
+    let best = null;
+    let bestD = maxPx * maxPx;
+    for (const part of parts) {
+      const list = this.data[part] || [];
+      for (let i = 0; i < list.length; i++) {
+        const [cx, cy] = this.toCanvas(list[i]);
+        const dx = r.left + cx * scale - clientX;
+        const dy = r.top + cy * scale - clientY;
+        const d = dx * dx + dy * dy;
+        if (d <= bestD) {
+          bestD = d;
+          best = { part, index: i };
+        }
+      }
+    }
+    return best;
+  }
+
+  /** Mark the point being edited ({part, index} | null), the inspected training point (index | null)
+   * or the rows of an inspected batch (list | null). */
+  setMarks(marks) {
+    Object.assign(this.marks, marks);
+    const i = this.marks.inspected;
+    this.canvas.dataset.inspected = i === null || i === undefined ? "" : String(i);
+    this.render();
+  }
+
+  /** Show a point at a new place at once (while it is dragged; the server's data follows). */
+  movePoint(part, index, x) {
+    const p = this.data && this.data[part] && this.data[part][index];
+    if (!p) return;
+    p[0] = x[0];
+    p[1] = x[1];
+    this.drawPoints();
+    this.render();
   }
 
   /** The kind of colouring of the points: "binary", "classes" or "regression". */
@@ -28,6 +92,9 @@ export class Plot {
 
   setData(data) {
     this.data = data;
+    this.canvas.dataset.extent = (data.extent || []).join(",");
+    this.canvas.dataset.train = String(data.train.length);
+    this.canvas.dataset.test = String(data.test.length);
     this.drawPoints();
     this.render();
   }
@@ -112,6 +179,44 @@ export class Plot {
       this.drawBoundaries(frame, encoding, W / R);
     } else {
       ctx.drawImage(this.points, 0, 0);
+    }
+    this.drawMarks();
+  }
+
+  /** A ring around the edited point; a ring and cross hairs on the inspected one. */
+  drawMarks() {
+    const { ctx } = this;
+    const ring = (p, radius, color, width) => {
+      const [x, y] = this.toCanvas(p);
+      ctx.beginPath();
+      ctx.arc(x, y, radius, 0, 2 * Math.PI);
+      ctx.lineWidth = width + 2;
+      ctx.strokeStyle = "rgba(255,255,255,0.95)";
+      ctx.stroke();
+      ctx.lineWidth = width;
+      ctx.strokeStyle = color;
+      ctx.stroke();
+      return [x, y];
+    };
+    const { selected, inspected, batch } = this.marks;
+    if (this.data && Array.isArray(batch)) {
+      for (const i of batch) if (this.data.train[i]) ring(this.data.train[i], 6, "#e0558a", 1.5);
+    }
+    if (this.data && selected && this.data[selected.part] && this.data[selected.part][selected.index]) {
+      ring(this.data[selected.part][selected.index], 8, "#111", 2);
+    }
+    if (this.data && inspected !== null && inspected !== undefined && this.data.train[inspected]) {
+      const [x, y] = ring(this.data.train[inspected], 11, "#e0558a", 2.5);
+      ctx.save();
+      ctx.strokeStyle = "#e0558a";
+      ctx.lineWidth = 1.5;
+      ctx.beginPath();
+      for (const [a, b, c, d] of [[x - 20, y, x - 13, y], [x + 13, y, x + 20, y], [x, y - 20, x, y - 13], [x, y + 13, x, y + 20]]) {
+        ctx.moveTo(a, b);
+        ctx.lineTo(c, d);
+      }
+      ctx.stroke();
+      ctx.restore();
     }
   }
 

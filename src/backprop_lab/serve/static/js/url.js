@@ -2,11 +2,13 @@
 
 export const SERVER_KEYS = [
   "dataset", "classes", "points", "noise", "test_ratio", "features", "layers",
-  "regularization", "reg_rate", "optimizer", "lr", "batch_size", "loss", "speed", "seed",
+  "regularization", "reg_rate", "optimizer", "lr", "batch_size", "loss", "speed", "seed", "weights",
 ];
-const INTEGERS = new Set(["classes", "points", "batch_size", "seed"]);
+const INTEGERS = new Set(["classes", "points", "batch_size", "seed", "weights"]);
 const NUMBERS = new Set(["noise", "test_ratio", "reg_rate", "lr", "speed"]);
 export const PAGE_KEYS = ["discretize", "test"];
+/** Page-only keys kept as text: the classroom's challenge id and the controls it hides. */
+export const TEXT_PAGE_KEYS = ["challenge", "hide"];
 
 /** "8:relu,4:tanh" -> [{units: 8, activation: "relu"}, ...]; null when malformed. */
 export function parseLayers(text) {
@@ -56,6 +58,7 @@ export function readQuery(search) {
     else settings[key] = v;
   }
   for (const key of PAGE_KEYS) if (params.has(key)) page[key] = params.get(key) === "1";
+  for (const key of TEXT_PAGE_KEYS) if (params.has(key)) page[key] = params.get(key);
   return { settings, page, bad };
 }
 
@@ -74,6 +77,7 @@ export function writeQuery(settings, page) {
     parts.push(`${key}=${encode(String(v))}`);
   }
   for (const key of PAGE_KEYS) if (key in page) parts.push(`${key}=${page[key] ? 1 : 0}`);
+  for (const key of TEXT_PAGE_KEYS) if (page[key]) parts.push(`${key}=${encode(page[key])}`);
   return "?" + parts.join("&");
 }
 
