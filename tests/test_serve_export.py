@@ -16,7 +16,6 @@ import sys
 
 import numpy as np
 import pytest
-import test_serve_protocol
 from starlette.testclient import TestClient
 from test_serve_protocol import Session, errors
 
@@ -26,7 +25,6 @@ from backprop_lab.runs.modelio import load_model
 from backprop_lab.serve.app import create_app
 from backprop_lab.serve.config import ServeConfig
 
-test_serve_protocol.TEXT_TYPES.add("export")  # this file's replies (the check is shared)
 SMALL = {"points": 300, "seed": 5, "layers": [{"units": 4, "activation": "tanh"}]}
 BARRIER = {"type": "step", "unit": "BARRIER"}  # answered by an error naming BARRIER
 

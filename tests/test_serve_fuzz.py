@@ -139,6 +139,20 @@ def fuzz_message(rng: random.Random):
                 {"type": "settings", "settings": rng.choice([None, [], "lr=0.1", 3])},
                 {"type": "settings", "settings": {garbage(rng, 8): 1}},
                 {"type": "settings", "settings": {"\udfff": 1}},
+                {"type": "seek", "index": rng.choice(["0", None, -1, 1.5, [0]])},
+                {"type": "seek"},
+                {"type": "rewind", "lr": 0.1},
+                {"type": "inspect", "scope": rng.choice(["points", 3, None, "all"]), "index": 0},
+                {"type": "points", "action": rng.choice(["fly", None, 1]), "part": "train"},
+                {
+                    "type": "points",
+                    "action": "add",
+                    "part": rng.choice(["train", "validation"]),
+                    "x": [rng.choice(["a", 1e9, None]), 0],
+                    "t": 0,
+                },
+                {"type": "upload", "csv": rng.choice([None, 3, ["x1,x2,label"]])},
+                {"type": "export", "what": rng.choice(["pdf", None, 1, "../x"])},
             ]
         )
         return "text", json.dumps(message), INVALID

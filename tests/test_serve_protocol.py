@@ -88,7 +88,17 @@ META_KEYS = {
     "snapshot",
     "snapshot_epochs",
 }
-TEXT_TYPES = {"hello", "state", "data", "error", "status", "busy", "diverged", "inspection"}
+TEXT_TYPES = {
+    "hello",
+    "state",
+    "data",
+    "error",
+    "status",
+    "busy",
+    "diverged",
+    "inspection",
+    "export",
+}
 # What a server file path or a Python traceback would show in a message.
 PACKAGE_DIR = str(Path(backprop_lab.__file__).resolve().parent)
 LEAKS = re.compile(
