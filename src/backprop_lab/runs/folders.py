@@ -162,8 +162,12 @@ def write_run(folder: Path, result) -> list[str]:
     names = ["config.json", "history.csv", "metrics.json", CONFIG_FILE, WEIGHTS_FILE]
     recording = result.recording
     if recording is not None and recording.gradient_norms:
+        # Rows both lists have (an interrupt may fall between the two appends).
+        rows = min(len(recording.gradient_epochs), len(recording.gradient_norms))
         write_gradients(
-            folder / GRADIENTS_FILE, recording.gradient_epochs, recording.gradient_table()
+            folder / GRADIENTS_FILE,
+            recording.gradient_epochs[:rows],
+            recording.gradient_table()[:rows],
         )
         names.append(GRADIENTS_FILE)
     return names

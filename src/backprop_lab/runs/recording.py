@@ -247,8 +247,11 @@ class GradientRecorder(_Sampled):
         super().__init__(recording, X, y, max_samples)
 
     def _record(self, epoch: int) -> None:
+        # Measured first: a Ctrl-C during the measurement must not leave an epoch
+        # without its row (the run folder of an interrupted run is still written).
+        norms = layer_gradient_norms(self.model, self.X, self.Y)
         self.recording.gradient_epochs.append(epoch)
-        self.recording.gradient_norms.append(layer_gradient_norms(self.model, self.X, self.Y))
+        self.recording.gradient_norms.append(norms)
 
     def on_train_begin(self, logs=None):
         self._prepare()
