@@ -9,75 +9,25 @@ from __future__ import annotations
 
 import itertools
 import re
-import shutil
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from browser_helpers import (
+    epoch,
+    open_page,
+    percent,
+    plot_pixels,
+    settled_pixels,
+    wait_for_current_frame,
+    wait_for_epoch,
+)
 
 pytestmark = pytest.mark.browser
 
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-LAPTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
 
 # ----------------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="module")
-def playground_url():
-    """A playground server for the module's tests."""
-    from backprop_lab.serve.server import serve_in_background
-
-    with serve_in_background() as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    """Debian's Chromium driven by Playwright; skipped, with the reason, where it cannot run."""
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.skip("browser tests need Debian's chromium (apt install chromium); not found")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as e:  # pragma: no cover - playwright is a test dependency
-        pytest.skip(f"browser tests need playwright: {e}")
-    with sync_playwright() as playwright:
-        try:
-            browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        except Exception as e:  # noqa: BLE001 - any launch failure means: cannot test here
-            pytest.skip(f"chromium at {executable} did not start: {str(e).splitlines()[0]}")
-        yield browser
-        browser.close()
-
-
-def open_page(chromium, request, viewport=LAPTOP):
-    """A fresh tab (own context) whose page errors fail the test; screenshot at teardown."""
-    context = chromium.new_context(viewport=viewport)
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-
-    def finish():
-        ARTIFACTS.mkdir(exist_ok=True)
-        try:
-            page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-        finally:
-            context.close()
-        assert errors == [], f"the page reported errors: {errors}"
-
-    request.addfinalizer(finish)
-    return page
 
 
 @pytest.fixture
@@ -86,52 +36,6 @@ def tab(chromium, request):
 
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def epoch(page) -> int:
-    return int(page.get_by_test_id("epoch").text_content())
-
-
-def percent(page, testid: str) -> float:
-    text = page.get_by_test_id(testid).text_content()
-    match = re.fullmatch(r"(\d+\.\d)%", text)
-    assert match, f"{testid} reads {text!r}, not a percent with one decimal"
-    return float(match.group(1))
-
-
-def wait_for_epoch(page, at_least: int, timeout: float = 20_000) -> None:
-    page.wait_for_function(
-        "n => Number(document.querySelector('[data-testid=epoch]').textContent) >= n",
-        arg=at_least,
-        timeout=timeout,
-    )
-
-
-def wait_for_current_frame(page, timeout: float = 20_000) -> None:
-    """Wait until the plot shows a frame of the server's current run (the last `state`)."""
-    page.wait_for_function(
-        """() => {
-            const c = document.querySelector('[data-testid=plot]');
-            return Number(c.dataset.frames) >= 1 && c.dataset.run === document.body.dataset.run;
-        }""",
-        timeout=timeout,
-    )
-
-
-def plot_pixels(page) -> str:
-    return page.get_by_test_id("plot").evaluate("c => c.toDataURL()")
-
-
-def settled_pixels(page) -> str:
-    """The plot once two reads 300 ms apart agree (no frame on its way any more)."""
-    before = plot_pixels(page)
-    for _ in range(30):
-        page.wait_for_timeout(300)
-        now = plot_pixels(page)
-        if now == before:
-            return now
-        before = now
-    raise AssertionError("the plot never stopped changing while paused")
 
 
 def set_number(page, label: str, value) -> None:

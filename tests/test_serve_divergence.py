@@ -10,27 +10,11 @@ import math
 
 import numpy as np
 import pytest
-from starlette.testclient import TestClient
-from test_serve_protocol import Session
 
 from backprop_lab.serve import divergence
-from backprop_lab.serve.app import create_app
-from backprop_lab.serve.config import ServeConfig
 from backprop_lab.serve.session import Session as ServerSession
 
 DEEP_LINEAR = [{"units": 16, "activation": "linear"}] * 3
-
-
-@pytest.fixture(scope="module")
-def client():
-    with TestClient(create_app(ServeConfig())) as c:
-        yield c
-
-
-@pytest.fixture
-def tab(client):
-    with client.websocket_connect("/ws") as ws:
-        yield Session(ws)
 
 
 def is_kind(kind):
@@ -40,23 +24,26 @@ def is_kind(kind):
 def test_a_diverging_run_pauses_explains_and_rewinds(tab):
     tab.start({"dataset": "plane", "lr": 10, "speed": 5000, "layers": DEEP_LINEAR})
     tab.send({"type": "play"})
-    report, _ = tab.until(is_kind("diverged"))
+    report, seen = tab.until(is_kind("diverged"))
+    status = [m["message"] for m in seen if is_kind("status")(m) and m["message"]][-1]
+    assert status.startswith("Training diverged") and "press Rewind" in status
     assert report["lr"] == 10 and report["suggested_lr"] == 1
     assert report["layer"] in ("hidden layer 1", "hidden layer 2", "hidden layer 3", "output layer")
     assert len(report["ratios"]) == 4
-    finite = [r for r in report["ratios"] if r is not None]
     names = ["hidden layer 1", "hidden layer 2", "hidden layer 3", "output layer"]
-    if len(finite) == 4:
-        assert names[int(np.argmax(report["ratios"]))] == report["layer"]
-    assert math.isfinite(report["last_finite_loss"]) and report["epoch"] >= 0
+    largest = [math.inf if r is None else r for r in report["ratios"]]  # null: not finite
+    assert report["layer"] == names[int(np.argmax(largest))]
+    assert math.isfinite(report["last_finite_loss"])
     text = report["message"]
     assert "\n" not in text and "learning rate 10" in text and report["layer"] in text
     assert f"{report['last_finite_loss']:.3g}" in text and "rewind" in text
     frame = tab.frame(lambda meta: meta["diverged"])
     assert frame.meta["playing"] is False
     assert 0 <= report["snapshot"] < frame.meta["snapshots"]
+    # It diverged after its last good snapshot.
+    assert report["epoch"] > frame.meta["snapshot_epochs"][report["snapshot"]]
     tab.send({"type": "play"})
-    assert "diverged" in tab.text("error")["message"]
+    assert tab.text("error")["message"] == divergence.REFUSAL
     tab.send({"type": "rewind"})
     state = tab.text("state")
     assert state["settings"]["lr"] == 1 and state["playing"] is False
@@ -111,6 +98,33 @@ def test_the_ratios_are_lr_times_the_next_batchs_gradient_over_the_weights():
     np.testing.assert_allclose(report["ratios"], want, rtol=1e-4)
     names = ["hidden layer 1", "hidden layer 2", "output layer"]
     assert report["layer"] == names[int(np.argmax(want))]
+
+
+def test_the_layer_named_is_the_one_whose_weights_are_smallest_for_its_gradient():
+    """Hidden layer 2's weights shrunk 1000 times at the snapshot: its gradient hardly
+    changes (tanh is linear near 0), so its update is far the largest relative to them."""
+    session = small_session(layers=[{"units": 4, "activation": "tanh"}] * 2)
+    snap = session.timeline.snapshots[-1]
+    snap.params[2] *= 1e-3  # W of hidden layer 2 (params: W1, b1, W2, b2, W3, b3)
+    divergence.check(session, float("nan"))
+    report = divergence.report(session)
+    assert report["layer"] == "hidden layer 2" and "hidden layer 2 had" in report["message"]
+    ratios = report["ratios"]
+    assert ratios[1] > 100 * max(ratios[0], ratios[2]), ratios
+
+
+def test_the_status_line_and_the_refusal_name_rewind_and_what_happened():
+    session = small_session()
+    divergence.check(session, 0.5)
+    divergence.check(session, 900.0)
+    assert "exploded to 900" in divergence.report(session)["message"]
+    text = divergence.status_text(session)
+    assert "exploded to 900" in text and "Rewind" in text and "\n" not in text
+    assert "NaN" not in text
+    nan = small_session()
+    divergence.check(nan, float("nan"))
+    assert "became NaN or infinite" in divergence.status_text(nan)
+    assert "Rewind" in divergence.REFUSAL and "learning rate alone" in divergence.REFUSAL
 
 
 def test_rewind_restores_the_snapshot_with_the_suggested_rate():

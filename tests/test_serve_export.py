@@ -1,7 +1,7 @@
 """Export over the WebSocket: the command and TOML that repeat a run, model files, run folders.
 
 The command and the TOML are run for real (``@pytest.mark.subprocess``) and
-must end with the session's weights; the model files are read back with the
+must end with the session's weights (to a relative 1e-5); the model files are read back with the
 readers of the rest of the package and must hold the weights the session's
 frames show.
 """
@@ -22,8 +22,10 @@ from test_serve_protocol import Session, errors
 from backprop_lab.cli.parser import build_parser
 from backprop_lab.engine.keras_loading import load_model as load_keras
 from backprop_lab.runs.modelio import load_model
+from backprop_lab.serve import export, protocol, timeline
 from backprop_lab.serve.app import create_app
 from backprop_lab.serve.config import ServeConfig
+from backprop_lab.serve.session import Session as ServerSession
 
 SMALL = {"points": 300, "seed": 5, "layers": [{"units": 4, "activation": "tanh"}]}
 BARRIER = {"type": "step", "unit": "BARRIER"}  # answered by an error naming BARRIER
@@ -205,17 +207,130 @@ def test_a_run_folder_is_written_under_out_and_named_not_pathed(tab, out):
     assert config["settings"]["epochs"] == 2 and config["settings"]["seed"] == 5
 
 
-def test_a_run_folder_of_custom_points_keeps_them(tab, out):
-    from backprop_lab.data.csvio import load_csv
-
+def test_a_run_folder_of_custom_points_is_refused_as_it_would_split_them_otherwise(tab, out):
     tab.start(SMALL)
     tab.send({"type": "points", "action": "add", "part": "test", "x": [1.5, 1.5], "t": 1})
-    data = tab.text("data")
+    tab.text("data")
+    before = set(out.iterdir())
     reply = ask(tab, "run")
-    X, y = load_csv(out / reply["folder"] / "data.csv")
-    assert len(X) == len(data["train"]) + len(data["test"])
-    np.testing.assert_allclose(X[-1], [1.5, 1.5])
-    assert y[-1] == 1
+    assert reply["type"] == "error" and "\n" not in reply["message"]
+    assert "your own" in reply["message"] and "download them as CSV" in reply["message"]
+    assert set(out.iterdir()) == before  # nothing written
+
+
+def test_a_run_folder_needs_the_features_x1_x2_but_model_files_do_not(tab, out):
+    tab.start({**SMALL, "features": ["x1", "x2", "x1sq"]})
+    train_epochs(tab, 1)
+    before = set(out.iterdir())
+    reply = ask(tab, "run")
+    assert reply["type"] == "error" and "x1, x2" in reply["message"]
+    assert "\n" not in reply["message"] and set(out.iterdir()) == before
+    assert ask(tab, "safetensors")["type"] == "export"
+
+
+def test_run_folders_per_session_are_limited(tab, out, monkeypatch):
+    assert protocol.LIMITS["max_run_exports"] == 20
+    monkeypatch.setitem(protocol.LIMITS, "max_run_exports", 2)
+    tab.start(SMALL)
+    assert tab.hello["limits"]["max_run_exports"] == 20  # sent before the patch
+    train_epochs(tab, 1)
+    assert ask(tab, "run")["type"] == "export" and ask(tab, "run")["type"] == "export"
+    before = set(out.iterdir())
+    reply = ask(tab, "run")
+    assert reply["type"] == "error" and "at most 2 run folders" in reply["message"]
+    assert "max_run_exports" in reply["message"] and set(out.iterdir()) == before
+    assert ask(tab, "command")["text"] is not None  # the other exports go on
+
+
+def test_a_regression_run_folder_is_read_by_evaluate(tab, out, capsys):
+    from backprop_lab.cli import main
+
+    tab.start({**SMALL, "dataset": "plane"})
+    train_epochs(tab, 1)
+    folder = out / ask(tab, "run")["folder"]
+    config = json.loads((folder / "config.json").read_text())
+    assert config["settings"]["loss"] == "mse"  # the settings' name, not the engine's
+    assert main(["evaluate", str(folder)]) == 0, capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- the export record
+
+
+def small_session(**settings) -> ServerSession:
+    session = ServerSession()
+    session.start({**SMALL, **settings})
+    return session
+
+
+def test_an_optimizer_made_again_mid_run_is_refused_even_when_its_name_comes_back():
+    session = small_session(optimizer="momentum")
+    session.step("epoch")
+    assert export.reason(session) is None
+    session.update({"optimizer": "adam"})
+    session.update({"optimizer": "momentum"})  # the velocity and step count are gone
+    session.step("epoch")
+    why = export.reason(session)
+    assert why is not None and "made again" in why and "\n" not in why
+    timeline.seek(session, 1)  # the end of epoch 1, before the optimizer was made again
+    assert session.epoch == 1 and export.reason(session) is None
+    session.step("epoch")  # the snapshot's optimizer state: a clean run again
+    assert session.epoch == 2 and export.reason(session) is None
+
+
+def test_changing_the_optimizer_before_the_first_batch_is_no_change():
+    session = small_session(optimizer="momentum")
+    session.update({"optimizer": "adam"})
+    session.update({"optimizer": "momentum"})
+    session.step("epoch")
+    assert export.reason(session) is None
+
+
+def test_a_seek_into_an_epoch_restores_its_half_finished_record():
+    session = small_session()
+    session.step("epoch")
+    session.step("batch")  # a snapshot inside epoch 2
+    session.step("epoch")
+    straight = export._history(session)["loss"]
+    (inside,) = [i for i, s in enumerate(session.timeline.snapshots) if s.position]
+    timeline.seek(session, inside)
+    session.step("epoch")  # the rest of epoch 2 again
+    assert session.epoch == 2
+    assert export._history(session)["loss"] == straight  # the same batches, the same mean
+
+
+def test_the_export_record_stays_small_over_many_epochs():
+    import tracemalloc
+    from types import SimpleNamespace
+
+    opt = SimpleNamespace(iterations=0)
+    session = SimpleNamespace(
+        run=1,
+        settings={"optimizer": "sgd", "lr": 0.01, "batch_size": 32},
+        position=0,
+        epoch=0,
+        iterations=0,
+        model=SimpleNamespace(optimizer=opt),
+    )
+    logs = {"loss": [0.5], "accuracy": [0.75]}
+
+    def one_epoch():  # one batch an epoch, as fit logs it
+        session.epoch += 1
+        session.iterations += 1
+        opt.iterations += 1
+        export.note_chunk(session, logs, 1, True)
+
+    one_epoch()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(20_000):
+            one_epoch()
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown < 24 * 20_000, grown  # 16 bytes an epoch and a chunk's slack, not ~545
+    history = export._history(session)
+    assert len(history["loss"]) == 20_001 and history["accuracy"][-1] == 0.75
 
 
 def test_the_export_field_is_checked(tab):

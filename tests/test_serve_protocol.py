@@ -386,18 +386,6 @@ def errors(messages) -> list[dict]:
     return [m for m in messages if isinstance(m, dict) and m["type"] == "error"]
 
 
-@pytest.fixture(scope="module")
-def client():
-    with TestClient(create_app(ServeConfig())) as c:
-        yield c
-
-
-@pytest.fixture
-def tab(client):
-    with client.websocket_connect("/ws") as ws:
-        yield Session(ws)
-
-
 def api_run(seed: int, lr: float, epochs: int, **changes):
     """The Python API's run for the same settings: (data, trained model)."""
     settings = Settings(seed=seed, lr=lr, **changes).validate()

@@ -8,29 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from starlette.testclient import TestClient
 from test_serve_protocol import Session, api_run
 
 from backprop_lab import Dense, Sequential
 from backprop_lab.serve import frames
-from backprop_lab.serve.app import create_app
-from backprop_lab.serve.config import ServeConfig
 from backprop_lab.serve.protocol import LIMITS
 from backprop_lab.serve.session import Session as ServerSession
 from backprop_lab.serve.session import weights_seed
 from backprop_lab.serve.timeline import Snapshot, Timeline
-
-
-@pytest.fixture(scope="module")
-def client():
-    with TestClient(create_app(ServeConfig())) as c:
-        yield c
-
-
-@pytest.fixture
-def tab(client):
-    with client.websocket_connect("/ws") as ws:
-        yield Session(ws)
 
 
 def article_model(seed: int) -> Sequential:
@@ -279,7 +264,13 @@ def test_a_full_timeline_drops_every_second_snapshot_and_stays_even():
     assert timeline.stride == 4
     assert np.all(np.diff(epochs) == timeline.stride), epochs[:5]
     assert epochs[-1] == 448
-    assert timeline.nbytes == sum(s.nbytes for s in timeline.snapshots)
+    # Each epoch snapshot holds float32 copies of the parameters, their gradients and each
+    # optimizer slot (SGD: its velocity, once built), and no sample order at an epoch's end.
+    n_params = sum(p.size for p in session.model.params)
+    arrays = sum(2 + len(s.slots) for s in timeline.snapshots)
+    assert set(session.model.optimizer.slots) == {"v"}
+    assert timeline.nbytes == 4 * n_params * arrays <= timeline.max_bytes
+    assert arrays >= 3 * len(epochs) - 1  # all but epoch 0 hold the velocity
 
 
 def test_the_timeline_stays_within_its_bytes():

@@ -12,28 +12,13 @@ import json
 
 import numpy as np
 import pytest
-from starlette.testclient import TestClient
 from test_serve_protocol import Session, errors, layer_weights
 
 from backprop_lab.data.csvio import save_csv
 from backprop_lab.serve import protocol
-from backprop_lab.serve.app import create_app
-from backprop_lab.serve.config import ServeConfig
 from backprop_lab.serve.protocol import ProtocolError, parse_message
 
 SMALL = {"points": 200, "seed": 3}
-
-
-@pytest.fixture(scope="module")
-def client():
-    with TestClient(create_app(ServeConfig())) as c:
-        yield c
-
-
-@pytest.fixture
-def tab(client):
-    with client.websocket_connect("/ws") as ws:
-        yield Session(ws)
 
 
 BARRIER = {"type": "step", "unit": "BARRIER"}  # answered by an error naming BARRIER
@@ -268,8 +253,9 @@ def test_a_csv_of_real_targets_is_a_regression(tab):
         ("0,0,0\n1,1,0\n", "every label is class 0"),
         ("".join(f"0,0,{k}\n" for k in range(8)), "make 8 classes; at most 6"),
         ("0,0,0\n1,1,2\n", "class 1 has no points"),
-        ("0,0,0\n9,1,1\n", "CSV row 2: coordinates must be within [-5, 5]"),
-        ("0,0,0.5\n1,1,2e7\n", "CSV row 2: targets must be within"),
+        # data row 2 is on line 4 (a header, a blank line): errors name the line
+        ("x1,x2,label\n0,0,0\n\n9,1,1\n", "CSV line 4: coordinates must be within [-5, 5]"),
+        ("x1,x2,t\n0,0,0.5\n\n1,1,2e7\n", "CSV line 4: targets must be within"),
         ("0,0,0.5\n", "need at least 2 rows"),
         ("x1,x2,label\n", "no data rows"),
         ("", "empty"),
@@ -308,3 +294,13 @@ def test_a_link_asking_for_custom_data_opens_on_the_default_dataset(tab):
     assert error["field"] == "dataset" and "editing points or uploading" in error["message"]
     state = tab.text("state")
     assert state["settings"]["dataset"] == "circle" and state["settings"]["points"] == 200
+
+
+def test_parse_csv_gives_the_line_of_each_data_row():
+    from backprop_lab.data.csvio import parse_csv
+
+    X, y, lines = parse_csv("x1,x2,label\n0,0,0\n\n1,1,1\n2,2,1\n", with_lines=True)
+    assert lines.tolist() == [2, 4, 5] and y.tolist() == [0, 1, 1]
+    X, y, lines = parse_csv("1,2\n\n3,4\n", labelled=False, with_lines=True)
+    assert y is None and lines.tolist() == [1, 3] and X.shape == (2, 2)
+    assert len(parse_csv("0,0,0\n1,1,1\n")) == 2  # the lines only when asked for

@@ -156,7 +156,8 @@ def parse_csv(
     labelled: bool = True,
     task: str | None = None,
     max_rows: int | None = None,
-) -> tuple[np.ndarray, np.ndarray | None]:
+    with_lines: bool = False,
+) -> tuple:
     """Read points and labels from CSV text in memory, as :func:`load_csv` reads a file.
 
     Parameters
@@ -169,11 +170,16 @@ def parse_csv(
         As for :func:`load_csv`.
     max_rows : int or None
         The most data rows accepted; the line of the first one past it is an error.
+    with_lines : bool, default=False
+        Also return the line of the text each data row is on, so that checks
+        made later name the line as the errors here do.
 
     Returns
     -------
     X, y
         As :func:`load_csv` returns them.
+    lines : ndarray of shape (n_samples,), dtype int64
+        Only with ``with_lines``: the 1-based line of each data row.
 
     Raises
     ------
@@ -212,7 +218,7 @@ def parse_csv(
             features.extend(_parse_number(cell, where) for cell in row[:n_features])
             if labelled:
                 labels.append(_parse_number(row[-1], where))
-                lines.append(reader.line_num)
+            lines.append(reader.line_num)
             n_rows += 1
     except csv.Error as error:
         raise ValueError(f"{name} line {reader.line_num}: {error}") from None
@@ -221,10 +227,10 @@ def parse_csv(
     if not n_rows:
         raise ValueError(f"{name}: file has no data rows, only a header")
     X = np.array(features, dtype=np.float64).reshape(n_rows, n_features)
-    if not labelled:
-        return X, None
-    _, y = problem_of(np.array(labels), task, lambda i: f"{name} line {lines[i]}")
-    return X, y
+    y = None
+    if labelled:
+        _, y = problem_of(np.array(labels), task, lambda i: f"{name} line {lines[i]}")
+    return (X, y, np.array(lines, dtype=np.int64)) if with_lines else (X, y)
 
 
 def save_csv(path: PathLike, X: Any, y: Any, *, overwrite: bool = False) -> None:

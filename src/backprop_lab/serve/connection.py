@@ -22,13 +22,20 @@ import time
 from starlette.websockets import WebSocketDisconnect
 
 from . import divergence, export, timeline, userdata, warmup
-from . import inspect as inspector
+from . import inspection as inspector
 from .protocol import DEFAULTS, HELLO_CHOICES, LIMITS, VERSION, ProtocolError, parse_message
 from .session import Session
 
 log = logging.getLogger("backprop_lab.serve")
 IN_FLIGHT_WAIT = 0.1  # s: how long training waits for a frame's ack before going on
 FIRST_MESSAGE = '{"type": "settings", "settings": {}}'
+
+
+def _edit_points(session, message: dict) -> list[dict]:
+    """A ``points`` edit, and the inspector told of it in the same turn (no frame between)."""
+    replies = userdata.edit_points(session, message)
+    inspector.points_edited(session, message)  # the inspected point may have moved or gone
+    return replies
 
 
 class Connection:
@@ -146,15 +153,14 @@ class Connection:
         elif kind == "focus":
             await self.work(session.set_focus, msg["neuron"])
         elif kind in ("points", "upload"):  # own data (userdata.py)
-            self._told_diverged = self._told_diverged and kind == "points"
-            edit, arg = (
-                (userdata.edit_points, msg) if kind == "points" else (userdata.upload, msg["csv"])
-            )
+            if kind == "upload":  # a new network; a points edit keeps the weights
+                self._told_diverged = False
+            edit, arg = (_edit_points, msg) if kind == "points" else (userdata.upload, msg["csv"])
             for reply in await self.work(edit, session, arg):
                 await self.send(reply)
         elif kind == "export":
             await self.send(await self.work(export.export, session, msg["what"], config.out))
-        elif kind == "inspect":  # the backprop inspector (inspect.py)
+        elif kind == "inspect":  # the backprop inspector (inspection.py)
             reply = await self.work(inspector.set_scope, session, msg["scope"], msg.get("index"))
             if reply is not None:
                 await self.send(reply)
@@ -184,7 +190,7 @@ class Connection:
 
     def _check_may_train(self) -> None:
         if self.session.diverged:
-            raise ProtocolError("training diverged; lower the learning rate, or press Reset")
+            raise ProtocolError(divergence.REFUSAL)
 
     def _cpu_text(self) -> str:
         return (
@@ -252,7 +258,7 @@ class Connection:
         inspection, frame = await self.work(step)
         if session.diverged and not self._told_diverged:
             self._told_diverged = True
-            await self.send({"type": "status", "message": self._diverged_text()})
+            await self.send({"type": "status", "message": divergence.status_text(session)})
             await self.send(await self.work(divergence.report, session))
             await self.send(await self.work(session.state_message))
             self.wake.set()  # the frame that shows it, if this one could not
@@ -262,10 +268,3 @@ class Connection:
             self.in_flight = session.seq
             self._last_frame = asyncio.get_running_loop().time()
             await self.send(frame)
-
-    def _diverged_text(self) -> str:
-        s = self.session
-        return (
-            f"Training diverged in epoch {s.epoch + 1}: a loss or a weight became NaN or "
-            f"infinite with learning rate {s.settings['lr']:g}; lower it and press Reset"
-        )

@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from . import inspect
+from . import inspection
 from .protocol import RANGES, ProtocolError
 
 EXPLODE_FACTOR = 100.0
@@ -38,10 +38,38 @@ class Watch:
 
 def watch(session) -> Watch:
     """The session's watch of its current run (a new run starts a new one)."""
-    w = getattr(session, "divergence", None)
+    w = session.divergence
     if w is None or w.run != session.run:
         w = session.divergence = Watch(session.run)
     return w
+
+
+def params_finite(params) -> bool:
+    """Whether every number of ``params`` (a list of arrays) is finite."""
+    return all(np.isfinite(p).all() for p in params)
+
+
+def what_happened(session) -> str:
+    """How the loss diverged, in the words of the ``diverged`` message."""
+    loss = watch(session).loss
+    return "became NaN or infinite" if loss is None else f"exploded to {loss:.3g}"
+
+
+def status_text(session) -> str:
+    """The one-line ``status`` sent when training diverges."""
+    w = watch(session)
+    epoch = w.epoch if w.epoch is not None else session.epoch
+    return (
+        f"Training diverged in epoch {math.floor(epoch) + 1}: the loss {what_happened(session)} "
+        f"with learning rate {session.settings['lr']:g}; press Rewind to go back to the last "
+        "good state with a smaller learning rate (or Reset)"
+    )
+
+
+REFUSAL = (
+    "training diverged; press Rewind (the last good state, with a smaller learning rate) "
+    "or Reset first: changing the learning rate alone does not undo it"
+)
 
 
 def check(session, loss: float) -> bool:
@@ -51,7 +79,7 @@ def check(session, loss: float) -> bool:
     """
     w = watch(session)
     loss = float(loss)
-    finite = math.isfinite(loss) and all(np.isfinite(p).all() for p in session.model.params)
+    finite = math.isfinite(loss) and params_finite(session.model.params)
     exploded = finite and loss > EXPLODE_FACTOR * w.smallest and loss > EXPLODE_FLOOR
     if finite and not exploded:
         w.last_finite, w.smallest = loss, min(w.smallest, loss)
@@ -68,11 +96,11 @@ def ratios(session, index: int) -> list[float | None]:
     snap = session.timeline.snapshots[index]
     n, size = len(session.data.y_train), session.settings["batch_size"]
     order = snap.order if snap.order is not None and len(snap.order) == n else None
-    rows = inspect.next_rows(
+    rows = inspection.next_rows(
         n, size, snap.position if order is not None else 0, order, snap.rng_state
     )
     X, y = session.inputs["train"], session.data.y_train
-    result = inspect.backprop(session.model, snap.params, X[rows], y[rows])
+    result = inspection.backprop(session.model, snap.params, X[rows], y[rows])
     lr, out = session.settings["lr"], []
     for W, dW in zip(snap.params[0::2], result["grads"][0::2]):
         size_w = float(np.linalg.norm(W))
@@ -90,7 +118,7 @@ def report(session) -> dict:
     lr = session.settings["lr"]
     suggested = max(lr / 10, RANGES["lr"][1])
     r = ratios(session, k)
-    names = inspect.layer_names(session.model)
+    names = inspection.layer_names(session.model)
     worst = max(range(len(r)), key=lambda i: math.inf if r[i] is None else r[i])
     last = w.last_finite
     if last is None:  # diverged in the first chunk: the loss at the snapshot
@@ -102,7 +130,7 @@ def report(session) -> dict:
             )
             last = float(session.model.loss.value(Y, P))
     epoch = w.epoch if w.epoch is not None else session.epoch
-    what = "became NaN or infinite" if w.loss is None else f"exploded to {w.loss:.3g}"
+    what = what_happened(session)
     shown = "a huge" if r[worst] is None else f"{r[worst]:.2g} of its size per"
     message = (
         f"Training diverged in epoch {math.floor(epoch) + 1}: the loss {what} after its last "

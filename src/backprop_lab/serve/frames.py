@@ -90,7 +90,7 @@ def parameter_arrays(session, params: np.ndarray) -> tuple[np.ndarray, np.ndarra
     frame.  Remembers ``params`` on the session for the next frame.
     """
     grads = np.concatenate([g.ravel() for g in session.model.grads]).astype("<f4")
-    previous = getattr(session, "frame_params", None)
+    previous = session.frame_params
     if previous is not None and previous[0] == session.run and previous[1].shape == params.shape:
         change = params - previous[1]
     else:

@@ -37,6 +37,8 @@ LIMITS = {
     # The timeline (serve/timeline.py): snapshots per session and the bytes they may hold.
     "max_snapshots": 200,
     "max_snapshot_bytes": 16 * 2**20,
+    # Export (serve/export.py): run folders one session may write under --out.
+    "max_run_exports": 20,
 }
 
 # The article's run: the circle, 5,000 points, 8 ReLU units, SGD at 0.01, batches of 32.

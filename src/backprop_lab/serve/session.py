@@ -77,6 +77,12 @@ class Session:
         self._carry = 0.0  # the fraction of a batch due but not yet trained
         self._batch_seconds = 0.0  # a running estimate of one batch's time
         self.timeline = timeline.Timeline()  # snapshots of this run (serve/timeline.py)
+        self.data_version = 0  # rises each time the points change (use_data)
+        # State other serve modules keep on the session (None until they first need it):
+        self.inspector = None  # what the backprop inspector shows (inspection.Inspector)
+        self.divergence = None  # the current run's divergence watch (divergence.Watch)
+        self.export_log = None  # the run's loss history for export (export.Log)
+        self.frame_params = None  # (run, parameters) of the last frame, for its change array
 
     # ----------------------------------------------------------------- building
 
@@ -102,8 +108,7 @@ class Session:
             elif any(new[k] != old[k] for k in network_keys):
                 self._make_model()
             elif new["optimizer"] != old["optimizer"]:
-                metrics = [] if self.task == "regression" else ["accuracy"]
-                self.model.compile(run_settings(new).make_optimizer(), self.model.loss, metrics)
+                self.new_optimizer()
             elif new["lr"] != old["lr"]:
                 self.model.optimizer.learning_rate = new["lr"]
         except ValueError as e:  # e.g. noise that makes points no plot can hold
@@ -140,6 +145,7 @@ class Session:
     def use_data(self, data) -> None:
         """Take ``data`` (a ``runs.runner.Data``) as the points; the grids follow them."""
         self.data = d = data
+        self.data_version += 1
         self.task = d.task
         everything = np.concatenate([d.X_train, d.X_test])
         self.extent = padded_extent(everything)
@@ -175,6 +181,11 @@ class Session:
         self.focus = None
         self.changed = True
         self.timeline.start(self)
+
+    def new_optimizer(self) -> None:
+        """Compile the model with a fresh optimizer of ``settings["optimizer"]`` (empty state)."""
+        metrics = [] if self.task == "regression" else ["accuracy"]
+        self.model.compile(run_settings(self.settings).make_optimizer(), self.model.loss, metrics)
 
     def make_inputs(self) -> None:
         """The network's inputs (the chosen features) of the points and the grids."""

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import export
 from .protocol import LIMITS, ProtocolError
-from .run_settings import run_settings
 
 
 @dataclass
@@ -44,6 +44,7 @@ class Snapshot:
     slots: dict[str, list[np.ndarray]]
     opt_iterations: int
     opt_built: bool
+    export_partial: tuple | None = None  # the export record's epoch in progress
 
     @classmethod
     def of(cls, session) -> Snapshot:
@@ -66,6 +67,7 @@ class Snapshot:
             slots={name: [a.copy() for a in arrays] for name, arrays in opt.slots.items()},
             opt_iterations=opt.iterations,
             opt_built=opt.built,
+            export_partial=export.partial_state(session),
         )
 
     @property
@@ -156,13 +158,13 @@ class Timeline:
         model = session.model
         if snap.optimizer != session.settings["optimizer"]:
             session.settings["optimizer"] = snap.optimizer  # the optimizer the state belongs to
-            metrics = [] if session.task == "regression" else ["accuracy"]
-            model.compile(run_settings(session.settings).make_optimizer(), model.loss, metrics)
+            session.new_optimizer()
         for array, saved in zip(model.params + model.grads, snap.params + snap.grads):
             array[...] = saved
         opt = model.optimizer
         opt.slots = {name: [a.copy() for a in arrays] for name, arrays in snap.slots.items()}
         opt.iterations, opt.built = snap.opt_iterations, snap.opt_built
+        export.restore_partial(session, snap.export_partial)
         model.rng.bit_generator.state = copy.deepcopy(snap.rng_state)
         session.epoch, session.position = snap.epoch, snap.position
         session.iterations, session._carry = snap.iterations, snap.carry

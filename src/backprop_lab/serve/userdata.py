@@ -126,7 +126,7 @@ def read_upload(text: str, test_ratio: float, seed: int) -> CustomData:
     """
     most = LIMITS["max_points"]
     try:
-        X, y = parse_csv(text, "CSV", max_rows=most)
+        X, y, lines = parse_csv(text, "CSV", max_rows=most, with_lines=True)
         if X.shape[1] != 2:
             raise ValueError(f"CSV: expected 3 columns (x1,x2,label), got {X.shape[1] + 1}")
         task = "regression" if y.dtype.kind == "f" else "classification"
@@ -137,13 +137,15 @@ def read_upload(text: str, test_ratio: float, seed: int) -> CustomData:
     outside = np.flatnonzero(np.abs(X).max(axis=1) > bound)
     if len(outside):
         raise ProtocolError(
-            f"CSV row {outside[0] + 1}: coordinates must be within [-{bound:g}, {bound:g}], "
+            f"CSV line {lines[outside[0]]}: coordinates must be within [-{bound:g}, {bound:g}], "
             f"got {X[outside[0]].tolist()}"
         )
     top = LIMITS["max_target"]
     if task == "regression" and np.abs(y).max() > top:
         row = int(np.flatnonzero(np.abs(y) > top)[0])
-        raise ProtocolError(f"CSV row {row + 1}: targets must be within ±{top:g}, got {y[row]:g}")
+        raise ProtocolError(
+            f"CSV line {lines[row]}: targets must be within ±{top:g}, got {y[row]:g}"
+        )
     classes = int(y.max()) + 1 if task == "classification" else 2
     if classes > MAX_CLASSES:
         raise ProtocolError(

@@ -131,6 +131,11 @@ export class Inspector {
 
   stop() {
     if (this.scope) this.on.send({ type: "inspect", scope: null });
+    this.closedByServer();
+  }
+
+  /** The server turned the inspector off (its point is gone): close without asking. */
+  closedByServer() {
     this.scope = null;
     this.index = null;
     this.msg = null;

@@ -255,7 +255,12 @@ function onMessage(msg) {
         setPlaying(state.playing); // e.g. "play" refused after a divergence
       }
       break;
-    case "inspection": inspector.receive(msg); break;
+    case "inspection":
+      if (msg.scope === null) {
+        inspector.closedByServer();
+        status(msg.message || "");
+      } else inspector.receive(msg);
+      break;
     case "export": exportMenu.reply(msg); break;
     case "busy":
       busy = true;

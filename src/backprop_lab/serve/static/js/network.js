@@ -1,42 +1,22 @@
 // The network diagram and editor: feature inputs, hidden neurons as live thumbnails,
 // the output, SVG edges by weight; add/remove layers and neurons, per-layer activation.
 // Hidden neurons and outputs take the keyboard focus: a tooltip lists their incoming weights.
-// The edges show, by choice, the weights, their gradients or their change since the last frame;
-// a dead or saturated hidden neuron carries a mark and says why on hover and focus.
+// The edges show, by choice, the weights, their gradients or their change since the last frame
+// (edge-colors.js); a dead or saturated hidden neuron carries a mark and says why on hover and
+// focus (neuron-flags.js).
 
-import { BLUE, CLASS_COLORS, ORANGE, css, paint, table } from "./colors.js";
+import { CLASS_COLORS, css, paint, table } from "./colors.js";
+import {
+  EDGE_MODES, edgeTop, edgeValue, formatSmall, largestKernelValue, paintEdge,
+} from "./edge-colors.js";
 import { FEATURES, drawFeature, featureLabel } from "./features.js";
 import { splitWeights } from "./frame.js";
 import { incomingLines } from "./incoming.js";
 import { NeuronFocus } from "./neuron-focus.js";
+import { markFlag, neuronFlag, neuronFlagText } from "./neuron-flags.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const THUMB = 20;
-
-/** What the edges show: the frame's array, the tooltip's word, the widest edge's magnitude. */
-export const EDGE_MODES = {
-  weight: { key: "weights", word: "Weight", title: "weight" },
-  gradient: { key: "grads", word: "Gradient", title: "gradient ∂L/∂w" },
-  change: { key: "changes", word: "Change", title: "change since the last frame" },
-};
-
-/**
- * The one-line explanation of a neuron's flag ("dead", "saturated") for its activation.
- * @param {string} flag
- * @param {string} activation
- * @returns {string} "" for no flag.
- */
-export function flagText(flag, activation) {
-  if (flag === "dead") {
-    return `dead: this ${activation === "leaky_relu" ? "leaky ReLU" : "ReLU"} outputs 0 on every `
-      + "training point, so no gradient reaches its weights";
-  }
-  if (flag === "saturated") {
-    return `saturated: this ${activation} sits on its flat ends (f′(z) < 0.01 on at least 90% `
-      + "of the training points), so almost no gradient reaches its weights";
-  }
-  return "";
-}
 
 function el(tag, attrs = {}, children = []) {
   const node = document.createElement(tag);
@@ -251,11 +231,7 @@ export class NetworkView {
 
   /** The flag of a hidden neuron target ("" when none or not a hidden neuron). */
   flagOf(target) {
-    if (!target.neuron) return "";
-    const [l, i] = target.neuron;
-    const flag = (this.flags[l] && this.flags[l][i]) || "";
-    const layer = this.settings && this.settings.layers[l];
-    return flagText(flag, layer ? layer.activation : "relu");
+    return target.neuron ? neuronFlagText(this.flags, target.neuron, this.settings) : "";
   }
 
   /** Hover on a flagged neuron: the tooltip explains the flag (unless the focus tooltip shows). */
@@ -398,32 +374,13 @@ export class NetworkView {
 
   /** The edge's value in the chosen array (weight, gradient or change); null when unknown. */
   weight(edge, mode = this.edgeMode) {
-    const arrays = this.layerArrays[EDGE_MODES[mode].key];
-    if (!arrays) return null;
-    const layer = arrays[edge.k - 1];
-    return layer ? layer.W[edge.i * layer.units + edge.j] : null;
+    return edgeValue(this.layerArrays[EDGE_MODES[mode].key], edge);
   }
 
-  /** Widths and colours by the chosen array: weights on a fixed scale (|w| = 2.5 is the widest),
-   * gradients and changes relative to the largest of this frame (they shrink as training goes). */
+  /** Widths and colours of the edges by the chosen array (see edge-colors.js). */
   paintEdges() {
-    const key = EDGE_MODES[this.edgeMode].key;
-    const top = key === "weights" ? 2.5 : this.scale[key];
-    for (const group of this.edges) {
-      for (const e of group) {
-        const w = this.weight(e);
-        if (w === null || !Number.isFinite(w)) {
-          e.line.setAttribute("stroke", "#bbb");
-          e.line.setAttribute("stroke-width", "0.5");
-          e.line.setAttribute("stroke-opacity", "1");
-          continue;
-        }
-        const mag = top > 0 ? (Math.min(Math.abs(w), top) / top) * 2.5 : 0;
-        e.line.setAttribute("stroke", css(w >= 0 ? BLUE : ORANGE));
-        e.line.setAttribute("stroke-width", (0.4 + mag * 2).toFixed(2));
-        e.line.setAttribute("stroke-opacity", (0.35 + Math.min(mag, 1) * 0.6).toFixed(2));
-      }
-    }
+    const top = edgeTop(EDGE_MODES[this.edgeMode].key, this.scale);
+    for (const group of this.edges) for (const e of group) paintEdge(e.line, this.weight(e), top);
   }
 
   describe(edge) {
@@ -457,16 +414,7 @@ export class NetworkView {
   setFlags(neurons) {
     this.flags = Array.isArray(neurons) ? neurons : [];
     for (const target of this.targets || []) {
-      const [l, i] = target.neuron;
-      const flag = (this.flags[l] && this.flags[l][i]) || "";
-      const text = this.flagOf(target);
-      target.node.dataset.flag = flag;
-      target.badge.hidden = !flag;
-      target.badge.textContent = flag === "dead" ? "✕" : flag === "saturated" ? "S" : "";
-      target.badge.title = text;
-      target.node.title = text
-        ? `Layer ${l + 1}, neuron ${i + 1} · ${text}`
-        : `Layer ${l + 1}, neuron ${i + 1}: hover or focus it to see it on the big plot`;
+      markFlag(target, neuronFlag(this.flags, target.neuron), this.flagOf(target));
     }
   }
 
@@ -501,21 +449,4 @@ export class NetworkView {
       ctx.putImageData(paint(ctx.createImageData(R, R), frame.grid, table(frame.meta.encoding)), 0, 0);
     }
   }
-}
-
-/** The largest |value| among the kernels of split layers (0 when none). */
-function largestKernelValue(layers) {
-  let top = 0;
-  for (const layer of layers || []) {
-    for (const v of layer.W) if (Number.isFinite(v) && Math.abs(v) > top) top = Math.abs(v);
-  }
-  return top;
-}
-
-/** A gradient or change: 4 significant digits, exponent form below 0.001 ("1.234e-5"). */
-function formatSmall(v) {
-  if (typeof v !== "number") return "–";
-  if (!Number.isFinite(v)) return String(v);
-  if (v === 0) return "0";
-  return Math.abs(v) < 1e-3 ? v.toExponential(3) : v.toPrecision(4);
 }

@@ -194,19 +194,24 @@ def inspection(session, scope: str, index: int | None) -> dict:
 
 
 class Inspector:
-    """What a session inspects, and the weights its last inspection showed."""
+    """What a session inspects, the data it belongs to and the key of its last inspection.
 
-    def __init__(self, scope: str | None = None, index: int | None = None):
-        self.scope, self.index, self.shown = scope, index, None
+    ``data`` is the session's ``data_version`` that ``index`` names a point of.
+    """
+
+    def __init__(self, scope: str | None = None, index: int | None = None, data: int = 0):
+        self.scope, self.index, self.data, self.shown = scope, index, data, None
 
 
 def _key(session) -> bytes:
-    """What an inspection depends on: the weights, the optimizer's step count, the position."""
+    """What an inspection depends on: the weights, the optimizer's step count, the position,
+    the settings it uses and the points (their version)."""
     h = hashlib.blake2b(digest_size=16)
     for p in session.model.params:
         h.update(p.tobytes())
     h.update(f"{session.run},{session.position},{session.model.optimizer.iterations}".encode())
     h.update(f"{session.settings['batch_size']},{session.settings['lr']}".encode())
+    h.update(f",{session.data_version}".encode())
     return h.digest()
 
 
@@ -216,18 +221,48 @@ def set_scope(session, scope: str | None, index: int | None) -> dict | None:
         n = len(session.data.y_train)
         if index >= n:
             raise ProtocolError(f"index must be a training point from 0 to {n - 1}, got {index}")
-    session.inspector = Inspector(scope, index if scope == "point" else None)
+    point = index if scope == "point" else None
+    session.inspector = Inspector(scope, point, session.data_version)
     return due(session) if scope is not None else None
 
 
+def points_edited(session, message: dict) -> None:
+    """After a ``points`` edit: the inspected point still has its index unless it was
+    deleted, or an earlier training point was (then its index names another point).
+
+    Adding a point (at the end) or moving one keeps the index; the inspection
+    that follows shows the new numbers.  Otherwise the inspector turns off at
+    the next frame (see ``due``).
+    """
+    inspector = session.inspector
+    if inspector is None or inspector.scope != "point":
+        return
+    gone = (
+        message["part"] == "train"
+        and message["action"] == "delete"
+        and message["index"] <= inspector.index
+    )
+    if not gone:
+        inspector.data = session.data_version
+
+
+OFF_TEXT = (
+    "the inspected training point no longer exists (the points changed), so the inspector is off"
+)
+
+
 def due(session) -> dict | None:
-    """An inspection if the inspector is on and the weights changed since its last one."""
-    inspector = getattr(session, "inspector", None)
+    """An inspection if the inspector is on and what it shows changed since its last one.
+
+    When the inspected point no longer exists the inspector turns off, and says
+    so (once) with an inspection of scope None carrying a one-line message.
+    """
+    inspector = session.inspector
     if inspector is None or inspector.scope is None or session.model is None:
         return None
-    if inspector.scope == "point" and inspector.index >= len(session.data.y_train):
-        inspector.scope = None  # the points changed under it: off
-        return None
+    if inspector.scope == "point" and inspector.data != session.data_version:
+        inspector.scope = inspector.index = None  # new points under it: off
+        return {"type": "inspection", "scope": None, "message": OFF_TEXT}
     key = _key(session)
     if key == inspector.shown:
         return None

@@ -13,27 +13,12 @@ import json
 
 import numpy as np
 import pytest
-from starlette.testclient import TestClient
-from test_serve_protocol import Frame, Session
+from test_serve_protocol import Frame
 
 from backprop_lab.runs.runner import build_model
-from backprop_lab.serve import inspect as inspector
-from backprop_lab.serve.app import create_app
-from backprop_lab.serve.config import ServeConfig
+from backprop_lab.serve import inspection as inspector
 from backprop_lab.serve.run_settings import run_settings
 from backprop_lab.serve.session import Session as ServerSession
-
-
-@pytest.fixture(scope="module")
-def client():
-    with TestClient(create_app(ServeConfig())) as c:
-        yield c
-
-
-@pytest.fixture
-def tab(client):
-    with client.websocket_connect("/ws") as ws:
-        yield Session(ws)
 
 
 def trained_session(optimizer: str, **settings) -> ServerSession:
@@ -231,3 +216,50 @@ def test_numbers_that_are_not_finite_travel_as_null():
     text = json.dumps(message, allow_nan=False)  # JSON.parse would refuse NaN
     assert message["layers"][0]["W"][0][0] is None and "null" in text
     assert message["layers"][0]["W"][1][0] is not None
+
+
+def points(action: str, **fields) -> dict:
+    """A ``points`` message on the training part (see test_serve_userdata.py)."""
+    return {"type": "points", "action": action, "part": "train", **fields}
+
+
+def is_kind(*kinds):
+    return lambda m: isinstance(m, dict) and m["type"] in kinds
+
+
+def test_moving_the_inspected_point_sends_its_new_numbers(tab):
+    tab.start({"points": 200, "seed": 3, "features": ["x1", "x2"]})
+    tab.send({"type": "inspect", "scope": "point", "index": 5})
+    first = tab.text("inspection")
+    tab.send(points("move", index=5, x=[1.5, -1.5]))
+    moved, _ = tab.until(is_kind("inspection", "status"))
+    assert moved["type"] == "inspection" and moved["index"] == 5
+    assert moved["x"] == [1.5, -1.5] != first["x"]
+    assert moved["layers"][0]["W"] == first["layers"][0]["W"]  # the same weights
+    tab.send(points("move", index=0, x=[0.5, 0.5]) | {"part": "test"})  # another point
+    again, _ = tab.until(is_kind("inspection", "status"))
+    assert again["type"] == "inspection" and again["x"] == [1.5, -1.5]
+
+
+def test_deleting_the_inspected_point_or_an_earlier_one_turns_the_inspector_off(tab):
+    tab.start({"points": 200, "seed": 3})
+    for stepped, deleted in enumerate((5, 2), 1):  # it; an earlier one (5 names another)
+        tab.send({"type": "inspect", "scope": "point", "index": 5})
+        tab.text("inspection")
+        tab.send(points("delete", index=deleted))
+        off, _ = tab.until(is_kind("inspection"))
+        assert off["scope"] is None and "inspector is off" in off["message"]
+        assert "\n" not in off["message"]
+        tab.send({"type": "step", "unit": "batch"})
+        _, seen = tab.until(lambda m, n=stepped: isinstance(m, Frame) and m.meta["iterations"] == n)
+        assert not any(is_kind("inspection")(m) for m in seen)
+
+
+def test_a_batch_inspection_follows_a_points_edit(tab):
+    tab.start({"points": 200, "seed": 3})
+    tab.send({"type": "inspect", "scope": "batch"})
+    before = tab.text("inspection")
+    tab.send(points("add", x=[0.25, 0.25], t=1))
+    after, _ = tab.until(is_kind("inspection", "status"))
+    assert after["type"] == "inspection" and after["scope"] == "batch"
+    assert len(after["rows"]) == len(before["rows"]) and after["rows"] != before["rows"]

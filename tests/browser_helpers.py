@@ -1,0 +1,77 @@
+"""Reading the playground page in the browser tests: readouts, frames, pixels."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+LAPTOP = {"width": 1280, "height": 800}
+
+
+def open_page(chromium, request, viewport=LAPTOP, name: str | None = None, **context_options):
+    """A fresh tab (own context) whose page errors fail the test; a screenshot of it
+    goes to test-artifacts/ (as ``name``, by default the test's) at teardown."""
+    context = chromium.new_context(viewport=viewport, **context_options)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+
+    def finish():
+        ARTIFACTS.mkdir(exist_ok=True)
+        try:
+            shot = ARTIFACTS / f"{name or request.node.name}.png"
+            page.screenshot(path=str(shot), full_page=True)
+        finally:
+            context.close()
+        assert errors == [], f"the page reported errors: {errors}"
+
+    request.addfinalizer(finish)
+    return page
+
+
+def epoch(page) -> int:
+    return int(page.get_by_test_id("epoch").text_content())
+
+
+def percent(page, testid: str) -> float:
+    text = page.get_by_test_id(testid).text_content()
+    match = re.fullmatch(r"(\d+\.\d)%", text)
+    assert match, f"{testid} reads {text!r}, not a percent with one decimal"
+    return float(match.group(1))
+
+
+def wait_for_epoch(page, at_least: int, timeout: float = 30_000) -> None:
+    page.wait_for_function(
+        "n => Number(document.querySelector('[data-testid=epoch]').textContent) >= n",
+        arg=at_least,
+        timeout=timeout,
+    )
+
+
+def wait_for_current_frame(page, timeout: float = 20_000) -> None:
+    """Wait until the plot shows a frame of the server's current run (the last `state`)."""
+    page.wait_for_function(
+        """() => {
+            const c = document.querySelector('[data-testid=plot]');
+            return Number(c.dataset.frames) >= 1 && c.dataset.run === document.body.dataset.run;
+        }""",
+        timeout=timeout,
+    )
+
+
+def plot_pixels(page) -> str:
+    return page.get_by_test_id("plot").evaluate("c => c.toDataURL()")
+
+
+def settled_pixels(page) -> str:
+    """The plot once two reads 300 ms apart agree (no frame on its way any more)."""
+    before = plot_pixels(page)
+    for _ in range(30):
+        page.wait_for_timeout(300)
+        now = plot_pixels(page)
+        if now == before:
+            return now
+        before = now
+    raise AssertionError("the plot never stopped changing while paused")
