@@ -7,6 +7,7 @@ export class Chart {
   constructor(canvas) {
     this.canvas = canvas;
     this.ctx = canvas.getContext("2d");
+    this.other = []; // a compared run B's [x, trainLoss, testLoss] (compare.js), drawn dashed
     this.clear();
   }
 
@@ -27,6 +28,15 @@ export class Chart {
     this.draw();
   }
 
+  /** Run B's points (compare.js), drawn dashed over run A's; [] removes them. */
+  setOther(points, legend) {
+    this.other = points;
+    this.canvas.dataset.runs = points.length ? "2" : "1";
+    this.canvas.dataset.legend = legend;
+    this.canvas.dataset.otherPoints = String(points.length);
+    this.draw();
+  }
+
   draw() {
     const { ctx, canvas } = this;
     const W = canvas.width;
@@ -39,14 +49,16 @@ export class Chart {
     ctx.lineWidth = 1;
     ctx.strokeRect(pad.l, pad.t, W - pad.l - pad.r, H - pad.t - pad.b);
     const pts = this.points.filter((p) => Number.isFinite(p[1]));
-    if (pts.length === 0) {
+    const other = (this.other || []).filter((p) => Number.isFinite(p[1]));
+    if (pts.length === 0 && other.length === 0) {
       ctx.fillText("Press Play to train", pad.l + 8, pad.t + 16);
       return;
     }
-    const x0 = pts[0][0];
-    const x1 = Math.max(pts[pts.length - 1][0], x0 + 1);
+    const all = pts.concat(other);
+    const x0 = Math.min(...all.map((p) => p[0]));
+    const x1 = Math.max(...all.map((p) => p[0]), x0 + 1);
     let top = 0;
-    for (const p of pts) top = Math.max(top, p[1], Number.isFinite(p[2]) ? p[2] : 0);
+    for (const p of all) top = Math.max(top, p[1], Number.isFinite(p[2]) ? p[2] : 0);
     top = top > 0 ? top * 1.05 : 1;
     const X = (x) => pad.l + ((x - x0) / (x1 - x0)) * (W - pad.l - pad.r);
     const Y = (v, max) => pad.t + (1 - Math.max(0, Math.min(v, max)) / max) * (H - pad.t - pad.b);
@@ -58,10 +70,10 @@ export class Chart {
     ctx.fillText("0", W - pad.r + 4, H - pad.b);
     ctx.textAlign = "center";
     ctx.fillText(`epoch ${x1.toFixed(x1 < 10 ? 1 : 0)}`, W - pad.r - 30, H - 4);
-    const line = (index, color, max, dash, width = 1.8) => {
+    const line = (index, color, max, dash, width = 1.8, series = pts) => {
       ctx.beginPath();
       let started = false;
-      for (const p of pts) {
+      for (const p of series) {
         const v = p[index];
         if (v === null || !Number.isFinite(v)) continue;
         if (started) ctx.lineTo(X(p[0]), Y(v, max));
@@ -78,5 +90,12 @@ export class Chart {
     // Test loss wide under train loss: both stay visible where they agree.
     line(2, "#f59322", top, [], 3.5);
     line(1, "#0877bd", top, [], 1.6);
+    line(2, "#f59322", top, [6, 4], 2.2, other);
+    line(1, "#0877bd", top, [6, 4], 1.6, other);
+    if (other.length && this.canvas.dataset.legend) {
+      ctx.fillStyle = "#333";
+      ctx.textAlign = "left";
+      ctx.fillText(`${this.canvas.dataset.legend} (A solid, B dashed)`, pad.l + 6, pad.t + 10);
+    }
   }
 }

@@ -17,12 +17,14 @@ import { CsvFiles } from "./csvfile.js";
 import { PointEditor } from "./editing.js";
 import { ExportMenu } from "./exporting.js";
 import { Inspector } from "./inspector.js";
+import { Compare } from "./compare.js";
 
 const $ = (id) => document.getElementById(id);
 const query = readQuery(window.location.search);
 const page = { discretize: query.page.discretize ?? false, test: query.page.test ?? false };
 if (query.page.challenge) page.challenge = query.page.challenge;
 if (query.page.hide) page.hide = query.page.hide;
+if (query.page.compare) page.compare = query.page.compare;
 let defaults = null;
 let state = null;
 let task = "classification";
@@ -92,9 +94,15 @@ function setPlaying(playing) {
   button.dataset.playing = playing ? "1" : "0";
 }
 
+/** Play, pause, step or reset: run A, and run B while comparing (compare.js). */
+function drive(message) {
+  act(message);
+  compare.follow(message);
+}
+
 function togglePlay() {
   const playing = $("play").dataset.playing === "1";
-  act({ type: playing ? "pause" : "play" });
+  drive({ type: playing ? "pause" : "play" });
   setPlaying(!playing); // the server's state confirms it
 }
 
@@ -114,9 +122,9 @@ for (const [box, key] of [[showTest, "test"], [discretize, "discretize"]]) {
 
 // ----- buttons -----
 $("play").addEventListener("click", togglePlay);
-$("step").addEventListener("click", () => act({ type: "step", unit: "epoch" }));
-$("batch").addEventListener("click", () => act({ type: "step", unit: "batch" }));
-$("reset").addEventListener("click", () => act({ type: "reset" }));
+$("step").addEventListener("click", () => drive({ type: "step", unit: "epoch" }));
+$("batch").addEventListener("click", () => drive({ type: "step", unit: "batch" }));
+$("reset").addEventListener("click", () => drive({ type: "reset" }));
 $("new-weights").addEventListener("click", () => {
   // 0 is the weights `backprop-lab train --seed S` draws; any other value, other weights.
   const weights = 1 + (crypto.getRandomValues(new Uint32Array(1))[0] % 4294967295);
@@ -183,12 +191,32 @@ const exportMenu = new ExportMenu(
   { send: act },
 );
 
+// ----- compare two runs (issue 14): run B is a second session with one setting changed -----
+const compare = new Compare(
+  {
+    panel: $("compare"), open: $("compare-open"), key: $("compare-key"), value: $("compare-value"),
+    choices: $("compare-choices"), start: $("compare-start"), close: $("compare-close"),
+    plot: $("compare-plot"), legend: $("compare-legend"), trainLoss: $("compare-train-loss"),
+    testLoss: $("compare-test-loss"), epoch: $("compare-epoch"), note: $("compare-note"),
+  },
+  {
+    chart,
+    changed: (text) => {
+      if (text) page.compare = text;
+      else delete page.compare;
+      if (state) syncUrl(state.settings, page);
+    },
+  },
+);
+if (page.compare && !compare.restore(page.compare)) compare.note(`compare= names no comparison: ${page.compare}.`);
+
 // ----- messages -----
 function onHello(msg) {
   defaults = msg.defaults || {};
   controls.setChoices(msg.choices);
   controls.setLimits(msg.limits);
   csvFiles.setLimits(msg.limits);
+  compare.setChoices(msg.choices);
   const choices = msg.choices || {};
   network.setLimits(msg.limits, choices.activation, choices.features);
   const settings = {};
@@ -216,6 +244,7 @@ function onState(msg) {
   if (msg.playing) divergence.hide(); // training on: the divergence is behind us
   setBaseline(msg.baseline, task);
   syncUrl(msg.settings, page);
+  compare.setBase(msg.settings);
   $("engine").textContent = msg.engine ? `engine: ${msg.engine}` : "";
 }
 

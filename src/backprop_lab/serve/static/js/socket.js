@@ -3,7 +3,7 @@
 /**
  * Open the playground's socket at ws(s)://host/ws.
  * @param {{onMessage: function(object), onFrame: function(ArrayBuffer), onClose: function(CloseEvent)}} handlers
- * @returns {{send: function(object): boolean, isOpen: function(): boolean}}
+ * @returns {{send: function(object): boolean, isOpen: function(): boolean, close: function()}}
  */
 export function connect({ onMessage, onFrame, onClose, onOpen }) {
   const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
@@ -31,5 +31,6 @@ export function connect({ onMessage, onFrame, onClose, onOpen }) {
       return true;
     },
     isOpen: () => ws.readyState === WebSocket.OPEN,
+    close: () => ws.close(),
   };
 }

@@ -7,8 +7,9 @@ export const SERVER_KEYS = [
 const INTEGERS = new Set(["classes", "points", "batch_size", "seed", "weights"]);
 const NUMBERS = new Set(["noise", "test_ratio", "reg_rate", "lr", "speed"]);
 export const PAGE_KEYS = ["discretize", "test"];
-/** Page-only keys kept as text: the classroom's challenge id and the controls it hides. */
-export const TEXT_PAGE_KEYS = ["challenge", "hide"];
+/** Page-only keys kept as text: the classroom's challenge id and the controls it hides, and
+ * the compared run B's one change ("lr:0.1", compare.js). */
+export const TEXT_PAGE_KEYS = ["challenge", "hide", "compare"];
 
 /** "8:relu,4:tanh" -> [{units: 8, activation: "relu"}, ...]; null when malformed. */
 export function parseLayers(text) {
