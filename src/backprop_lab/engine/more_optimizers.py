@@ -40,9 +40,7 @@ class Adamax(Optimizer):
         **options,
     ):
         super().__init__(learning_rate, **options)
-        self.beta_1 = check_float_in("beta_1", beta_1, 0.0, 1.0)
-        self.beta_2 = check_float_in("beta_2", beta_2, 0.0, 1.0)
-        self.epsilon = check_positive_float("epsilon", epsilon)
+        self.set_moment_rates(beta_1, beta_2, epsilon)
 
     def _update(self, params, grads, lr):
         t = self.iterations + 1
@@ -81,9 +79,7 @@ class Nadam(Optimizer):
         **options,
     ):
         super().__init__(learning_rate, **options)
-        self.beta_1 = check_float_in("beta_1", beta_1, 0.0, 1.0)
-        self.beta_2 = check_float_in("beta_2", beta_2, 0.0, 1.0)
-        self.epsilon = check_positive_float("epsilon", epsilon)
+        self.set_moment_rates(beta_1, beta_2, epsilon)
         self.u_product = None  # ``prod`` above, in the parameters' dtype
 
     def build(self, params):

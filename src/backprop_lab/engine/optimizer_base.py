@@ -244,6 +244,12 @@ class Optimizer:
         """The value slot ``name`` starts at (0 unless a rule says otherwise)."""
         return 0.0
 
+    def set_moment_rates(self, beta_1, beta_2, epsilon) -> None:
+        """Check and keep the Adam family's decay rates of its moments, and epsilon."""
+        self.beta_1 = check_float_in("beta_1", beta_1, 0.0, 1.0)
+        self.beta_2 = check_float_in("beta_2", beta_2, 0.0, 1.0)
+        self.epsilon = check_positive_float("epsilon", epsilon)
+
     def build(self, params: list[np.ndarray]) -> None:
         """Create the state slots for ``params``; called on the first step."""
         self.slots = {

@@ -113,9 +113,7 @@ class Adam(Optimizer):
         **options,
     ):
         super().__init__(learning_rate, **options)
-        self.beta_1 = check_float_in("beta_1", beta_1, 0.0, 1.0)
-        self.beta_2 = check_float_in("beta_2", beta_2, 0.0, 1.0)
-        self.epsilon = check_positive_float("epsilon", epsilon)
+        self.set_moment_rates(beta_1, beta_2, epsilon)
         self.amsgrad = check_flag("amsgrad", amsgrad)
         if self.amsgrad:
             self.slot_names = ("m", "v", "v_hat")
