@@ -18,6 +18,7 @@ snapshots stay evenly spread over the run.
 from __future__ import annotations
 
 import copy
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,9 +76,9 @@ class Snapshot:
         """The epoch as a float: finished epochs plus the share of the current one."""
         return self.epoch + self.batch / self.steps_per_epoch
 
-    @property
+    @functools.cached_property
     def nbytes(self) -> int:
-        """Bytes of the arrays this snapshot holds."""
+        """Bytes of the arrays this snapshot holds (they never change: counted once)."""
         arrays = [*self.params, *self.grads, *(a for s in self.slots.values() for a in s)]
         if self.order is not None:
             arrays.append(self.order)
