@@ -12,9 +12,18 @@ as soon as its meta is parsed. Measured, each as a median:
 (c) the frame's size for the article's network and for 6 layers of 16;
 (d) frames per second per tab with 1, 5, 10, 20 and 50 tabs training at once,
     and a tab beyond a limit of 20 told "busy" while the 20 keep their rate;
-(e) latency from a settings change to the first frame that shows it.
+(e) latency from a settings change to the first frame that shows it;
+(f) 20 tabs by the number of worker threads;
+(g) whether heavy requests stall training: tab A plays the article's network
+    (at the page's fastest speed, and at the bench's speed) alone, then while
+    tab B sends heavy requests back to back (``HEAVY``: the inspector on a
+    whole batch, timeline seeks back and forth, a safetensors export, the
+    loss landscape), B on the article's network and on 6 layers of 16 with
+    Adam; A's epochs/s and frames/s with B over alone, and B's request latencies. Also A alone with
+    its own inspector on (a point, a batch) against off.
 
-Run: ``.venv/bin/python bench/bench_serve.py`` (about 100 s).
+Run: ``.venv/bin/python bench/bench_serve.py`` (about 6 minutes; ``--part g``
+runs only part (g), about 4 minutes).
 """
 
 from __future__ import annotations
@@ -40,6 +49,7 @@ from backprop_lab.serve.server import serve_in_background
 SPEED = 50  # epochs per second while playing
 ARTICLE: dict = {}  # the defaults are the article's settings
 WIDE = {"layers": [{"units": 16, "activation": "relu"}] * 6}
+FASTEST = 5000.0  # the page's fastest speed, epochs/s (js/controls.js SPEEDS)
 # permessage-deflate, as browsers negotiate it; --no-compression turns it off.
 COMPRESSION = {"compression": "deflate"}
 
@@ -263,6 +273,175 @@ async def latency(url: str, n: int = 30):
     return rebuild, lr_state, lr_frame
 
 
+# --------------------------------------------------------------------------- (g) heavy requests
+
+
+def _is_error(kind: str, m: dict) -> bool:
+    return kind == "text" and m["type"] == "error"
+
+
+# Tab B's heavy requests, sent in turn, each after the previous one's answer: (name, the
+# message of its i-th time given B's number of snapshots n, whether a message answers it).
+HEAVY = [
+    (
+        "inspect batch",
+        lambda i, n: {"type": "inspect", "scope": "batch"},
+        lambda sent, kind, m: kind == "text" and m["type"] == "inspection",
+    ),
+    (
+        "seek",  # the first snapshot, then the last, and so on: the weights change each time
+        lambda i, n: {"type": "seek", "index": (n - 1) * (i % 2)},
+        lambda sent, kind, m: kind == "frame" and m.get("snapshot") == sent["index"],
+    ),
+    (
+        "export safetensors",
+        lambda i, n: {"type": "export", "what": "safetensors"},
+        lambda sent, kind, m: kind == "text" and m["type"] == "export",
+    ),
+    (
+        "landscape",  # computed in a thread of its own, outside B's lock
+        lambda i, n: {"type": "landscape"},
+        lambda sent, kind, m: kind == "text" and m["type"] == "landscape",
+    ),
+]
+
+
+async def until_frame(tab: Tab, wanted) -> dict:
+    """The first frame (received or to come) whose meta ``wanted`` accepts."""
+    for _, meta, _ in tab.frames:
+        if wanted(meta):
+            return meta
+    _, meta = await tab.wait(lambda kind, m: kind == "frame" and wanted(m))
+    return meta
+
+
+async def heavy_tab(url: str, settings: dict, epochs: int = 5) -> tuple[Tab, int]:
+    """Tab B, paused after ``epochs`` Steps (a timeline to seek in); (B, its snapshots)."""
+    tab = Tab(url)
+    await tab.open(settings)
+    for _ in range(epochs):
+        await tab.send({"type": "step", "unit": "epoch"})
+    meta = await until_frame(tab, lambda m: m["epoch"] == epochs and not m["playing"])
+    return tab, meta["snapshots"]
+
+
+async def hammer(tab: Tab, snapshots: int, stop: asyncio.Event, seconds: dict) -> None:
+    """B's heavy requests in turn until ``stop``; (when sent, seconds to its answer) of each
+    one goes to ``seconds[name]`` (or to ``seconds["error"]`` when an ``error`` answered it)."""
+    i = 0
+    while not stop.is_set():
+        name, message, answers = HEAVY[i % len(HEAVY)]
+        sent = message(i // len(HEAVY), snapshots)
+        future = asyncio.get_running_loop().create_future()
+        tab.waiters.append((lambda k, m, s=sent, a=answers: a(s, k, m) or _is_error(k, m), future))
+        t0 = time.perf_counter()
+        await tab.send(sent)
+        t1, reply = await asyncio.wait_for(future, 60)
+        took = (t0, t1 - t0)
+        seconds.setdefault("error" if reply.get("type") == "error" else name, []).append(took)
+        i += 1
+
+
+def frame_gaps(tab: Tab, t0: float, t1: float) -> list[float]:
+    times = [t for t, _, _ in tab.frames if t0 <= t < t1]
+    return [b - a for a, b in zip(times, times[1:])]
+
+
+async def tab_a(url: str, speed: float, window: float, heavy: dict | None, inspect: dict | None):
+    """Tab A playing the article's network at ``speed`` for ``window`` s (after 1 s of warm-up),
+    with its own inspector on (``inspect``: the ``inspect`` message's fields) or off, and tab B
+    sending ``HEAVY`` requests with the settings ``heavy`` (None: no tab B). Returns A's
+    frames/s, epochs/s, frame gaps, inspections/s and the seconds B's requests sent in the
+    window took, by request name."""
+    a = Tab(url)
+    await a.open({"speed": speed})
+    if inspect:
+        await a.send({"type": "inspect", **inspect})
+    seconds: dict[str, list[tuple[float, float]]] = {}
+    stop = asyncio.Event()
+    b = worker = None
+    if heavy is not None:
+        b, snapshots = await heavy_tab(url, heavy)
+        worker = asyncio.create_task(hammer(b, snapshots, stop, seconds))
+    await a.send({"type": "play"})
+    await asyncio.sleep(1.0)
+    t0 = time.perf_counter()
+    await asyncio.sleep(window)
+    t1 = time.perf_counter()
+    stop.set()
+    if worker is not None:
+        await worker
+        await b.close()
+    inspections = sum(1 for t, m in a.texts if t0 <= t < t1 and m["type"] == "inspection")
+    result = (
+        a.rate(t0, t1),
+        epochs_per_second(a, t0, t1),
+        frame_gaps(a, t0, t1),
+        inspections / (t1 - t0),
+        {name: [took for sent, took in v if t0 <= sent < t1] for name, v in seconds.items()},
+    )
+    await a.close()
+    return result
+
+
+def p90(values: list[float]) -> float:
+    return sorted(values)[min(len(values) - 1, int(0.9 * len(values)))]
+
+
+async def heavy_requests(url: str, window: float, repeats: int = 3) -> list[tuple]:
+    """Part (g): prints its figures; returns the table's rows (A's lowest ratio with B)."""
+    conditions = {
+        "A alone": (None, None),
+        "B: article": (ARTICLE, None),
+        "B: 6x16 Adam": ({**WIDE, "optimizer": "adam"}, None),
+        "A inspects a point": (None, {"scope": "point", "index": 0}),
+        "A inspects a batch": (None, {"scope": "batch"}),
+    }
+    lowest = 1.0
+    for speed in (FASTEST, SPEED):
+        runs: dict[str, list] = {name: [] for name in conditions}
+        for _ in range(repeats):  # the conditions in turn, so that the load shifts hit all
+            for name, (heavy, inspect) in conditions.items():
+                runs[name].append(await tab_a(url, speed, window, heavy, inspect))
+        fps = {name: statistics.median(r[0] for r in rs) for name, rs in runs.items()}
+        eps = {name: statistics.median(r[1] for r in rs) for name, rs in runs.items()}
+        print(
+            f"(g) tab A playing the article's network at {speed:g} epochs/s, "
+            f"{repeats} windows of {window:g} s each (medians):",
+            flush=True,
+        )
+        for name, rs in runs.items():
+            gaps = [g for r in rs for g in r[2]]
+            line = (
+                f"    {name:19s} {fps[name]:5.1f} frames/s ({fps[name] / fps['A alone']:.2f}x),"
+                f" {eps[name]:7.1f} epochs/s ({eps[name] / eps['A alone']:.2f}x); "
+                f"A's frame gap median {ms(statistics.median(gaps))}, p90 {ms(p90(gaps))}"
+            )
+            if name.startswith("A inspects"):
+                line += f"; {statistics.median(r[3] for r in rs):.1f} inspections/s"
+            print(line, flush=True)
+            if name.startswith("B:"):
+                lowest = min(lowest, fps[name] / fps["A alone"], eps[name] / eps["A alone"])
+                seconds: dict[str, list[float]] = {}
+                for r in rs:
+                    for request, values in r[4].items():
+                        seconds.setdefault(request, []).extend(values)
+                each = [
+                    f"{request} {len(v) / repeats:.0f} a window, "
+                    f"median {ms(statistics.median(v))} p90 {ms(p90(v))}"
+                    for request, v in seconds.items()
+                ]
+                print("        B's requests: " + "; ".join(each), flush=True)
+    return [
+        (
+            "A's rate while B sends heavy requests",
+            "no stall (>= 0.7x alone)",
+            f"lowest {lowest:.2f}x",
+            lowest >= 0.7,
+        )
+    ]
+
+
 # --------------------------------------------------------------------------- report
 
 
@@ -270,13 +449,26 @@ def ms(seconds: float) -> str:
     return f"{1000 * seconds:.0f} ms"
 
 
-async def main(window: float) -> int:
+def print_rows(rows: list[tuple]) -> int:
+    print()
+    print("| measure | target | measured (median) | |")
+    print("|---|---|---|---|")
+    for name, target, value, met in rows:
+        print(f"| {name} | {target} | {value} | {'met' if met else 'not met'} |")
+    print(f"\nload average at the end: {os.getloadavg()[0]:.2f}")
+    return 0 if all(row[3] for row in rows) else 1
+
+
+async def main(window: float, part: str = "all") -> int:
     print(
         f"machine: {platform.system()} {platform.release()}, {os.cpu_count()} CPUs, "
         f"load {os.getloadavg()[0]:.2f}; Python {platform.python_version()}; "
         f"compression {COMPRESSION['compression']}",
         flush=True,
     )
+    if part == "g":
+        with Server(max_sessions=60) as server:
+            return print_rows(await heavy_requests(server.url, window))
     rows = []
     with Server(max_sessions=60) as server:
         url = server.url
@@ -388,13 +580,9 @@ async def main(window: float) -> int:
         flush=True,
     )
 
-    print()
-    print("| measure | target | measured (median) | |")
-    print("|---|---|---|---|")
-    for name, target, value, met in rows:
-        print(f"| {name} | {target} | {value} | {'met' if met else 'not met'} |")
-    print(f"\nload average at the end: {os.getloadavg()[0]:.2f}")
-    return 0 if all(row[3] for row in rows) else 1
+    with Server(max_sessions=60) as server:
+        rows += await heavy_requests(server.url, window)
+    return print_rows(rows)
 
 
 if __name__ == "__main__":
@@ -404,8 +592,11 @@ if __name__ == "__main__":
     parser.add_argument(
         "--no-compression", action="store_true", help="clients refuse permessage-deflate"
     )
+    parser.add_argument(
+        "--part", choices=["all", "g"], default="all", help="g: only part (g), heavy requests"
+    )
     args = parser.parse_args()
     SPEED = args.speed
     if args.no_compression:
         COMPRESSION["compression"] = None
-    sys.exit(asyncio.run(main(args.window)))
+    sys.exit(asyncio.run(main(args.window, args.part)))

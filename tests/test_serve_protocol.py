@@ -97,6 +97,7 @@ TEXT_TYPES = {
     "busy",
     "diverged",
     "inspection",
+    "landscape",
     "export",
 }
 # What a server file path or a Python traceback would show in a message.

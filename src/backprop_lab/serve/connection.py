@@ -9,7 +9,10 @@ never a queue.  All work on the session (training, frames, settings) runs in
 the server's worker threads under the session's lock; the event loop only
 moves messages.  An exception in a session is logged on the server, told to
 its tab in one line (never a traceback or a path), and pauses that session
-only.
+only.  A loss landscape (``landscape.py``) is the one exception to "all work
+in the worker threads": only its copying runs there, under the lock; its
+computation runs in a thread of its own, as a task of the connection, so the
+receiver and the pump go on meanwhile (one landscape per tab at a time).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import time
 
 from starlette.websockets import WebSocketDisconnect
 
-from . import divergence, export, timeline, userdata, warmup
+from . import divergence, export, landscape, timeline, userdata, warmup
 from . import inspection as inspector
 from .protocol import DEFAULTS, HELLO_CHOICES, LIMITS, VERSION, ProtocolError, parse_message
 from .session import Session
@@ -59,6 +62,7 @@ class Connection:
         self._send_lock = asyncio.Lock()
         self._last_frame = 0.0
         self._told_diverged = False
+        self._landscape = None  # the task computing this tab's loss landscape
 
     async def send(self, message) -> None:
         async with self._send_lock:
@@ -91,9 +95,11 @@ class Connection:
         except WebSocketDisconnect:
             pass
         finally:
-            pump.cancel()
-            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
-                await pump
+            tasks = [pump] + ([self._landscape] if self._landscape else [])
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
+                    await task
 
     async def _receive(self) -> None:
         idle = self.config.idle_timeout
@@ -164,6 +170,8 @@ class Connection:
             reply = await self.work(inspector.set_scope, session, msg["scope"], msg.get("index"))
             if reply is not None:
                 await self.send(reply)
+        elif kind == "landscape":
+            self._start_landscape(await self._prepare_landscape())
         else:
             if kind in ("play", "pause"):
                 if kind == "play":
@@ -187,6 +195,26 @@ class Connection:
                 self._told_diverged = False
             await self.send(await self.work(session.state_message))
         self.wake.set()
+
+    async def _prepare_landscape(self) -> landscape.Request:
+        if self._landscape is not None and not self._landscape.done():
+            raise ProtocolError(landscape.ALREADY)
+        return await self.work(landscape.prepare, self.session)  # copies, under the lock
+
+    def _start_landscape(self, request: landscape.Request) -> None:
+        """Compute the landscape of ``request`` in a thread of its own and send it when done."""
+
+        async def compute():
+            try:
+                reply = await asyncio.to_thread(landscape.compute, self.session, request)
+            except Exception:
+                log.exception("playground landscape failed")
+                text = "the server could not compute the loss landscape; training goes on"
+                reply = {"type": "error", "message": text}
+            with contextlib.suppress(WebSocketDisconnect, RuntimeError):  # the tab may be gone
+                await self.send(reply)
+
+        self._landscape = asyncio.create_task(compute())
 
     def _check_may_train(self) -> None:
         if self.session.diverged:

@@ -102,6 +102,7 @@ MESSAGE_FIELDS = {
     "seek": {"index"},  # the timeline, the divergence's rewind and the inspector (S1)
     "rewind": set(),
     "inspect": {"scope"},  # and "index" when the scope is "point"
+    "landscape": set(),  # the loss landscape around the current weights (landscape.py)
 }
 INSPECT_SCOPES = ["point", "batch", None]
 POINTS_FIELDS = {

@@ -85,6 +85,7 @@ export const HIDEABLE = {
   optimizer: ["optimizer"], lr: ["lr"], batch_size: ["batch-size"], loss: ["loss"],
   speed: ["speed"], seed: ["seed"], weights: ["new-weights"], timeline: ["timeline"],
   edges: ["edge-mode"], test: ["show-test"], discretize: ["discretize"],
+  landscape: ["landscape-open"],
 };
 
 /**

@@ -18,6 +18,7 @@ import { PointEditor } from "./editing.js";
 import { ExportMenu } from "./exporting.js";
 import { Inspector } from "./inspector.js";
 import { Compare } from "./compare.js";
+import { LandscapePanel } from "./landscape.js";
 
 const $ = (id) => document.getElementById(id);
 const query = readQuery(window.location.search);
@@ -210,6 +211,17 @@ const compare = new Compare(
 );
 if (page.compare && !compare.restore(page.compare)) compare.note(`compare= names no comparison: ${page.compare}.`);
 
+// ----- the loss landscape (issue 14): computed on the server on request -----
+const landscape = new LandscapePanel(
+  {
+    panel: $("landscape"), open: $("landscape-open"), close: $("landscape-close"),
+    canvases: [$("landscape-random"), $("landscape-pca")],
+    titles: [$("landscape-random-title"), $("landscape-pca-title")],
+    caption: $("landscape-caption"), scale: $("landscape-scale"),
+  },
+  { send: act },
+);
+
 // ----- messages -----
 function onHello(msg) {
   defaults = msg.defaults || {};
@@ -278,6 +290,7 @@ function onMessage(msg) {
       showError(msg.message, "server");
       csvFiles.error(msg.message); // an upload or export on its way shows its own refusal too
       exportMenu.error(msg.message);
+      landscape.error(); // its refusal: the button comes back
       controls.restore();
       if (state) {
         network.setState(state.settings, state.network);
@@ -291,6 +304,7 @@ function onMessage(msg) {
       } else inspector.receive(msg);
       break;
     case "export": exportMenu.reply(msg); break;
+    case "landscape": landscape.receive(msg); break;
     case "busy":
       busy = true;
       status(msg.message || "The server is busy.", "error", "server");
