@@ -8,6 +8,7 @@ computation is held at a gate until a frame of a later moment has arrived.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -198,3 +199,21 @@ def test_non_finite_losses_become_nulls(monkeypatch, tab):
     assert reply["planes"][0]["loss"][0][:3] == [None, None, None]
     assert all(v is not None for v in reply["planes"][1]["loss"][0])
     assert (reply["points"], reply["of"]) == (480, 480)  # fewer than 2,000: all of them
+
+
+@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="thread priorities are Linux's")
+def test_the_background_thread_yields_the_cpu_to_training():
+    seen = {}
+
+    def body():
+        me = threading.get_native_id()
+        seen["before"] = os.getpriority(os.PRIO_PROCESS, me)
+        landscape.lower_priority()
+        seen["after"] = os.getpriority(os.PRIO_PROCESS, me)
+
+    thread = threading.Thread(target=body)
+    thread.start()
+    thread.join()
+    expected = min(seen["before"] + landscape.BACKGROUND_NICENESS, 19)  # 19 is the lowest
+    assert seen["after"] == expected
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == seen["before"]

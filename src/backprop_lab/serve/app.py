@@ -12,7 +12,7 @@ from starlette.responses import FileResponse, JSONResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
-from . import warmup
+from . import landscape, warmup
 from .config import ServeConfig
 from .connection import Connection
 
@@ -58,12 +58,20 @@ def host_allowed(headers, allowed) -> bool:
 
 
 class Hub:
-    """The open sessions and the worker threads they share."""
+    """The open sessions, the worker threads they share, and one background thread.
+
+    The background thread computes loss landscapes (``landscape.py``) for all
+    sessions in turn, at a lower CPU priority than training, so a landscape
+    takes what the workers leave.
+    """
 
     def __init__(self, config: ServeConfig):
         self.config = config
         self.connections: set[Connection] = set()
         self.executor = ThreadPoolExecutor(config.workers, thread_name_prefix="playground")
+        self.background = ThreadPoolExecutor(
+            1, thread_name_prefix="playground-background", initializer=landscape.lower_priority
+        )
 
     async def websocket(self, ws) -> None:
         allowed = self.config.allowed_hosts
@@ -79,7 +87,7 @@ class Hub:
             await ws.send_json({"type": "busy", "message": text})
             await ws.close(code=BUSY_CODE)
             return
-        connection = Connection(ws, self.config, self.executor)
+        connection = Connection(ws, self.config, self.executor, self.background)
         self.connections.add(connection)
         try:
             await connection.run()
@@ -102,6 +110,7 @@ def create_app(config: ServeConfig | None = None) -> Starlette:
     async def lifespan(app):
         yield
         hub.executor.shutdown(wait=False, cancel_futures=True)
+        hub.background.shutdown(wait=False, cancel_futures=True)
 
     routes = [
         Route("/", index),

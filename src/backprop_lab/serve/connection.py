@@ -11,8 +11,9 @@ moves messages.  An exception in a session is logged on the server, told to
 its tab in one line (never a traceback or a path), and pauses that session
 only.  A loss landscape (``landscape.py``) is the one exception to "all work
 in the worker threads": only its copying runs there, under the lock; its
-computation runs in a thread of its own, as a task of the connection, so the
-receiver and the pump go on meanwhile (one landscape per tab at a time).
+computation runs on the server's low-priority background thread, as a task of
+the connection, so the receiver and the pump go on meanwhile (one landscape
+per tab at a time).
 """
 
 from __future__ import annotations
@@ -51,10 +52,13 @@ class Connection:
     config : ServeConfig
     executor : concurrent.futures.Executor
         The worker threads shared by all sessions.
+    background : concurrent.futures.Executor
+        The thread that computes loss landscapes for all sessions.
     """
 
-    def __init__(self, websocket, config, executor):
+    def __init__(self, websocket, config, executor, background):
         self.ws, self.config, self.executor = websocket, config, executor
+        self.background = background
         self.session = Session()
         self.wake = asyncio.Event()
         self.in_flight = None  # the frame sent and not yet acknowledged
@@ -202,11 +206,14 @@ class Connection:
         return await self.work(landscape.prepare, self.session)  # copies, under the lock
 
     def _start_landscape(self, request: landscape.Request) -> None:
-        """Compute the landscape of ``request`` in a thread of its own and send it when done."""
+        """Compute the landscape of ``request`` on the background thread; send it when done."""
 
         async def compute():
+            loop = asyncio.get_running_loop()
             try:
-                reply = await asyncio.to_thread(landscape.compute, self.session, request)
+                reply = await loop.run_in_executor(
+                    self.background, landscape.compute, self.session, request
+                )
             except Exception:
                 log.exception("playground landscape failed")
                 text = "the server could not compute the loss landscape; training goes on"

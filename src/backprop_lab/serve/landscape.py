@@ -8,9 +8,10 @@ landscape").  The work is split so that it never stalls training:
   under a millisecond: its arrays are a few hundred floats and one batch's
   caches), at most ``MAX_POINTS`` training points, and the path: the
   timeline's snapshots up to now, then the current weights.
-* :func:`compute` runs outside the lock, in a thread of its own (not the
-  shared workers), on those copies: ``pictures.loss_surface.surfaces``, the
-  method of ``landscape.png``.  The session trains on meanwhile, so the reply's
+* :func:`compute` runs outside the lock, on the server's background thread
+  (not the shared workers; at a lower CPU priority, :func:`lower_priority`),
+  on those copies: ``pictures.loss_surface.surfaces``, the method of
+  ``landscape.png``.  The session trains on meanwhile, so the reply's
   ``epoch`` says which moment it shows.  Its CPU time counts toward the
   session's ``cpu_seconds`` like all other work of the session.
 
@@ -21,8 +22,11 @@ measure the loss on the same points.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
+import os
+import threading
 import time
 from dataclasses import dataclass
 
@@ -73,6 +77,21 @@ class Request:
     run: int
     epoch: float
     of: int
+
+
+BACKGROUND_NICENESS = 10  # added to the background thread's nice value (Linux: per thread)
+
+
+def lower_priority() -> None:
+    """Make the calling thread yield the CPU to training (where the OS allows it).
+
+    On Linux a thread has a nice value of its own, so this lowers the
+    background thread only; elsewhere it does nothing.
+    """
+    if hasattr(os, "setpriority") and hasattr(threading, "get_native_id"):
+        with contextlib.suppress(OSError):
+            nice = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice + BACKGROUND_NICENESS)
 
 
 def points_of(n: int) -> np.ndarray:
