@@ -42,6 +42,7 @@ $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 
 bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/bench_train.py
+	$(BIN)/python bench/bench_startup.py
 	$(BIN)/python bench/bench_demo.py
 	$(BIN)/python bench/bench_recording.py
 	$(BIN)/python bench/bench_sklearn.py

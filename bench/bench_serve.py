@@ -289,8 +289,10 @@ HEAVY = [
         lambda sent, kind, m: kind == "text" and m["type"] == "inspection",
     ),
     (
-        "seek",  # the first snapshot, then the last, and so on: the weights change each time
-        lambda i, n: {"type": "seek", "index": (n - 1) * (i % 2)},
+        # the second snapshot (one step in: a landscape needs a path), then the last, and so
+        # on: the weights change each time
+        "seek",
+        lambda i, n: {"type": "seek", "index": 1 + (n - 2) * (i % 2)},
         lambda sent, kind, m: kind == "frame" and m.get("snapshot") == sent["index"],
     ),
     (

@@ -536,3 +536,89 @@ def test_references_and_summary_follow_the_task():
     (summary,) = ex.summarise(rows, ("size",), "regression")
     assert summary["score"] == "r2" and summary["mean"] == pytest.approx(0.6)
     assert summary["diverged"] == 1
+
+
+# ------------------------------------------------------------ threads
+
+
+def _table_order_and_rows(table):
+    rows = _rows(table)
+    assert [r["index"] for r in rows] == list(range(len(rows)))  # grid order, whatever finished
+    return rows
+
+
+def test_threads_give_the_table_of_one_training_after_another(tmp_path):
+    # Sizes whose trainings differ in cost, so the threads finish out of grid order;
+    # a sweep over the learning rate and the width: several networks at once.
+    _mkdirs(tmp_path, "one", "two", "four", "s1", "s2")
+    options = dict(sizes=[64, 700, 128, 2000], steps=40)
+    serial = _table_order_and_rows(_scale(tmp_path, "one", n_jobs=1, **options))
+    assert serial == _table_order_and_rows(_scale(tmp_path, "two", n_jobs=2, **options))
+    assert serial == _table_order_and_rows(_scale(tmp_path, "four", n_jobs=-1, **options))
+    vary = ["lr=0.01,0.3", "hidden=2;8,4"]
+    sweeps = [
+        _rows(ex.sweep(vary, SMALL, seeds=2, test_samples=500, n_jobs=n, folder=tmp_path / name))
+        for n, name in ((1, "s1"), (2, "s2"))
+    ]
+    assert sweeps[0] == sweeps[1]
+
+
+@pytest.mark.subprocess
+def test_threads_and_joblib_worker_processes_give_the_same_table(tmp_path, monkeypatch):
+    from backprop_lab.experiments import api
+
+    _mkdirs(tmp_path, "threads", "processes")
+    on_threads = _table_order_and_rows(_scale(tmp_path, "threads", n_jobs=2))
+    monkeypatch.setattr(api, "runs_compiled", lambda todo, base: False)  # today's joblib
+    assert on_threads == _table_order_and_rows(_scale(tmp_path, "processes", n_jobs=2))
+
+
+def test_compiled_jobs_run_on_threads_and_numpy_jobs_on_joblib():
+    from backprop_lab.experiments import backends, training
+
+    jobs, base = ex.plan_sweep(SMALL, ["hidden=2;8,8"], 1, 0)
+    assert training.runs_compiled(jobs, base)
+    jobs, base = ex.plan_sweep(Settings(epochs=2, seed=0, engine="numpy"), ["lr=0.1"], 1, 0)
+    assert not training.runs_compiled(jobs, base)
+    threads = backends.executor(2, None, None, threads=True)
+    assert threads.func is backends._run_threads and threads.keywords == {"workers": 2}
+    assert backends.executor(-1, None, None, threads=True).keywords["workers"] >= 1
+    assert backends.executor(2, None, None, threads=False).__name__ == "run_joblib"
+    with pytest.raises(ValueError, match="got 0"):
+        backends.executor(0, None, None, threads=True)
+
+
+def test_a_failing_training_on_threads_starts_no_other():
+    import threading
+
+    from backprop_lab.experiments import backends
+
+    started, release = [], threading.Event()
+
+    def fn(job):
+        started.append(job)
+        if job == 0:
+            raise RuntimeError("training 0 failed")
+        release.wait()  # training 1 is running when the error reaches the caller
+        return job
+
+    with pytest.raises(RuntimeError, match="training 0 failed"):
+        list(backends._run_threads(fn, list(range(50)), workers=1))
+    release.set()  # training 1 ends in the background; none is started after it
+    for thread in threading.enumerate():
+        if thread.name.startswith("experiment-"):
+            thread.join(timeout=10)
+    assert started == [0, 1]
+
+
+def test_parallel_backends_start_the_costliest_trainings_first():
+    from backprop_lab.experiments.jobs import cost
+
+    jobs, base = ex.plan_scale(SMALL, [64, 2000], 1, "both", 30, 0)
+    # fixed-epochs trains epochs x size samples, fixed-steps steps x batch
+    assert [cost(j, base) for j in jobs] == [
+        2 * 64 + 64,
+        30 * 32 + 64,
+        2 * 2000 + 2000,
+        30 * 32 + 2000,
+    ]

@@ -29,7 +29,12 @@ def add_experiment_options(p: argparse.ArgumentParser, kind: str) -> None:
         type=int,
         help="size of the shared, independent test set (default 100000)",
     )
-    g.add_argument("--jobs", type=int, help="worker processes (default: all cores)")
+    g.add_argument(
+        "--jobs",
+        type=int,
+        help="trainings at once: threads on the compiled engine, worker processes on NumPy "
+        "(default: all cores)",
+    )
     g.add_argument("--scheduler", help="address of a Dask scheduler, e.g. tcp://host:8786")
     g.add_argument("--dask-workers", type=int, help="start a local Dask cluster of N workers")
     g.add_argument(

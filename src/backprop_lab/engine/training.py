@@ -94,6 +94,12 @@ class NumpyTrainer:
         """Nothing to do: the NumPy engine trains the model's own arrays."""
 
 
+def passive(callbacks: CallbackList) -> bool:
+    """Whether the callbacks only record the epochs' logs (a ``History``, nothing else),
+    so none can look at the model or stop training between epochs."""
+    return all(type(cb) is History for cb in callbacks.callbacks)
+
+
 def fit_loop(
     model, X, Y, epochs, batch_size, validation, shuffle, callbacks, engine, weights=None, verbose=0
 ) -> History:
@@ -114,7 +120,10 @@ def fit_loop(
         one is added last if missing), then the progress bar.
     engine : NumpyEngine or CompiledEngine
         Makes the trainer that runs the epochs (``engines.select``); both
-        draw the same batches and do the same math.
+        draw the same batches and do the same math.  A trainer with
+        ``train_epochs(epochs, rng)`` (the compiled one) trains every epoch in
+        one go when no callback but ``History`` listens and nothing is
+        validated; the results are those of the epoch-by-epoch loop.
     weights : ndarray of shape (n_samples,), optional
         Sample weights (NumPy engine only).
     verbose : int
@@ -142,7 +151,16 @@ def fit_loop(
     trainer = engine.trainer(model, X, Y, batch_size, callbacks, validating, weights)
     logs = None
     try:
-        for epoch in range(epochs):
+        all_at_once = hasattr(trainer, "train_epochs") and not validating and passive(callbacks)
+        if all_at_once:
+            # Nothing acts between epochs: the engine may train them all in one
+            # go (in the same orders), and the callbacks see the epochs after it.
+            rng = model.rng if shuffle else None
+            begin, end = callbacks.on_epoch_begin, callbacks.on_epoch_end
+            for epoch, logs in enumerate(trainer.train_epochs(epochs, rng)):
+                begin(epoch)
+                end(epoch, logs)
+        for epoch in range(0 if all_at_once else epochs):
             callbacks.on_epoch_begin(epoch)
             order = model.rng.permutation(len(X)) if shuffle else None
             logs = trainer.train_epoch(order, callbacks)

@@ -21,9 +21,9 @@ import numpy as np
 from ..runs.fileio import atomic_path
 from ..runs.settings import Settings
 from . import results
-from .backends import executor
-from .jobs import ARTICLE_STEPS, Job, plan_scale, plan_sweep
-from .training import run_job
+from .backends import check_backend, executor
+from .jobs import ARTICLE_STEPS, Job, cost, plan_scale, plan_sweep
+from .training import run_job, runs_compiled
 
 
 def run_experiment(
@@ -42,12 +42,20 @@ def run_experiment(
 
     Rows are written as trainings finish; the kept maps over the plane
     (probabilities, or predicted values) go to ``folder/grids/<index>.npy``.
-    The returned rows are in grid order.
+    The returned rows are in grid order.  With ``n_jobs`` other than 1,
+    trainings on the compiled engine run on threads of this process, others
+    on joblib's worker processes (see `backends`); every backend gives the
+    same table.
     """
-    run = executor(n_jobs, scheduler, dask_workers)  # refuses a missing Dask before any file
+    check_backend(scheduler, dask_workers)  # refuses a missing Dask before any file
     path = folder / "results.csv"
     done = results.resume(path, jobs)
     todo = [job for job in jobs if job.index not in done]
+    dask = bool(scheduler or dask_workers)
+    threads = not dask and n_jobs != 1 and runs_compiled(todo, base)
+    run = executor(n_jobs, scheduler, dask_workers, threads=threads)
+    if dask or n_jobs != 1:  # the costliest first, so that the workers finish together
+        todo.sort(key=lambda job: cost(job, base), reverse=True)
     fn = functools.partial(
         run_job, base=base, test_samples=test_samples, experiment_seed=experiment_seed
     )
@@ -115,7 +123,9 @@ def scale(
     seed : int
         The experiment seed every training's seed is derived from.
     n_jobs : int
-        Worker processes (joblib); ``-1`` for all cores.
+        Trainings run at once (``-1``: one per core): on threads of this
+        process when every training runs on the compiled engine (its kernels
+        release the GIL), else on joblib's worker processes.
     scheduler, dask_workers
         Run on a Dask cluster at this address, or on a local one of N workers.
     folder : path, optional

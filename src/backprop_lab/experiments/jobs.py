@@ -71,6 +71,18 @@ def scale_jobs(sizes, seeds: int, protocols, steps: int, experiment_seed: int) -
     return jobs
 
 
+def cost(job: Job, base: dict) -> int:
+    """A training's rough cost: the samples it draws and the samples it trains on.
+
+    Parallel backends start the costliest first, so the last trainings to
+    finish are short ones and the workers end together.
+    """
+    values = {**base, **dict(job.values)}
+    samples, batch = int(values["samples"]), int(values["batch_size"])
+    trained = job.steps * batch if job.steps else int(values["epochs"]) * samples
+    return trained + samples
+
+
 def _split_spec(spec: str) -> tuple[str, list[str]]:
     """``"lr=0.01,0.1"`` into ``("lr", ["0.01", "0.1"])``; several hidden values take ";"."""
     name, sep, text = spec.partition("=")

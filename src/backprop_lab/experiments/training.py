@@ -1,18 +1,23 @@
 """One training of an experiment, tested on the shared test set.
 
 Every training is tested on one large, fixed test set drawn independently of
-all training sets.  This module runs in the worker processes.
+all training sets.  This module runs in the worker processes, or in several
+threads of one process at once: a training shares nothing it writes (its
+data, model and generators are its own; the test set is only read) and draws
+no pictures.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+import threading
 import time
 
 import numpy as np
 
 from ..data import datasets
+from ..engine import engines
 from ..engine.metrics import baseline_accuracy, grid_points, regression_scores
 from ..runs.runner import EXTENT, Data, build_model, evaluate_run
 from ..runs.settings import Settings
@@ -35,6 +40,34 @@ def _test_set(dataset: str, noise: float, n: int, seed: int, classes: int = 2):
     # spawn_key (2**31,) keeps the test stream apart from every training stream.
     data_seed = int(np.random.SeedSequence(seed, spawn_key=(2**31,)).generate_state(1)[0])
     return _make(dataset, classes, n, noise, data_seed)
+
+
+_TEST_SET_LOCK = threading.Lock()
+
+
+def _shared_test_set(dataset: str, noise: float, n: int, seed: int, classes: int):
+    """`_test_set`, drawn once when several threads ask for it at the same time."""
+    with _TEST_SET_LOCK:
+        return _test_set(dataset, noise, n, seed, classes)
+
+
+def runs_compiled(jobs: list[Job], base: dict) -> bool:
+    """Whether every job's model trains on the compiled engine (so threads suit them).
+
+    The model of each distinct setting is built, as `run_job` builds it, and
+    asked which engine ``fit`` would select; nothing is trained.
+    """
+    for values in {job.values for job in jobs}:
+        settings = Settings(**{**base, **dict(values), "seed": 0}).validate()
+        task = settings.generated_task()
+        classes = settings.classes if task == "classification" else 0
+        model = build_model(settings, 2, classes, task=task)
+        try:
+            if engines.select(model, settings.engine) is not engines.COMPILED:
+                return False
+        except ValueError:  # "compiled" asked for a model it cannot run: the job will say so
+            return False
+    return True
 
 
 def reference_accuracies(settings: Settings, test_samples: int, seed: int) -> dict:
@@ -72,7 +105,7 @@ def run_job(job: Job, base: dict, test_samples: int, experiment_seed: int) -> di
     """
     settings = Settings(**{**base, **dict(job.values), "seed": job.seed}).validate()
     task = settings.generated_task()
-    X_test, y_test = _test_set(
+    X_test, y_test = _shared_test_set(
         settings.dataset, settings.noise, test_samples, experiment_seed, settings.classes
     )
     data_seed = int(np.random.SeedSequence(job.seed).generate_state(1)[0])

@@ -2,9 +2,11 @@
 
 ``kernels`` holds the layer, optimizer and training loops and ``pointwise``
 the activations and losses (a translation of the NumPy engine, commented as
-one), ``codes`` the numbers they branch on; ``trainer`` decides which models
-they support, packs a model for them and drives them through the same
-trainer interface as the NumPy loop.
+one), ``codes`` the numbers they branch on; ``whole_fit`` is the training
+loop written out for the article's family of models, all epochs in one call,
+and ``pcg64`` (used by ``orders``) draws the epochs' permutations as NumPy
+does; ``trainer`` decides which models they support, packs a model for them
+and drives them through the same trainer interface as the NumPy loop.
 
 May import: the rest of ``engine`` and numba.
 """

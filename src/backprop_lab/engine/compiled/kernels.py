@@ -253,6 +253,18 @@ def _update(opt, hp, theta, grad, slot_a, slot_b, t):
             theta[p] -= lr * g / np.sqrt(slot_a[p] + eps)
 
 
+def work_buffers(spec, batch_size: int, dtype) -> tuple:
+    """``train_steps``'s work buffers for the layer table ``spec``.
+
+    ``A``, ``Z``, ``G`` (rows ``[x | a1 | a2 | ...]``), the batch's targets ``T``
+    (one row per output) and the per-sample scratch ``S`` (softmax, CCE), one
+    column per sample of a batch.
+    """
+    n_out, c_out = spec[-1, UNITS], spec[-1, COL_OUT]
+    A, Z, G = (np.empty((c_out + n_out, batch_size), dtype) for _ in range(3))
+    return A, Z, G, np.empty((n_out, batch_size), dtype), np.empty((2, batch_size), dtype)
+
+
 def train_steps(
     X,
     Y,
@@ -273,6 +285,7 @@ def train_steps(
     iterations,
     loss_sum,
     correct,
+    work,
 ):
     """Train batches ``first..stop`` of the epoch whose sample order is ``order``.
 
@@ -281,17 +294,16 @@ def train_steps(
     optimizer step.
     ``loss_sum`` and ``correct`` come in as the epoch's running totals (loss
     times batch size, before each update, as Keras logs) and go out updated.
+    ``work`` holds the work buffers (``work_buffers``): the kernel allocates
+    nothing, so it runs without numba's reference counting (``_nrt=False``).
     """
     n_samples, n_features = X.shape
     last = spec.shape[0] - 1
     n_out, c_out = spec[last, UNITS], spec[last, COL_OUT]
-    rows = min(batch_size, n_samples)
-    A = np.empty((c_out + n_out, rows), X.dtype)  # rows: [x | a1 | a2 | ...]
-    Z = np.empty_like(A)
-    G = np.empty_like(A)
-    T = np.empty((n_out, rows), X.dtype)  # the batch's targets
-    S = np.empty((2, rows), X.dtype)  # per-sample scratch (softmax, CCE)
-    regularized = np.any(lconst[:, L1] != 0) or np.any(lconst[:, L2] != 0)
+    A, Z, G, T, S = work
+    regularized = False
+    for layer in range(spec.shape[0]):
+        regularized |= lconst[layer, L1] != 0 or lconst[layer, L2] != 0
     for b in range(first, stop):
         start = b * batch_size
         n = min(batch_size, n_samples - start)

@@ -11,7 +11,10 @@ the batches are those of the NumPy engine (the same permutation of the
 model's generator), so the engines agree to rounding.  It reads the model only
 through public interfaces: the layers' arrays, ``Optimizer.slots`` and
 ``hyperparameters()``, and the callbacks' ``looks_at_model`` and
-``needs_every_batch``.
+``needs_every_batch``.  When only a ``History`` listens and nothing is
+validated, ``fit_loop`` asks for all the epochs at once (``train_epochs``):
+the permutations are drawn by a compiled copy of NumPy's (``pcg64``), and the
+article's family of models trains in one call of ``whole_fit.fit_epochs``.
 
 Shared state
 ------------
@@ -53,7 +56,8 @@ from numba import njit
 from .. import activations, losses, optimizers, regularizers
 from ..callbacks import batches_wanted, looks_at_model, needs_every_batch
 from ..layers import Dense
-from . import codes, kernels
+from . import codes, kernels, pcg64, whole_fit
+from .orders import order_blocks
 
 ACTIVATION_CODES = {
     activations.Linear: codes.LINEAR,
@@ -170,8 +174,9 @@ class _Kernel:
 
     options = {"error_model": "numpy", "nogil": True}
 
-    def __init__(self, func):
+    def __init__(self, func, **options):
         self.func = func
+        self.options = {**self.options, **options}
         self.dispatcher = self._compile()
 
     def _compile(self):
@@ -207,8 +212,10 @@ class _Kernel:
             return self.dispatcher(*args)
 
 
-train_steps = _Kernel(kernels.train_steps)
+train_steps = _Kernel(kernels.train_steps, _nrt=False)
 forward_rows = _Kernel(kernels.forward_rows)
+fit_epochs = _Kernel(whole_fit.fit_epochs, _nrt=False)
+permutations = _Kernel(pcg64.permutations, _nrt=False)
 
 
 def layout(model) -> tuple[np.ndarray, np.ndarray]:
@@ -257,6 +264,28 @@ def hyperparameter_vector(optimizer) -> np.ndarray:
     return hp
 
 
+def whole_fit_reason(model) -> str | None:
+    """Why ``whole_fit.fit_epochs`` cannot train ``model`` (already compiled-supported), or None.
+
+    It trains ``Dense(H, act) -> Dense(1, "sigmoid")`` with the fused binary
+    cross-entropy and plain SGD, without regularizers; ``act`` not softmax.
+    """
+    layers = model.layers
+    if len(layers) != 2 or layers[1].W.shape[1] != 1:
+        return "not one hidden layer and one output"
+    if type(layers[0].activation) is activations.Softmax:
+        return "a softmax hidden layer"
+    if type(layers[1].activation) is not activations.Sigmoid:
+        return "the output is not a sigmoid"
+    if type(model.loss) is not losses.BinaryCrossentropy:
+        return "the loss is not binary cross-entropy"
+    if type(model.optimizer) is not optimizers.SGD or model.optimizer.momentum != 0:
+        return "the optimizer is not plain SGD"
+    if any(layer.kernel_regularizer is not None for layer in layers):
+        return "a regularizer"
+    return None
+
+
 class CompiledTrainer:
     """Runs ``fit_loop``'s epochs through ``train_steps``; made once per ``fit``.
 
@@ -289,6 +318,7 @@ class CompiledTrainer:
         self.batch_size = batch_size
         self.steps = -(-len(X) // batch_size)
         self.spec, self.lconst = layout(model)
+        self.work = kernels.work_buffers(self.spec, min(batch_size, len(X)), self.X.dtype)
         opt = model.optimizer
         self.opt_code = OPTIMIZER_CODES[type(opt)]
         self.loss_code = LOSS_CODES[type(model.loss)]
@@ -356,6 +386,7 @@ class CompiledTrainer:
             iterations,
             loss_sum,
             correct,
+            self.work,
         )
         if self.shared:
             self.close()
@@ -384,11 +415,7 @@ class CompiledTrainer:
         loss_sum, correct, batch, seen = 0.0, 0, 0, 0
 
         def logs():
-            # The kernel counts the accuracy; every metric is one (engines.select).
-            if metrics is None:
-                return {"loss": loss_sum / seen}
-            out = {"loss": loss_sum / seen, **metrics.set_counts(correct, seen)}
-            return dict(sorted(out.items()))  # Keras hands callbacks sorted logs
+            return _logs(metrics, loss_sum, correct, seen)
 
         while batch < self.steps:
             if not hooks:  # the whole epoch in one call
@@ -412,3 +439,56 @@ class CompiledTrainer:
             if self.model.stop_training:  # as the NumPy loop: end the epoch now
                 break
         return logs()
+
+    def train_epochs(self, epochs: int, rng) -> list[dict]:
+        """All ``epochs`` with no callback between them; returns each epoch's logs.
+
+        ``fit_loop`` calls this instead of ``train_epoch`` when no callback can
+        act between epochs (only ``History``, no validation).  Epoch ``e``
+        takes the samples in the order ``rng.permutation(n_samples)`` (drawn
+        beforehand, a block of epochs at a time: ``orders.order_blocks``), or as
+        stored if ``rng`` is None, so the weights, logs and ``rng`` end exactly as
+        after ``epochs`` calls of ``train_epoch``.  A model that
+        ``whole_fit_reason`` accepts trains in one ``fit_epochs`` call per block
+        of epochs (one block below 32 MB of orders); any other, one
+        ``train_steps`` call per epoch.
+        """
+        metrics = self.model.compile_metrics if self.model.compile_metrics else None
+        n = len(self.X)
+        loss_sum, correct = np.zeros(epochs), np.zeros(epochs, np.int64)
+        # One epoch is one kernel call either way: it stays with the generic kernel,
+        # the one that one-epoch callers (the playground's sessions) warm up.
+        whole = epochs > 1 and whole_fit_reason(self.model) is None
+        self._plan_copies()
+        if not self._loaded:
+            for array, view in self._copy_in:
+                np.copyto(view, array)
+            self._loaded = True  # train_epochs runs only when nothing else looks
+        opt = self.model.optimizer
+        act, slope = int(self.spec[0, codes.ACT]), float(self.lconst[0, codes.SLOPE])
+        lr = self.theta.dtype.type(hyperparameter_vector(opt)[codes.LR])
+        if whole:
+            units = self.model.layers[0].W.shape[1]
+            rows = min(self.batch_size, n)
+            work = whole_fit.work_buffers(self.X.shape[1], units, rows, self.X.dtype)
+        for first, stop, orders in order_blocks(rng, n, epochs, permutations):
+            if whole:
+                opt.iterations += (stop - first) * self.steps  # before the call, as _run
+                self._ahead = True
+                fit_epochs(
+                    self.X, self.Y, orders, first, stop, self.batch_size, act, slope,
+                    self.theta, self.grad, lr, loss_sum, correct, work,
+                )  # fmt: skip
+                continue
+            for e in range(first, stop):
+                loss_sum[e], correct[e] = self._run(orders[e % len(orders)], 0, self.steps, 0.0, 0)
+        return [_logs(metrics, float(loss_sum[e]), int(correct[e]), n) for e in range(epochs)]
+
+
+def _logs(metrics, loss_sum: float, correct: int, seen: int) -> dict:
+    """An epoch's logs from the kernel's totals; the kernel counts the accuracy, and
+    every metric is one (``engines.select``)."""
+    if metrics is None:
+        return {"loss": loss_sum / seen}
+    out = {"loss": loss_sum / seen, **metrics.set_counts(correct, seen)}
+    return dict(sorted(out.items()))  # Keras hands callbacks sorted logs

@@ -1,0 +1,55 @@
+"""Each epoch's sample order, drawn a block of epochs at a time for the kernels.
+
+``fit_loop`` orders every epoch by ``model.rng.permutation(n_samples)``.  When
+the compiled engine trains several epochs per kernel call
+(``CompiledTrainer.train_epochs``), their permutations are drawn beforehand,
+from the same generator and in the same sequence, so the orders and the
+generator's state afterwards are exactly those of the epoch-by-epoch loop.
+A ``np.random.PCG64`` generator (``default_rng``'s) is drawn from by the
+compiled copy of NumPy's algorithm (``pcg64``), one call per block; any other
+through NumPy.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import pcg64
+
+ROWS_CAP = 1 << 22  # at most this many int64 entries (32 MB) of orders held at once
+
+
+def order_blocks(rng, n_samples: int, epochs: int, permutations):
+    """Yield ``(first, stop, orders)``: epochs ``first..stop`` are ready to train.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator or None
+        Epoch ``e`` takes ``orders[e % len(orders)] == rng.permutation(n_samples)``,
+        drawn in sequence; None: every epoch in the stored order.
+    n_samples, epochs : int
+    permutations : callable
+        ``pcg64.permutations``, compiled.
+
+    ``orders`` has shape ``(rows, n_samples)`` (int64), reused: consume each
+    block before asking for the next.  A ``fit`` stopped part-way may leave
+    ``rng`` up to a block of epochs ahead.
+    """
+    if rng is None:
+        yield 0, epochs, np.arange(n_samples, dtype=np.int64)[None, :]
+        return
+    rows = max(1, min(epochs, ROWS_CAP // max(n_samples, 1)))
+    orders = np.empty((rows, n_samples), np.int64)
+    bits = rng.bit_generator
+    compiled = type(bits) is np.random.PCG64 and n_samples < 2**32
+    for first in range(0, epochs, rows):
+        stop = min(first + rows, epochs)
+        if compiled:
+            with bits.lock:  # the generator may be shared with other threads
+                state = pcg64.pack(bits)
+                permutations(state, n_samples, first, stop, orders)
+                pcg64.unpack(bits, state)
+        else:
+            for e in range(first, stop):
+                orders[e % rows] = rng.permutation(n_samples)
+        yield first, stop, orders
