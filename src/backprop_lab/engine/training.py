@@ -149,31 +149,42 @@ def fit_loop(
     callbacks.on_train_begin()
     validating = validation is not None
     trainer = engine.trainer(model, X, Y, batch_size, callbacks, validating, weights)
-    logs = None
     try:
-        all_at_once = hasattr(trainer, "train_epochs") and not validating and passive(callbacks)
-        if all_at_once:
-            # Nothing acts between epochs: the engine may train them all in one
-            # go (in the same orders), and the callbacks see the epochs after it.
-            rng = model.rng if shuffle else None
-            begin, end = callbacks.on_epoch_begin, callbacks.on_epoch_end
-            for epoch, logs in enumerate(trainer.train_epochs(epochs, rng)):
-                begin(epoch)
-                end(epoch, logs)
-        for epoch in range(0 if all_at_once else epochs):
-            callbacks.on_epoch_begin(epoch)
-            order = model.rng.permutation(len(X)) if shuffle else None
-            logs = trainer.train_epoch(order, callbacks)
-            if validating:
-                callbacks.on_test_begin()
-                val_logs = model.evaluate_arrays(*validation)
-                callbacks.on_test_end(val_logs)
-                logs.update({f"val_{k}": v for k, v in val_logs.items()})
-                logs = dict(sorted(logs.items()))
-            callbacks.on_epoch_end(epoch, logs)
-            if model.stop_training:
-                break
+        if hasattr(trainer, "train_epochs") and not validating and passive(callbacks):
+            logs = _all_at_once(model, trainer, epochs, shuffle, callbacks)
+        else:
+            logs = _epoch_by_epoch(model, X, trainer, epochs, shuffle, callbacks, validation)
     finally:
         trainer.close()  # the model's arrays may lag the compiled engine's buffers until now
     callbacks.on_train_end(logs)
     return history
+
+
+def _all_at_once(model, trainer, epochs, shuffle, callbacks) -> dict | None:
+    """Nothing acts between epochs: the engine trains them all in one go (in the same
+    orders), and the callbacks see the epochs after it.  Returns the last epoch's logs."""
+    logs = None
+    for epoch, logs in enumerate(trainer.train_epochs(epochs, model.rng if shuffle else None)):
+        callbacks.on_epoch_begin(epoch)
+        callbacks.on_epoch_end(epoch, logs)
+    return logs
+
+
+def _epoch_by_epoch(model, X, trainer, epochs, shuffle, callbacks, validation) -> dict | None:
+    """One epoch at a time, each followed by its validation and its callbacks, which may
+    stop training.  Returns the last epoch's logs."""
+    logs = None
+    for epoch in range(epochs):
+        callbacks.on_epoch_begin(epoch)
+        order = model.rng.permutation(len(X)) if shuffle else None
+        logs = trainer.train_epoch(order, callbacks)
+        if validation is not None:
+            callbacks.on_test_begin()
+            val_logs = model.evaluate_arrays(*validation)
+            callbacks.on_test_end(val_logs)
+            logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            logs = dict(sorted(logs.items()))
+        callbacks.on_epoch_end(epoch, logs)
+        if model.stop_training:
+            break
+    return logs
