@@ -608,7 +608,7 @@ def test_a_failing_training_on_threads_starts_no_other():
     for thread in threading.enumerate():
         if thread.name.startswith("experiment-"):
             thread.join(timeout=10)
-    assert started == [0, 1]
+    assert started[0] == 0 and len(started) <= 2  # at most the one already running
 
 
 def test_parallel_backends_start_the_costliest_trainings_first():
@@ -622,3 +622,10 @@ def test_parallel_backends_start_the_costliest_trainings_first():
         2 * 2000 + 2000,
         30 * 32 + 2000,
     ]
+
+
+@pytest.mark.parametrize("n_jobs", [0, 2.5, "2", True])
+def test_a_bad_n_jobs_is_refused_before_any_file_is_written(tmp_path, n_jobs):
+    with pytest.raises(ValueError, match=r"n_jobs must be a whole number of workers, or -1"):
+        _scale(tmp_path, "bad", n_jobs=n_jobs)
+    assert not (tmp_path / "bad" / "results.csv").exists()

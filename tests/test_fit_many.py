@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
+from backprop_lab.engine.keras_metrics import BinaryAccuracy
 from backprop_lab.engine.layers import Dense
 from backprop_lab.engine.many import fit_many
 from backprop_lab.engine.model import Sequential
@@ -61,12 +62,11 @@ def test_an_error_in_one_fit_is_raised_after_the_others_end():
     models = [_model(0), _model(1)]
     with pytest.raises(ValueError, match="epochs"):
         fit_many(models, X, y, epochs=0, threads=2)
-    bad = _model(2)
-    bad.compile("sgd", "binary_crossentropy", engine="compiled")
-    ok = _model(3)
-    with pytest.raises(ValueError, match="samples"):
-        fit_many([ok, bad], [X, X], [y, y[:10]], epochs=2, threads=2)
-    assert len(ok.history.history["loss"]) == 2  # the other model was fitted all the same
+    for threads in (1, 2):  # one thread: in order, and the error still waits for the rest
+        first, late = _model(2), _model(3)
+        with pytest.raises(ValueError, match="samples"):
+            fit_many([first, late], [X, X], [y[:10], y], epochs=2, threads=threads)
+        assert len(late.history.history["loss"]) == 2  # fitted all the same
 
 
 def test_bad_input_is_refused_by_name():
@@ -101,3 +101,18 @@ def test_models_sharing_what_a_fit_writes_are_refused():
         model.compile("sgd", "binary_crossentropy")
     with pytest.raises(ValueError, match=r"models\[1\] shares its layer .* with models\[0\]"):
         fit_many([c, d], X, y)
+
+    shared_bits = np.random.PCG64(0)  # two Generators over one bit generator
+    e = _model(np.random.Generator(shared_bits))
+    f = _model(np.random.Generator(shared_bits))
+    with pytest.raises(ValueError, match=r"models\[1\] shares its generator with models\[0\]"):
+        fit_many([e, f], X, y)
+    g, h = _model(None), _model(None)  # both draw from the package's global generator
+    with pytest.raises(ValueError, match="give each model a seed of its own"):
+        fit_many([g, h], X, y)
+    accuracy = BinaryAccuracy()
+    i, j = _model(5), _model(6)
+    for model in (i, j):
+        model.compile("sgd", "binary_crossentropy", [accuracy])
+    with pytest.raises(ValueError, match=r"models\[1\] shares its metric .* with models\[0\]"):
+        fit_many([i, j], X, y)

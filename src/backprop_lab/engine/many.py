@@ -18,7 +18,9 @@ from concurrent.futures import ThreadPoolExecutor, wait
 import numpy as np
 
 from ._checks import check_positive_int
+from .keras_metrics import Metric
 from .model import Sequential
+from .random import check_random_state
 
 
 def fit_many(models, x, y, *, threads: int | None = None, verbose=0, **fit_options) -> list:
@@ -96,8 +98,16 @@ def fit_many(models, x, y, *, threads: int | None = None, verbose=0, **fit_optio
     def fit(k: int):
         return models[k].fit(xs[k], ys[k], verbose=verbose, **fit_options)
 
-    if threads == 1:
-        return [fit(k) for k in range(len(models))]
+    if threads == 1:  # here, in order; an error waits until every fit has ended
+        histories, errors = [], []
+        for k in range(len(models)):
+            try:
+                histories.append(fit(k))
+            except Exception as e:
+                errors.append(e)
+        if errors:
+            raise errors[0]
+        return histories
     pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="fit_many")
     try:
         futures = [pool.submit(fit, k) for k in range(len(models))]
@@ -117,14 +127,21 @@ def _check_models(models: list) -> None:
             raise ValueError(f"models[{k}] is not a Sequential model: {type(model).__name__}")
         if not getattr(model, "compiled", False):
             raise ValueError(f"models[{k}] is not compiled: call compile() before fit_many")
-        parts = [("model", model), ("generator", model.rng), ("optimizer", model.optimizer)]
+        # The generator is compared by its bit generator: two Generators may share one.
+        parts = [("model", model), ("generator", model.rng.bit_generator)]
+        parts += [("optimizer", model.optimizer)]
         parts += [(f"layer {layer.name!r}", layer) for layer in model.layers]
+        given = [m for group in model.compile_metrics.given for m in group]  # names make new ones
+        parts += [(f"metric {m.name!r}", m) for m in given if isinstance(m, Metric)]
         for what, part in parts:
             first = owner.setdefault(id(part), f"models[{k}]")
             if first != f"models[{k}]":
                 shared = "is the same object as" if what == "model" else f"shares its {what} with"
+                hint = ""
+                if what == "generator" and model.rng is check_random_state(None):
+                    hint = " (built without seed=: give each model a seed of its own)"
                 raise ValueError(
-                    f"models[{k}] {shared} {first}: fitting both at once would be a data race"
+                    f"models[{k}] {shared} {first}{hint}: fitting both at once would be a data race"
                 )
 
 

@@ -45,9 +45,12 @@ def run_experiment(
     The returned rows are in grid order.  With ``n_jobs`` other than 1,
     trainings on the compiled engine run on threads of this process, others
     on joblib's worker processes (see `backends`); every backend gives the
-    same table.
+    same table.  On threads, an error or Ctrl-C starts no more trainings and
+    returns at once, but the ones already running cannot be interrupted: they
+    finish in the background (their results dropped), using their cores until
+    then.
     """
-    check_backend(scheduler, dask_workers)  # refuses a missing Dask before any file
+    check_backend(scheduler, dask_workers, n_jobs)  # refuses before any file is written
     path = folder / "results.csv"
     done = results.resume(path, jobs)
     todo = [job for job in jobs if job.index not in done]

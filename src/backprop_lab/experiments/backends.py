@@ -14,17 +14,21 @@ import functools
 import os
 import queue
 import threading
+from numbers import Integral
 
 from ..engine._checks import check_positive_int
 
 
-def check_backend(scheduler: str | None = None, dask_workers: int | None = None) -> None:
+def check_backend(
+    scheduler: str | None = None, dask_workers: int | None = None, n_jobs: int = 1
+) -> None:
     """Refuse a backend that cannot run, before anything is created or written.
 
     One of ``scheduler`` (an existing Dask cluster) and ``dask_workers`` (a
-    local one) at most, a positive number of workers, and Dask installed.
-    Reaching the scheduler is `connect`'s job.
+    local one) at most, a positive number of workers, and Dask installed;
+    ``n_jobs`` a whole number, not 0.  Reaching the scheduler is `connect`'s job.
     """
+    _workers(n_jobs)
     if scheduler and dask_workers is not None:
         raise ValueError(
             "give scheduler (an existing Dask cluster) or dask_workers (a local one), not both"
@@ -66,8 +70,10 @@ def executor(
 
 def _workers(jobs_n: int) -> int:
     """joblib's reading of ``n_jobs``: N workers, or all cores but ``-1 - N`` when negative."""
-    if jobs_n == 0:
-        raise ValueError("n_jobs must be a number of workers, or -1 for all cores; got 0")
+    if isinstance(jobs_n, bool) or not isinstance(jobs_n, Integral) or jobs_n == 0:
+        raise ValueError(
+            f"n_jobs must be a whole number of workers, or -1 for all cores; got {jobs_n!r}"
+        )
     cores = os.cpu_count() or 1
     return jobs_n if jobs_n > 0 else max(1, cores + 1 + jobs_n)
 

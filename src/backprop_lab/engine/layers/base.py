@@ -16,6 +16,7 @@ order.
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from numbers import Integral
 
@@ -26,12 +27,14 @@ from .._checks import check_positive_int
 # How many layers of each kind have been named so far, for Keras's names
 # ``dense``, ``dense_1``, ... (like Keras, counted over the whole session).
 _NAMES_USED: defaultdict[str, int] = defaultdict(int)
+_NAMES_LOCK = threading.Lock()
 
 
 def unique_name(prefix: str) -> str:
     """``prefix`` the first time, then ``prefix_1``, ``prefix_2``, ... as Keras names layers."""
-    n = _NAMES_USED[prefix]
-    _NAMES_USED[prefix] += 1
+    with _NAMES_LOCK:  # models may be built in several threads (experiments, fit_many)
+        n = _NAMES_USED[prefix]
+        _NAMES_USED[prefix] += 1
     return prefix if n == 0 else f"{prefix}_{n}"
 
 
