@@ -29,8 +29,12 @@ and width; there is one per dtype.
   in place.  ``S`` is a two-row scratch (softmax, categorical cross-entropy).
 
 Helpers index arrays directly rather than slicing rows (a slice costs a
-reference count).  Small ones are inlined by numba (``inline="always"``); the
-others are left to LLVM, which keeps compilation to a few seconds.  The
+reference count).  Those called from one place are inlined by numba
+(``inline="always"``); those called from several (``_weighted_sums``, the
+activations, ``_layer_grads``) are compiled once as functions of their own and
+linked, as numba inlines a helper anew, and at a cost, at every call site:
+that keeps the first compilation short.  Integer arguments are passed as
+``np.int64`` values rather than literals, so each helper has one signature.  The
 kernels touch no Python object, so they run without the GIL (``trainer``
 compiles them with ``nogil=True``).
 """
@@ -65,56 +69,65 @@ from .codes import (
 from .pointwise import activate, activation_backward, count_correct, loss_and_output_grad
 
 
-@njit(inline="always")
-def _weighted_sum(Out, o, b, In, c, m, theta, w, step, n):
-    """``Out[o, :n] = b + sum(In[c + i, :n] * theta[w + i * step] for i in range(m))``.
+@njit(error_model="numpy")
+def _weighted_sums(Out, o, u, theta, b, In, c, m, w, w_unit, w_in, n):
+    """``Out[o + j, :n] = b_j + sum(In[c + i, :n] * theta[w + j * w_unit + i * w_in] for i < m)``.
 
-    One column of a matrix product (plus the bias ``b``, added first), summed in
-    order of ``i``, up to four terms per pass over the batch.
+    ``u`` columns ``j`` of a matrix product, each plus its bias ``b_j = theta[b +
+    j]`` (``b < 0``: ``0``), added first, then the terms in order of ``i``, up
+    to four per pass over the batch.  A compiled function of its own rather
+    than inlined (numba's inlining of it at every call site was most of the
+    compile time); it takes a whole layer per call, so the call costs little.
     """
-    i = 0
-    while i < m:
-        k = min(4, m - i)
-        w0 = theta[w + i * step]
-        w1 = theta[w + (i + 1) * step] if k > 1 else w0
-        w2 = theta[w + (i + 2) * step] if k > 2 else w0
-        w3 = theta[w + (i + 3) * step] if k > 3 else w0
-        first = i == 0
-        if k == 4:
-            for r in range(n):
-                Out[o, r] = (
-                    (b if first else Out[o, r])
-                    + In[c + i, r] * w0
-                    + In[c + i + 1, r] * w1
-                    + In[c + i + 2, r] * w2
-                    + In[c + i + 3, r] * w3
-                )
-        elif k == 3:
-            for r in range(n):
-                Out[o, r] = (
-                    (b if first else Out[o, r])
-                    + In[c + i, r] * w0
-                    + In[c + i + 1, r] * w1
-                    + In[c + i + 2, r] * w2
-                )
-        elif k == 2:
-            for r in range(n):
-                Out[o, r] = (b if first else Out[o, r]) + In[c + i, r] * w0 + In[c + i + 1, r] * w1
-        else:
-            for r in range(n):
-                Out[o, r] = (b if first else Out[o, r]) + In[c + i, r] * w0
-        i += k
+    f = theta.dtype.type
+    for j in range(u):
+        oj, wj = o + j, w + j * w_unit
+        bj = theta[b + j] if b >= 0 else f(0)
+        i = 0
+        while i < m:
+            k = min(4, m - i)
+            w0 = theta[wj + i * w_in]
+            w1 = theta[wj + (i + 1) * w_in] if k > 1 else w0
+            w2 = theta[wj + (i + 2) * w_in] if k > 2 else w0
+            w3 = theta[wj + (i + 3) * w_in] if k > 3 else w0
+            first = i == 0
+            if k == 4:
+                for r in range(n):
+                    Out[oj, r] = (
+                        (bj if first else Out[oj, r])
+                        + In[c + i, r] * w0
+                        + In[c + i + 1, r] * w1
+                        + In[c + i + 2, r] * w2
+                        + In[c + i + 3, r] * w3
+                    )
+            elif k == 3:
+                for r in range(n):
+                    Out[oj, r] = (
+                        (bj if first else Out[oj, r])
+                        + In[c + i, r] * w0
+                        + In[c + i + 1, r] * w1
+                        + In[c + i + 2, r] * w2
+                    )
+            elif k == 2:
+                for r in range(n):
+                    Out[oj, r] = (
+                        (bj if first else Out[oj, r]) + In[c + i, r] * w0 + In[c + i + 1, r] * w1
+                    )
+            else:
+                for r in range(n):
+                    Out[oj, r] = (bj if first else Out[oj, r]) + In[c + i, r] * w0
+            i += k
 
 
 @njit(inline="always")
 def _forward(spec, lconst, theta, A, Z, S, n):
     """Samples ``0..n`` of ``A[:n_features]`` through every layer: ``Z = X @ W + b``."""
+    one = np.int64(1)  # ints, not literals: each helper compiles one signature
     for layer in range(spec.shape[0]):
         fan_in, u = spec[layer, FAN_IN], spec[layer, UNITS]
         wo, bo = spec[layer, W_OFF], spec[layer, B_OFF]
         ci, co = spec[layer, COL_IN], spec[layer, COL_OUT]
-        for j in range(u):
-            _weighted_sum(Z, co + j, theta[bo + j], A, ci, fan_in, theta, wo + j, u, n)
+        _weighted_sums(Z, co, u, theta, bo, A, ci, fan_in, wo, one, u, n)  # W[i, j] at wo + i*u + j
         activate(spec[layer, ACT], lconst[layer, SLOPE], Z, A, co, u, S, n)
 
 
@@ -122,6 +135,7 @@ def _forward(spec, lconst, theta, A, Z, S, n):
 def _backward(spec, lconst, theta, grad, A, Z, G, S, n):
     """From ``G`` = dL/dZ of the last layer, fill ``grad`` (with regularization)."""
     f = theta.dtype.type
+    one, no_bias = np.int64(1), np.int64(-1)  # ints, not literals: one signature per helper
     for layer in range(spec.shape[0] - 1, -1, -1):
         fan_in, u = spec[layer, FAN_IN], spec[layer, UNITS]
         wo, bo = spec[layer, W_OFF], spec[layer, B_OFF]
@@ -138,8 +152,8 @@ def _backward(spec, lconst, theta, grad, A, Z, G, S, n):
                 grad[p] += reg
         if layer == 0:
             break
-        for k in range(fan_in):  # dX = dZ @ W.T, then back through the previous activation
-            _weighted_sum(G, ci + k, f(0), G, co, u, theta, wo + k * u, 1, n)
+        # dX = dZ @ W.T (column k of it is row k of W), then back through the previous activation
+        _weighted_sums(G, ci, fan_in, theta, no_bias, G, co, u, wo, u, one, n)
         activation_backward(
             spec[layer - 1, ACT], lconst[layer - 1, SLOPE], Z, A, G, ci, fan_in, S, n
         )

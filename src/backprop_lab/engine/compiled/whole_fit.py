@@ -24,7 +24,7 @@ import numpy as np
 from numba import njit
 
 from ..losses import EPSILON
-from .kernels import _layer_grads, _weighted_sum
+from .kernels import _layer_grads
 from .pointwise import _add_log, _clip, _tanh, activate, activation_backward
 
 
@@ -36,7 +36,10 @@ def _step(X, Y, order, start, n, act, slope, theta, grad, lr, A, Z, G, T, S):
     n_features = X.shape[1]
     H = A.shape[0] - n_features - 1
     o = n_features + H  # the output's row in A, Z, G
-    w1, b1 = 0, n_features * H  # offsets in theta: W1 [n_features, H], b1, W2 [H, 1], b2
+    # Offsets in theta: W1 [n_features, H], b1, W2 [H, 1], b2.  Ints built by np.int64, not
+    # literals, so _layer_grads gets the signature train_steps gives it (one compile).
+    zero, one = np.int64(0), np.int64(1)
+    w1, b1 = zero, n_features * H
     w2, b2 = b1 + H, b1 + 2 * H
     for k in range(n_features):  # gather the batch, so no shuffled copy of X is made
         for r in range(n):
@@ -44,10 +47,23 @@ def _step(X, Y, order, start, n, act, slope, theta, grad, lr, A, Z, G, T, S):
     for r in range(n):
         T[0, r] = Y[order[start + r], 0]
     # Forward (Dense.forward): Z1 = X @ W1 + b1, A1 = act(Z1); Z2 = A1 @ W2 + b2, P = sigmoid.
+    # Each sum as kernels._weighted_sums adds it: the bias first, then the inputs in order.
     for j in range(H):
-        _weighted_sum(Z, n_features + j, theta[b1 + j], A, 0, n_features, theta, w1 + j, H, n)
+        bias = theta[b1 + j]
+        for r in range(n):
+            Z[n_features + j, r] = bias
+        for i in range(n_features):
+            w = theta[w1 + i * H + j]
+            for r in range(n):
+                Z[n_features + j, r] += A[i, r] * w
     activate(act, slope, Z, A, n_features, H, S, n)
-    _weighted_sum(Z, o, theta[b2], A, n_features, H, theta, w2, 1, n)
+    bias = theta[b2]
+    for r in range(n):
+        Z[o, r] = bias
+    for i in range(H):
+        w = theta[w2 + i]
+        for r in range(n):
+            Z[o, r] += A[n_features + i, r] * w
     for r in range(n):  # sigmoid through tanh, as pointwise.activate
         A[o, r] = f(0.5) * (f(1) + f(_tanh(f(0.5) * Z[o, r], single)))
     # Loss (losses.BinaryCrossentropy, fused with the sigmoid): dZ2 = (P - Y) * inside / n.
@@ -73,11 +89,13 @@ def _step(X, Y, order, start, n, act, slope, theta, grad, lr, A, Z, G, T, S):
     for r in range(n):  # metrics.count_correct with one output
         correct += (A[o, r] > 0.5) == (T[0, r] > 0.5)
     # Backward (Dense.backward): the output layer's grads, dA1 = dZ2 @ W2.T, act', then layer 1.
-    _layer_grads(A, n_features, H, G, o, grad, w2, 1, b2, n)
+    _layer_grads(A, n_features, H, G, o, grad, w2, one, b2, n)
     for j in range(H):
-        _weighted_sum(G, n_features + j, f(0), G, o, 1, theta, w2 + j, 1, n)
+        w = theta[w2 + j]
+        for r in range(n):
+            G[n_features + j, r] = f(0) + G[o, r] * w
     activation_backward(act, slope, Z, A, G, n_features, H, S, n)
-    _layer_grads(A, 0, n_features, G, n_features, grad, w1, H, b1, n)
+    _layer_grads(A, zero, n_features, G, n_features, grad, w1, H, b1, n)
     for p in range(theta.size):  # optimizers.SGD without momentum
         theta[p] -= lr * grad[p]
     return loss, correct
