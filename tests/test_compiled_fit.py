@@ -177,6 +177,32 @@ def test_many_epochs_of_many_samples_train_a_block_of_epochs_per_call(monkeypatc
     assert_identical(whole, by_epoch)
 
 
+def test_an_interrupted_fit_keeps_the_blocks_trained_before_in_history(monkeypatch):
+    # Ctrl-C reaches Python when a kernel call returns: here, the second block's.
+    monkeypatch.setattr(orders, "ROWS_CAP", 3 * 300)  # 9 epochs: blocks of three
+    kernel, calls = compiled.fit_epochs, []
+
+    def interrupted_on_the_second_call(*args):
+        kernel(*args)
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(compiled, "fit_epochs", interrupted_on_the_second_call)
+    X, y = circle()
+    model = build()
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(X, y, epochs=9, batch_size=32, verbose=0)
+    monkeypatch.setattr(compiled, "fit_epochs", kernel)
+    after_three, after_six = build(), build()
+    after_three.fit(X, y, epochs=3, batch_size=32, verbose=0)
+    after_six.fit(X, y, epochs=6, batch_size=32, verbose=0)
+    assert model.history.history == after_three.history.history  # the first block's epochs
+    for x, y_ in zip(model.get_weights(), after_six.get_weights(), strict=True):
+        np.testing.assert_array_equal(x, y_)  # both blocks trained
+    assert model.rng.bit_generator.state == after_six.rng.bit_generator.state  # none ahead
+
+
 def test_without_shuffling_every_epoch_takes_the_stored_order(monkeypatch):
     X, y = circle()
     whole, by_epoch, spy = fit_both_ways(monkeypatch, build, X, y, epochs=3, shuffle=False)

@@ -16,7 +16,10 @@ import numpy as np
 
 from . import pcg64
 
-ROWS_CAP = 1 << 22  # at most this many int64 entries (32 MB) of orders held at once
+# At most this many int64 entries (8 MB) of orders held at once: a block of epochs
+# is also what one kernel call trains (about 20 ms for the article's network), so
+# an interrupted fit loses at most that much of its History.
+ROWS_CAP = 1 << 20
 
 
 def order_blocks(rng, n_samples: int, epochs: int, permutations):
@@ -32,8 +35,9 @@ def order_blocks(rng, n_samples: int, epochs: int, permutations):
         ``pcg64.permutations``, compiled.
 
     ``orders`` has shape ``(rows, n_samples)`` (int64), reused: consume each
-    block before asking for the next.  A ``fit`` stopped part-way may leave
-    ``rng`` up to a block of epochs ahead.
+    block before asking for the next.  A block is drawn when it is asked for,
+    so a ``fit`` stopped between blocks leaves ``rng`` exactly where the
+    epochs trained left it.
     """
     if rng is None:
         yield 0, epochs, np.arange(n_samples, dtype=np.int64)[None, :]

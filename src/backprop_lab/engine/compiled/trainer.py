@@ -440,8 +440,8 @@ class CompiledTrainer:
                 break
         return logs()
 
-    def train_epochs(self, epochs: int, rng) -> list[dict]:
-        """All ``epochs`` with no callback between them; returns each epoch's logs.
+    def train_epochs(self, epochs: int, rng):
+        """All ``epochs`` with no callback between them; yields each epoch's logs.
 
         ``fit_loop`` calls this instead of ``train_epoch`` when no callback can
         act between epochs (only ``History``, no validation).  Epoch ``e``
@@ -450,8 +450,12 @@ class CompiledTrainer:
         stored if ``rng`` is None, so the weights, logs and ``rng`` end exactly as
         after ``epochs`` calls of ``train_epoch``.  A model that
         ``whole_fit_reason`` accepts trains in one ``fit_epochs`` call per block
-        of epochs (one block below 32 MB of orders); any other, one
-        ``train_steps`` call per epoch.
+        of epochs (``orders.ROWS_CAP``: the article's 50 epochs are one block);
+        any other, one ``train_steps`` call per epoch.  The logs of a block come
+        as soon as it is trained, so a fit interrupted part-way (Ctrl-C, which
+        Python raises between kernel calls) keeps the epochs of the blocks
+        before in ``History``, and ``rng`` has drawn exactly the orders of the
+        epochs trained.
         """
         metrics = self.model.compile_metrics if self.model.compile_metrics else None
         n = len(self.X)
@@ -479,10 +483,11 @@ class CompiledTrainer:
                     self.X, self.Y, orders, first, stop, self.batch_size, act, slope,
                     self.theta, self.grad, lr, loss_sum, correct, work,
                 )  # fmt: skip
-                continue
             for e in range(first, stop):
-                loss_sum[e], correct[e] = self._run(orders[e % len(orders)], 0, self.steps, 0.0, 0)
-        return [_logs(metrics, float(loss_sum[e]), int(correct[e]), n) for e in range(epochs)]
+                if not whole:
+                    order = orders[e % len(orders)]
+                    loss_sum[e], correct[e] = self._run(order, 0, self.steps, 0.0, 0)
+                yield _logs(metrics, float(loss_sum[e]), int(correct[e]), n)
 
 
 def _logs(metrics, loss_sum: float, correct: int, seen: int) -> dict:
