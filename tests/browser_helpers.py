@@ -65,13 +65,18 @@ def plot_pixels(page) -> str:
     return page.get_by_test_id("plot").evaluate("c => c.toDataURL()")
 
 
-def settled_pixels(page) -> str:
-    """The plot once two reads 300 ms apart agree (no frame on its way any more)."""
-    before = plot_pixels(page)
+def settled(page, read, what: str):
+    """``read(page)`` once two reads 300 ms apart agree (no frame on its way any more)."""
+    before = read(page)
     for _ in range(30):
         page.wait_for_timeout(300)
-        now = plot_pixels(page)
+        now = read(page)
         if now == before:
             return now
         before = now
-    raise AssertionError("the plot never stopped changing while paused")
+    raise AssertionError(f"{what} never stopped changing while paused")
+
+
+def settled_pixels(page) -> str:
+    """The plot once two reads 300 ms apart agree."""
+    return settled(page, plot_pixels, "the plot")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser_helpers import open_page, wait_for_current_frame, wait_for_epoch
+from browser_helpers import open_page, settled, wait_for_current_frame, wait_for_epoch
 
 pytestmark = pytest.mark.browser
 
@@ -44,15 +44,8 @@ def page_epoch(page) -> float:
 
 
 def settled_epoch(page) -> float:
-    """The page's epoch once two reads 300 ms apart agree (the paused moment's frame is in)."""
-    before = page_epoch(page)
-    for _ in range(30):
-        page.wait_for_timeout(300)
-        now = page_epoch(page)
-        if now == before:
-            return now
-        before = now
-    raise AssertionError("the epoch never settled while paused")
+    """The page's epoch once the paused moment's frame is in."""
+    return settled(page, page_epoch, "the epoch")
 
 
 def test_the_landscape_of_a_paused_run_draws_both_planes_at_the_pages_epoch(tab, playground_url):
