@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 LAPTOP = {"width": 1280, "height": 800}
@@ -80,3 +81,32 @@ def settled(page, read, what: str):
 def settled_pixels(page) -> str:
     """The plot once two reads 300 ms apart agree."""
     return settled(page, plot_pixels, "the plot")
+
+
+def query_of(url: str) -> dict:
+    """The query of ``url`` as a dict of single values."""
+    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+def query(page) -> dict:
+    """The page's URL query (the settings the page keeps there)."""
+    return query_of(page.url)
+
+
+def wait_for_query(page, **expected) -> None:
+    """Wait until the page's URL has every ``key=value`` of ``expected``."""
+    page.wait_for_function(
+        """expected => {
+            const q = new URLSearchParams(location.search);
+            return Object.entries(expected).every(([k, v]) => q.get(k) === v);
+        }""",
+        arg={k: str(v) for k, v in expected.items()},
+        timeout=10_000,
+    )
+
+
+def set_number(page, label: str, value) -> None:
+    """Type into a number field and commit it with Enter (the page sends on `change`)."""
+    field = page.get_by_label(label, exact=True)
+    field.fill(str(value))
+    field.press("Enter")

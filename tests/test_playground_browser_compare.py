@@ -6,16 +6,10 @@ changed; Play/Step/Reset drive both, both loss curves share the chart, the URL k
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlsplit
-
 import pytest
-from browser_helpers import epoch, open_page, wait_for_current_frame
+from browser_helpers import epoch, open_page, query, wait_for_current_frame
 
 pytestmark = pytest.mark.browser
-
-
-def query(page) -> dict:
-    return {k: v[0] for k, v in parse_qs(urlsplit(page.url).query).items()}
 
 
 def wait_for_both_at(page, n: int) -> None:

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from browser_helpers import (
     plot_pixels,
+    set_number,
     settled_pixels,
     wait_for_current_frame,
     wait_for_epoch,
@@ -104,6 +105,15 @@ def empty_spots(X: np.ndarray, candidates, far: float):
 
 
 # ----------------------------------------------------------------------------- own data
+
+
+def pick_point(page, index: int) -> None:
+    """Inspect training point ``index`` by typing its number, and wait for the panel."""
+    set_number(page, "Training point #", index)
+    page.wait_for_function(
+        "i => document.querySelector('[data-testid=inspector]').dataset.index === String(i)",
+        arg=index,
+    )
 
 
 def test_clicking_adds_moves_and_removes_points_and_the_boundary_follows(
@@ -469,13 +479,7 @@ def test_the_inspector_shows_adams_step_and_state(tab, playground_url):
     panel = tab.get_by_test_id("inspector")
     panel.wait_for()
     assert "Click a training point" in panel.text_content()
-    number = tab.get_by_label("Training point #", exact=True)  # the keyboard's way to pick
-    number.fill(str(index))
-    number.press("Enter")
-    tab.wait_for_function(
-        "i => document.querySelector('[data-testid=inspector]').dataset.index === String(i)",
-        arg=index,
-    )
+    pick_point(tab, index)  # the keyboard's way to pick
     tab.get_by_role("button", name="3 Update").click()
     assert "optimizer adam" in panel.text_content()
     assert "β₁" in panel.text_content()  # Adam's rule beside its numbers
@@ -518,13 +522,7 @@ def test_after_training_the_inspector_uses_the_trained_weights(tab, playground_u
         wait_for_epoch(tab, n)
     index = 11
     tab.get_by_role("button", name="Inspect", exact=True).click()
-    number = tab.get_by_label("Training point #", exact=True)
-    number.fill(str(index))
-    number.press("Enter")
-    tab.wait_for_function(
-        "i => document.querySelector('[data-testid=inspector]').dataset.index === String(i)",
-        arg=index,
-    )
+    pick_point(tab, index)
     tab.get_by_role("button", name="2 Backward").click()
     shown = shown_numbers(tab)
     # The weights the panel shows are the trained ones (not the initial ones) ...

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import json
 import re
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from browser_helpers import (
     epoch,
     open_page,
+    query,
     settled_pixels,
     wait_for_current_frame,
     wait_for_epoch,
+    wait_for_query,
 )
 
 pytestmark = pytest.mark.browser
@@ -33,21 +34,6 @@ def tab(chromium, request):
 
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def query(page) -> dict:
-    return {k: v[0] for k, v in parse_qs(urlsplit(page.url).query).items()}
-
-
-def wait_for_query(page, **expected) -> None:
-    page.wait_for_function(
-        """expected => {
-            const q = new URLSearchParams(location.search);
-            return Object.entries(expected).every(([k, v]) => q.get(k) === v);
-        }""",
-        arg={k: str(v) for k, v in expected.items()},
-        timeout=10_000,
-    )
 
 
 def frames_drawn(page) -> int:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import re
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from browser_helpers import (
@@ -17,9 +16,13 @@ from browser_helpers import (
     open_page,
     percent,
     plot_pixels,
+    query,
+    query_of,
+    set_number,
     settled_pixels,
     wait_for_current_frame,
     wait_for_epoch,
+    wait_for_query,
 )
 
 pytestmark = pytest.mark.browser
@@ -36,28 +39,6 @@ def tab(chromium, request):
 
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def set_number(page, label: str, value) -> None:
-    """Type into a number field and commit it with Enter (the page sends on `change`)."""
-    field = page.get_by_label(label, exact=True)
-    field.fill(str(value))
-    field.press("Enter")
-
-
-def query(page) -> dict:
-    return {k: v[0] for k, v in parse_qs(urlsplit(page.url).query).items()}
-
-
-def wait_for_query(page, **expected) -> None:
-    page.wait_for_function(
-        """expected => {
-            const q = new URLSearchParams(location.search);
-            return Object.entries(expected).every(([k, v]) => q.get(k) === v);
-        }""",
-        arg={k: str(v) for k, v in expected.items()},
-        timeout=10_000,
-    )
 
 
 # ----------------------------------------------------------------------------- tests
@@ -129,10 +110,6 @@ def test_the_url_holds_the_settings_and_reproduces_the_first_frame(tab, playgrou
     assert epoch(tab) == 0
     assert settled_pixels(tab) == first
     assert query(tab) == query_of(shared)
-
-
-def query_of(url: str) -> dict:
-    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
 
 
 def test_phone_layout_stacks_without_overlap_or_sideways_scroll(chromium, playground_url, request):
