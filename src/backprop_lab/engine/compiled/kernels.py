@@ -159,53 +159,69 @@ def _backward(spec, lconst, theta, grad, A, Z, G, S, n):
         )
 
 
-@njit(fastmath={"reassoc"})
+@njit
 def _layer_grads(A, ci, fan_in, G, co, grad, wo, u, bo, n):
-    """``db = dZ.sum(axis=0)`` and ``dW = X.T @ dZ`` of one layer.
+    """``db = dZ.sum(axis=0)`` and ``dW = X.T @ dZ`` of one layer, as batch sums in lanes.
 
-    Sums over the batch, which the compiler may reassociate (``fastmath``
-    ``reassoc`` only) to vectorise them, as BLAS does; nothing else is relaxed.
+    Each sum over the batch is ``_lane_sum``'s: a fixed order, so the result
+    is the same on every machine (whatever its vector width) and in the C
+    translation of the article's kernel (``native/whole_fit.c``).
     """
     for j in range(u):
-        _unit_grads(A, ci, fan_in, G, co + j, grad, wo + j, u, bo + j, n)
+        o = co + j
+        grad[bo + j] = _lane_sum(G, o, G, o, n, False)
+        for i in range(fan_in):
+            grad[wo + i * u + j] = _lane_sum(A, ci + i, G, o, n, True)
 
 
-@njit(inline="always")  # into _layer_grads, whose fastmath flag then applies
-def _unit_grads(A, ci, fan_in, G, o, grad, w, u, b, n):
-    """db and the column of dW for one unit: sums over the batch, up to four inputs per pass."""
+@njit(inline="always")
+def _lane_sum(A, c, G, o, n, product):
+    """``sum(A[c, :n] * G[o, :n])`` (or ``sum(G[o, :n])`` if not ``product``) in 8 lanes.
+
+    Sample ``r`` is added to lane ``r % 8`` in increasing ``r``; the lanes are
+    then added as ``((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))``.  The
+    eight running sums are independent, so the compiler keeps them in one
+    vector register (SIMD over the batch) without reordering any addition.
+    """
     f = G.dtype.type
-    sb = f(0)
-    for r in range(n):
-        sb += G[o, r]
-    grad[b] = sb
-    k = 0
-    while k < fan_in:
-        m = min(4, fan_in - k)
-        c = ci + k
-        s0, s1, s2, s3 = f(0), f(0), f(0), f(0)
-        if m == 4:
-            for r in range(n):
-                g = G[o, r]
-                s0 += A[c, r] * g
-                s1 += A[c + 1, r] * g
-                s2 += A[c + 2, r] * g
-                s3 += A[c + 3, r] * g
-        elif m >= 2:
-            m = 2
-            for r in range(n):
-                g = G[o, r]
-                s0 += A[c, r] * g
-                s1 += A[c + 1, r] * g
+    s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = f(0)
+    full = n - n % 8
+    for r in range(0, full, 8):
+        if product:
+            s0 += A[c, r] * G[o, r]
+            s1 += A[c, r + 1] * G[o, r + 1]
+            s2 += A[c, r + 2] * G[o, r + 2]
+            s3 += A[c, r + 3] * G[o, r + 3]
+            s4 += A[c, r + 4] * G[o, r + 4]
+            s5 += A[c, r + 5] * G[o, r + 5]
+            s6 += A[c, r + 6] * G[o, r + 6]
+            s7 += A[c, r + 7] * G[o, r + 7]
         else:
-            for r in range(n):
-                s0 += A[c, r] * G[o, r]
-        grad[w + k * u] = s0
-        if m > 1:
-            grad[w + (k + 1) * u] = s1
-        if m > 2:
-            grad[w + (k + 2) * u] = s2
-            grad[w + (k + 3) * u] = s3
-        k += m
+            s0 += G[o, r]
+            s1 += G[o, r + 1]
+            s2 += G[o, r + 2]
+            s3 += G[o, r + 3]
+            s4 += G[o, r + 4]
+            s5 += G[o, r + 5]
+            s6 += G[o, r + 6]
+            s7 += G[o, r + 7]
+    left = n - full  # the last n % 8 samples, into lanes 0..left-1
+    r = full
+    if left > 0:
+        s0 += A[c, r] * G[o, r] if product else G[o, r]
+    if left > 1:
+        s1 += A[c, r + 1] * G[o, r + 1] if product else G[o, r + 1]
+    if left > 2:
+        s2 += A[c, r + 2] * G[o, r + 2] if product else G[o, r + 2]
+    if left > 3:
+        s3 += A[c, r + 3] * G[o, r + 3] if product else G[o, r + 3]
+    if left > 4:
+        s4 += A[c, r + 4] * G[o, r + 4] if product else G[o, r + 4]
+    if left > 5:
+        s5 += A[c, r + 5] * G[o, r + 5] if product else G[o, r + 5]
+    if left > 6:
+        s6 += A[c, r + 6] * G[o, r + 6] if product else G[o, r + 6]
+    return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
 
 
 @njit(inline="always")
