@@ -35,13 +35,13 @@ warnings.simplefilter("ignore")
 import numpy as np  # noqa: E402
 import sklearn  # noqa: E402
 from sklearn import datasets  # noqa: E402
+from sklearn.dummy import DummyClassifier  # noqa: E402
 from sklearn.model_selection import (  # noqa: E402
     GridSearchCV,
     KFold,
     StratifiedKFold,
     cross_val_score,
 )
-from sklearn.dummy import DummyClassifier  # noqa: E402
 from sklearn.neural_network import MLPClassifier, MLPRegressor  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402

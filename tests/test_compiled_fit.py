@@ -21,8 +21,14 @@ from backprop_lab.engine.regularizers import L2
 
 pytest.importorskip("numba")
 
-from backprop_lab.engine.compiled import orders, pcg64  # noqa: E402
+from backprop_lab.engine.compiled import orders  # noqa: E402
 from backprop_lab.engine.compiled import trainer as compiled  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def numba_kernels_only(monkeypatch):
+    """These tests are about the numba kernels: the C ones (``test_native.py``) stay out."""
+    monkeypatch.setattr(compiled, "native_kernels", lambda model, training=True: None)
 
 
 # ------------------------------------------------------------------ permutations
@@ -42,12 +48,12 @@ def test_compiled_permutations_are_numpys_and_leave_the_same_state(seed, n, warm
     numpy_rng, ours = drawn_apart(seed, warm_up)
     expected = np.stack([numpy_rng.permutation(n) for _ in range(5)])
     out = np.empty((2, n), np.int64)  # a ring of two rows: epoch e in row e % 2
-    state = pcg64.pack(ours.bit_generator)
+    state = orders.pack(ours.bit_generator)
     compiled.permutations(state, n, 0, 2, out)
     np.testing.assert_array_equal(out, expected[:2])
     compiled.permutations(state, n, 2, 5, out)  # epoch 4 overwrites epoch 2
     np.testing.assert_array_equal(out, expected[[4, 3]])
-    pcg64.unpack(ours.bit_generator, state)
+    orders.unpack(ours.bit_generator, state)
     assert ours.bit_generator.state == numpy_rng.bit_generator.state
     assert ours.random() == numpy_rng.random()
 

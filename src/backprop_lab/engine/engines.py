@@ -9,6 +9,8 @@ needed) runs the layers, losses and optimizers it knows, much faster.
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 
 from .training import NumpyTrainer
@@ -40,10 +42,10 @@ class CompiledEngine:
     name = "compiled"
 
     def unsupported_reason(self, model, *, training: bool = True) -> str | None:
-        try:
-            from .compiled import trainer
-        except ImportError as exc:
-            return f"numba cannot be imported ({exc})"
+        if importlib.util.find_spec("numba") is None:  # imported when a kernel first runs
+            return "numba is not installed"
+        from .compiled import trainer
+
         return trainer.unsupported_reason(model, training=training)
 
     def trainer(self, model, X, Y, batch_size: int, callbacks, validating: bool, weights=None):

@@ -7,6 +7,11 @@ loop written out for the article's family of models, all epochs in one call,
 and ``pcg64`` (used by ``orders``) draws the epochs' permutations as NumPy
 does; ``trainer`` decides which models they support, packs a model for them
 and drives them through the same trainer interface as the NumPy loop.
+``whole_fit.c`` is a C translation of the kernels for the article's family,
+built by the system C compiler and loaded by ``native``: that family then
+trains and predicts without importing numba at all.
 
-May import: the rest of ``engine`` and numba.
+May import: the rest of ``engine`` and numba (only inside the kernel modules,
+``kernels``, ``pointwise``, ``whole_fit``, ``pcg64``, which ``trainer`` imports
+when a numba kernel first runs).
 """

@@ -165,7 +165,7 @@ def _layer_grads(A, ci, fan_in, G, co, grad, wo, u, bo, n):
 
     Each sum over the batch is ``_lane_sum``'s: a fixed order, so the result
     is the same on every machine (whatever its vector width) and in the C
-    translation of the article's kernel (``native/whole_fit.c``).
+    translation of the article's kernel (``whole_fit.c``).
     """
     for j in range(u):
         o = co + j
@@ -283,18 +283,6 @@ def _update(opt, hp, theta, grad, slot_a, slot_b, t):
             theta[p] -= lr * g / np.sqrt(slot_a[p] + eps)
 
 
-def work_buffers(spec, batch_size: int, dtype) -> tuple:
-    """``train_steps``'s work buffers for the layer table ``spec``.
-
-    ``A``, ``Z``, ``G`` (rows ``[x | a1 | a2 | ...]``), the batch's targets ``T``
-    (one row per output) and the per-sample scratch ``S`` (softmax, CCE), one
-    column per sample of a batch.
-    """
-    n_out, c_out = spec[-1, UNITS], spec[-1, COL_OUT]
-    A, Z, G = (np.empty((c_out + n_out, batch_size), dtype) for _ in range(3))
-    return A, Z, G, np.empty((n_out, batch_size), dtype), np.empty((2, batch_size), dtype)
-
-
 def train_steps(
     X,
     Y,
@@ -324,7 +312,7 @@ def train_steps(
     optimizer step.
     ``loss_sum`` and ``correct`` come in as the epoch's running totals (loss
     times batch size, before each update, as Keras logs) and go out updated.
-    ``work`` holds the work buffers (``work_buffers``): the kernel allocates
+    ``work`` holds the work buffers (``trainer.work_buffers``): the kernel allocates
     nothing, so it runs without numba's reference counting (``_nrt=False``).
     """
     n_samples, n_features = X.shape

@@ -6,15 +6,15 @@ the compiled engine trains several epochs per kernel call
 from the same generator and in the same sequence, so the orders and the
 generator's state afterwards are exactly those of the epoch-by-epoch loop.
 A ``np.random.PCG64`` generator (``default_rng``'s) is drawn from by the
-compiled copy of NumPy's algorithm (``pcg64``), one call per block; any other
-through NumPy.
+compiled copy of NumPy's algorithm (``pcg64`` in numba, or ``permutations`` in
+``whole_fit.c``), one call per block; any other through NumPy.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from . import pcg64
+_MASK64 = 2**64 - 1
 
 # At most this many int64 entries (8 MB) of orders held at once: a block of epochs
 # is also what one kernel call trains (about 20 ms for the article's network), so
@@ -31,8 +31,8 @@ def order_blocks(rng, n_samples: int, epochs: int, permutations):
         Epoch ``e`` takes ``orders[e % len(orders)] == rng.permutation(n_samples)``,
         drawn in sequence; None: every epoch in the stored order.
     n_samples, epochs : int
-    permutations : callable
-        ``pcg64.permutations``, compiled.
+    permutations : callable or None
+        ``pcg64.permutations``, compiled, or the C copy (``native``); None: drawn by NumPy.
 
     ``orders`` has shape ``(rows, n_samples)`` (int64), reused: consume each
     block before asking for the next.  A block is drawn when it is asked for,
@@ -45,15 +45,33 @@ def order_blocks(rng, n_samples: int, epochs: int, permutations):
     rows = max(1, min(epochs, ROWS_CAP // max(n_samples, 1)))
     orders = np.empty((rows, n_samples), np.int64)
     bits = rng.bit_generator
-    compiled = type(bits) is np.random.PCG64 and n_samples < 2**32
+    compiled = permutations is not None and type(bits) is np.random.PCG64 and n_samples < 2**32
     for first in range(0, epochs, rows):
         stop = min(first + rows, epochs)
         if compiled:
             with bits.lock:  # the generator may be shared with other threads
-                state = pcg64.pack(bits)
+                state = pack(bits)
                 permutations(state, n_samples, first, stop, orders)
-                pcg64.unpack(bits, state)
+                unpack(bits, state)
         else:
             for e in range(first, stop):
                 orders[e % rows] = rng.permutation(n_samples)
         yield first, stop, orders
+
+
+def pack(bit_generator) -> np.ndarray:
+    """A ``np.random.PCG64``'s state as ``pcg64.permutations`` takes it."""
+    s = bit_generator.state
+    state, inc = s["state"]["state"], s["state"]["inc"]
+    return np.array(
+        [state >> 64, state & _MASK64, inc >> 64, inc & _MASK64, s["has_uint32"], s["uinteger"]],
+        np.uint64,
+    )
+
+
+def unpack(bit_generator, st: np.ndarray) -> None:
+    """Set a ``np.random.PCG64``'s state from ``pack``'s layout (the increment is unchanged)."""
+    s = bit_generator.state
+    s["state"]["state"] = (int(st[0]) << 64) | int(st[1])
+    s["has_uint32"], s["uinteger"] = int(st[4]), int(st[5])
+    bit_generator.state = s

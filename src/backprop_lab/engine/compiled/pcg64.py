@@ -14,7 +14,8 @@ faster than NumPy, and being one ``nogil`` call per block of epochs it needs
 no Python between epochs.
 
 The state travels as six uint64: the LCG state (high, low), its increment
-(high, low), ``has_uint32`` and ``uinteger`` (``pack`` and ``unpack``).
+(high, low), ``has_uint32`` and ``uinteger`` (``orders.pack`` and ``orders.unpack``,
+which import no numba: the C copy, ``whole_fit.c``, takes the same state).
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from numba.extending import intrinsic
 
 MULTIPLIER = 0x2360ED051FC65DA44385DF649FCCF645  # PCG_DEFAULT_MULTIPLIER_128
 _M_HI, _M_LO = np.uint64(MULTIPLIER >> 64), np.uint64(MULTIPLIER & (2**64 - 1))
-_MASK64 = 2**64 - 1
 
 
 @intrinsic
@@ -105,21 +105,3 @@ def permutations(st, n, first, stop, out):
         for i in range(n - 1, 0, -1):
             j = _interval(st, i)
             order[i], order[j] = order[j], order[i]
-
-
-def pack(bit_generator) -> np.ndarray:
-    """A ``np.random.PCG64``'s state as ``permutations`` takes it."""
-    s = bit_generator.state
-    state, inc = s["state"]["state"], s["state"]["inc"]
-    return np.array(
-        [state >> 64, state & _MASK64, inc >> 64, inc & _MASK64, s["has_uint32"], s["uinteger"]],
-        np.uint64,
-    )
-
-
-def unpack(bit_generator, st: np.ndarray) -> None:
-    """Set a ``np.random.PCG64``'s state from ``permutations``'s (the increment is unchanged)."""
-    s = bit_generator.state
-    s["state"]["state"] = (int(st[0]) << 64) | int(st[1])
-    s["has_uint32"], s["uinteger"] = int(st[4]), int(st[5])
-    bit_generator.state = s

@@ -46,17 +46,18 @@ The on-disk numba cache is an optimisation only: see ``_Kernel``.
 
 from __future__ import annotations
 
+import importlib
+import threading
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
-from numba import njit
 
 from .. import activations, losses, optimizers, regularizers
 from ..callbacks import batches_wanted, looks_at_model, needs_every_batch
 from ..layers import Dense
-from . import codes, kernels, pcg64, whole_fit
+from . import codes, native
 from .orders import order_blocks
 
 ACTIVATION_CODES = {
@@ -174,12 +175,29 @@ class _Kernel:
 
     options = {"error_model": "numpy", "nogil": True}
 
-    def __init__(self, func, **options):
-        self.func = func
+    def __init__(self, where: str, **options):
+        self.module, self.name = where.split(".")
         self.options = {**self.options, **options}
-        self.dispatcher = self._compile()
+        self._dispatcher = None
+        self._lock = threading.Lock()
+
+    @property
+    def func(self):
+        """The Python function (importing its module imports numba)."""
+        return getattr(importlib.import_module(f"{__package__}.{self.module}"), self.name)
+
+    @property
+    def dispatcher(self):
+        """numba's dispatcher, made at the first use: a run that never calls this
+        kernel never imports numba for it."""
+        with self._lock:
+            if self._dispatcher is None:
+                self._dispatcher = self._compile()
+            return self._dispatcher
 
     def _compile(self):
+        from numba import njit
+
         try:
             return njit(cache=True, **self.options)(self.func)
         except RuntimeError as exc:  # numba found no directory to cache in
@@ -208,14 +226,15 @@ class _Kernel:
                 RuntimeWarning,
                 stacklevel=2,
             )
-            self.dispatcher = self._compile()
-            return self.dispatcher(*args)
+            with self._lock:
+                self._dispatcher = self._compile()
+            return self._dispatcher(*args)
 
 
-train_steps = _Kernel(kernels.train_steps, _nrt=False)
-forward_rows = _Kernel(kernels.forward_rows)
-fit_epochs = _Kernel(whole_fit.fit_epochs, _nrt=False)
-permutations = _Kernel(pcg64.permutations, _nrt=False)
+train_steps = _Kernel("kernels.train_steps", _nrt=False)
+forward_rows = _Kernel("kernels.forward_rows")
+fit_epochs = _Kernel("whole_fit.fit_epochs", _nrt=False)
+permutations = _Kernel("pcg64.permutations", _nrt=False)
 
 
 def layout(model) -> tuple[np.ndarray, np.ndarray]:
@@ -241,10 +260,42 @@ def layout(model) -> tuple[np.ndarray, np.ndarray]:
     return spec, lconst
 
 
+def work_buffers(spec, batch_size: int, dtype) -> tuple:
+    """The training kernels' work buffers for the layer table ``spec``.
+
+    ``A``, ``Z``, ``G`` (rows ``[x | a1 | a2 | ...]``), the batch's targets ``T``
+    (one row per output) and the per-sample scratch ``S`` (softmax, CCE), one
+    column per sample of a batch.
+    """
+    n_out, c_out = spec[-1, codes.UNITS], spec[-1, codes.COL_OUT]
+    A, Z, G = (np.empty((c_out + n_out, batch_size), dtype) for _ in range(3))
+    return A, Z, G, np.empty((n_out, batch_size), dtype), np.empty((2, batch_size), dtype)
+
+
+def native_kernels(model, *, training: bool = True):
+    """The C translation of the article's family (``native``) for ``model``, or None.
+
+    None when ``model`` is outside the family (``whole_fit_reason``; for
+    inference only its layers count) or when no C compiler could build the
+    kernels (``native.reason`` says why); numba then runs the model, with the
+    same results bit for bit.
+    """
+    if whole_fit_reason(model, training=training) is not None:
+        return None
+    return native.load(model.dtype)
+
+
 def predict(model, X: np.ndarray) -> np.ndarray:
     """``model.apply(X)`` through the compiled kernel; ``X`` in the model's dtype."""
+    theta = np.concatenate(model.params, axis=None)
+    fast = native_kernels(model, training=False)
+    if fast is not None:
+        hidden = model.layers[0]
+        act = ACTIVATION_CODES[type(hidden.activation)]
+        slope = getattr(hidden.activation, "negative_slope", 0.0)
+        return fast.forward(X, theta, hidden.W.shape[1], act, slope)
     spec, lconst = layout(model)
-    return forward_rows(X, spec, lconst, np.concatenate(model.params, axis=None))
+    return forward_rows(X, spec, lconst, theta)
 
 
 def hyperparameter_vector(optimizer) -> np.ndarray:
@@ -264,11 +315,12 @@ def hyperparameter_vector(optimizer) -> np.ndarray:
     return hp
 
 
-def whole_fit_reason(model) -> str | None:
+def whole_fit_reason(model, *, training: bool = True) -> str | None:
     """Why ``whole_fit.fit_epochs`` cannot train ``model`` (already compiled-supported), or None.
 
     It trains ``Dense(H, act) -> Dense(1, "sigmoid")`` with the fused binary
     cross-entropy and plain SGD, without regularizers; ``act`` not softmax.
+    With ``training=False`` only the layers count (the C ``forward``).
     """
     layers = model.layers
     if len(layers) != 2 or layers[1].W.shape[1] != 1:
@@ -277,6 +329,8 @@ def whole_fit_reason(model) -> str | None:
         return "a softmax hidden layer"
     if type(layers[1].activation) is not activations.Sigmoid:
         return "the output is not a sigmoid"
+    if not training:
+        return None
     if type(model.loss) is not losses.BinaryCrossentropy:
         return "the loss is not binary cross-entropy"
     if type(model.optimizer) is not optimizers.SGD or model.optimizer.momentum != 0:
@@ -318,7 +372,9 @@ class CompiledTrainer:
         self.batch_size = batch_size
         self.steps = -(-len(X) // batch_size)
         self.spec, self.lconst = layout(model)
-        self.work = kernels.work_buffers(self.spec, min(batch_size, len(X)), self.X.dtype)
+        self.work = work_buffers(self.spec, min(batch_size, len(X)), self.X.dtype)
+        self.native = native_kernels(model)
+        self._act, self._slope = int(self.spec[0, codes.ACT]), float(self.lconst[0, codes.SLOPE])
         opt = model.optimizer
         self.opt_code = OPTIMIZER_CODES[type(opt)]
         self.loss_code = LOSS_CODES[type(model.loss)]
@@ -366,6 +422,15 @@ class CompiledTrainer:
         # leaves the buffers and the count in step (the kernel never raises).
         opt.iterations += stop - first
         self._ahead = True
+        if self.native is not None:  # the same steps, in C (only plain SGD: lr is all it needs)
+            lr = self.theta.dtype.type(hyperparameter_vector(opt)[codes.LR])
+            loss_sum, correct = self.native.train_range(
+                self.X, self.Y, order, self.batch_size, first, stop, self._act, self._slope,
+                self.theta, self.grad, lr, loss_sum, correct, self.work,
+            )  # fmt: skip
+            if self.shared:
+                self.close()
+            return loss_sum, correct
         loss_sum, correct = train_steps(
             self.X,
             self.Y,
@@ -460,28 +525,28 @@ class CompiledTrainer:
         metrics = self.model.compile_metrics if self.model.compile_metrics else None
         n = len(self.X)
         loss_sum, correct = np.zeros(epochs), np.zeros(epochs, np.int64)
-        # One epoch is one kernel call either way: it stays with the generic kernel,
-        # the one that one-epoch callers (the playground's sessions) warm up.
-        whole = epochs > 1 and whole_fit_reason(self.model) is None
+        # With numba, one epoch is one kernel call either way: it stays with the generic
+        # kernel, the one that one-epoch callers (the playground's sessions) warm up.
+        # The C kernels are built together, so they take every whole fit, and draw
+        # the orders too.
+        fast = self.native
+        whole = whole_fit_reason(self.model) is None and (epochs > 1 or fast is not None)
+        kernel = fit_epochs if fast is None else fast.fit_epochs
         self._plan_copies()
         if not self._loaded:
             for array, view in self._copy_in:
                 np.copyto(view, array)
             self._loaded = True  # train_epochs runs only when nothing else looks
         opt = self.model.optimizer
-        act, slope = int(self.spec[0, codes.ACT]), float(self.lconst[0, codes.SLOPE])
         lr = self.theta.dtype.type(hyperparameter_vector(opt)[codes.LR])
-        if whole:
-            units = self.model.layers[0].W.shape[1]
-            rows = min(self.batch_size, n)
-            work = whole_fit.work_buffers(self.X.shape[1], units, rows, self.X.dtype)
-        for first, stop, orders in order_blocks(rng, n, epochs, permutations):
+        draw = permutations if fast is None else fast.permutations
+        for first, stop, orders in order_blocks(rng, n, epochs, draw):
             if whole:
                 opt.iterations += (stop - first) * self.steps  # before the call, as _run
                 self._ahead = True
-                fit_epochs(
-                    self.X, self.Y, orders, first, stop, self.batch_size, act, slope,
-                    self.theta, self.grad, lr, loss_sum, correct, work,
+                kernel(
+                    self.X, self.Y, orders, first, stop, self.batch_size, self._act, self._slope,
+                    self.theta, self.grad, lr, loss_sum, correct, self.work,
                 )  # fmt: skip
             for e in range(first, stop):
                 if not whole:

@@ -101,19 +101,6 @@ def _step(X, Y, order, start, n, act, slope, theta, grad, lr, A, Z, G, T, S):
     return loss, correct
 
 
-def work_buffers(n_features: int, n_hidden: int, batch_size: int, dtype) -> tuple:
-    """``fit_epochs``'s work buffers: ``A``, ``Z``, ``G`` with rows ``[x | a1 | p]``, the
-    batch's targets ``T`` and a two-row scratch ``S``, one column per sample of a batch."""
-    rows = n_features + n_hidden + 1
-    return (
-        np.empty((rows, batch_size), dtype),
-        np.empty((rows, batch_size), dtype),
-        np.empty((rows, batch_size), dtype),
-        np.empty((1, batch_size), dtype),
-        np.empty((2, batch_size), dtype),
-    )
-
-
 def fit_epochs(
     X, Y, orders, first, stop, batch_size, act, slope, theta, grad, lr, loss, correct, work
 ):
@@ -140,7 +127,7 @@ def fit_epochs(
     correct : ndarray of shape (n_epochs,), int64
         Each epoch's sum of batch loss times batch size, and its correct count.
     work : tuple of ndarray
-        The work buffers ``A``, ``Z``, ``G`` (``work_buffers``), made by the
+        The work buffers ``A``, ``Z``, ``G``, ``T``, ``S`` (``trainer.work_buffers``), made by the
         caller: the kernel allocates nothing, so it is compiled without numba's
         reference counting (``_nrt=False``), whose atomic updates around every
         array handed to a helper cost a quarter of the time.
