@@ -1,15 +1,21 @@
 """Start-up cost of the compiled engine (issue 15): the first run on a new machine, and a
-fresh process with a warm numba cache.
+fresh process with warm caches (numba's, the C kernels').
 
-(a) First run on a new machine: a child process with ``NUMBA_CACHE_DIR`` set to
-    a new, empty folder imports backprop_lab, builds the article's data and
-    network (compiled engine, float32, as ``backprop-lab demo`` does), fits it
-    and predicts once, as the demo does (its validation and evaluation run the
-    same prediction kernel).  Compiling = the first ``fit`` minus a warm
-    ``fit`` (median of 5 in the same process) plus the first ``predict`` minus
-    a warm ``predict``.  Also the whole process's wall time, and
-    ``backprop-lab demo`` itself from an empty cache against a warm one (the
-    difference is what a newcomer's first demo spends compiling).
+Each part runs twice: with the C kernels (``native``, the default wherever
+there is a C compiler) and with numba only (``BACKPROP_LAB_NATIVE=0``).  The
+children write Python's bytecode, as a user's interpreter does (this
+environment sets ``PYTHONDONTWRITEBYTECODE``, which the children drop).
+
+(a) First run on a new machine: a child process with ``NUMBA_CACHE_DIR`` and
+    ``BACKPROP_LAB_CACHE_DIR`` set to a new, empty folder imports backprop_lab,
+    builds the article's data and network (compiled engine, float32, as
+    ``backprop-lab demo`` does), fits it and predicts once, as the demo does
+    (its validation and evaluation run the same prediction kernel).
+    Compiling = the first ``fit`` minus a warm ``fit`` (median of 5 in the same
+    process) plus the first ``predict`` minus a warm ``predict``.  Also the
+    whole process's wall time, and ``backprop-lab demo`` itself from an empty
+    cache against a warm one (the difference is what a newcomer's first demo
+    spends compiling).
 (b) Warm fresh process: the same folder is filled once, then each child
     imports backprop_lab, builds the article's data and network and fits it
     (nothing more): the whole process's wall time, median of ``--repeats``;
@@ -18,7 +24,7 @@ fresh process with a warm numba cache.
     kernels + training, exit), ``import numba`` alone, and the training alone.
 
 The caches are temporary folders under /tmp, deleted at the end.  Run:
-``.venv/bin/python bench/bench_startup.py`` (about 2 minutes today).
+``.venv/bin/python bench/bench_startup.py`` (about 5 minutes).
 """
 
 from __future__ import annotations
@@ -81,9 +87,20 @@ CHILD = textwrap.dedent(
 )
 
 
-def child(cache: str, *flags: str) -> dict:
-    """Run CHILD with ``cache`` as the numba cache; its phases plus the parent's view."""
-    env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+def environment(cache: str, native: bool) -> dict:
+    """A child's environment: ``cache`` for numba's and the C kernels' caches; the C
+    kernels off unless ``native``; Python writing its bytecode, as on a user's machine."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": cache, "BACKPROP_LAB_CACHE_DIR": cache}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.pop("BACKPROP_LAB_NATIVE", None)
+    if not native:
+        env["BACKPROP_LAB_NATIVE"] = "0"
+    return env
+
+
+def child(cache: str, *flags: str, native: bool = True) -> dict:
+    """Run CHILD with ``cache`` as the kernel caches; its phases plus the parent's view."""
+    env = environment(cache, native)
     before = time.time()
     wall = time.perf_counter()
     done = subprocess.run(
@@ -101,9 +118,10 @@ def child(cache: str, *flags: str) -> dict:
 def python_seconds(code: str, repeats: int) -> float:
     """Median wall time of ``python -c code`` (the interpreter's own cost)."""
     times = []
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     for _ in range(repeats):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code], check=True)
+        subprocess.run([sys.executable, "-c", code], check=True, env=env)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
@@ -113,18 +131,19 @@ def import_numba_seconds(repeats: int) -> float:
     code = (
         "import time, numpy; s = time.perf_counter(); import numba; print(time.perf_counter() - s)"
     )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     out = [
         float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                             check=True).stdout)
+                             check=True, env=env).stdout)
         for _ in range(repeats)
     ]  # fmt: skip
     return statistics.median(out)
 
 
-def demo_seconds(cache: str) -> float:
-    """Wall time of ``backprop-lab demo --seed 1 --quiet`` with ``cache`` as the numba cache."""
+def demo_seconds(cache: str, native: bool) -> float:
+    """Wall time of ``backprop-lab demo --seed 1 --quiet`` with ``cache`` as the kernel caches."""
     out = tempfile.mkdtemp(prefix="bench-startup-demo-", dir="/tmp")
-    env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+    env = environment(cache, native)
     try:
         start = time.perf_counter()
         subprocess.run(
@@ -141,11 +160,11 @@ def med(runs: list[dict], key) -> float:
 
 
 # ---------------------------------------------------------------------- (a) and (b)
-def first_run(scratch: str, repeats: int, demo_repeats: int) -> dict:
+def first_run(scratch: str, repeats: int, demo_repeats: int, native: bool) -> dict:
     runs = []
     for i in range(repeats):
         cache = tempfile.mkdtemp(prefix=f"cold{i}-", dir=scratch)  # empty: a new machine
-        runs.append(child(cache, "--predict", "--warm"))
+        runs.append(child(cache, "--predict", "--warm", native=native))
     fit_compile = med(runs, lambda t: t["fit"] - t["build"] - t["warm_fit"])
     predict_compile = med(runs, lambda t: t["predict"] - t["fit"] - t["warm_predict"])
     compile_s = med(
@@ -168,8 +187,8 @@ def first_run(scratch: str, repeats: int, demo_repeats: int) -> dict:
         cold = []
         for i in range(demo_repeats):
             cache = tempfile.mkdtemp(prefix=f"demo{i}-", dir=scratch)
-            cold.append(demo_seconds(cache))  # empty cache; this run fills it
-        warm = [demo_seconds(cache) for _ in range(demo_repeats)]
+            cold.append(demo_seconds(cache, native))  # empty cache; this run fills it
+        warm = [demo_seconds(cache, native) for _ in range(demo_repeats)]
         out.update(
             demo_repeats=demo_repeats,
             demo_cold=statistics.median(cold),
@@ -178,11 +197,11 @@ def first_run(scratch: str, repeats: int, demo_repeats: int) -> dict:
     return out
 
 
-def warm_process(scratch: str, repeats: int) -> dict:
+def warm_process(scratch: str, repeats: int, native: bool) -> dict:
     cache = tempfile.mkdtemp(prefix="warm-", dir=scratch)
-    child(cache)  # fills the cache
-    runs = [child(cache) for _ in range(repeats)]
-    trained = child(cache, "--warm")  # one more process, for the training alone
+    child(cache, native=native)  # fills the cache
+    runs = [child(cache, native=native) for _ in range(repeats)]
+    trained = child(cache, "--warm", native=native)  # one more process: the training alone
     return {
         "repeats": repeats,
         "wall": med(runs, lambda t: t["wall"]),
@@ -210,10 +229,11 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
     return "\n".join([line(headers), rule, *map(line, rows)])
 
 
-def report(a: dict | None, b: dict | None) -> None:
+def report(a: dict | None, b: dict | None, how: str) -> list[list[str]]:
+    """Print (a) and (b) for one way of running; return its rows of the targets' table."""
     if a:
         print(
-            f"\n(a) First run on a new machine (empty numba cache), the article's network, "
+            f"\n(a) {how}. First run on a new machine (empty caches), the article's network, "
             f"compiled engine, float32; medians of {a['repeats']} processes:\n"
         )
         rows = [
@@ -234,7 +254,7 @@ def report(a: dict | None, b: dict | None) -> None:
         print(table(["", "seconds"], rows))
     if b:
         print(
-            f"\n(b) Fresh process, warm numba cache: import, the article's data and network, "
+            f"\n(b) {how}. Fresh process, warm caches: import, the article's data and network, "
             f"fit (50 epochs), nothing more; medians of {b['repeats']} processes:\n"
         )
         rows = [
@@ -259,16 +279,15 @@ def report(a: dict | None, b: dict | None) -> None:
     rows = []
     if a:
         rows.append(
-            ["first run on a new machine: compiling (fit + predict)", "<= 3 s",
+            [f"{how}: first run on a new machine, compiling (fit + predict)", "<= 3 s",
              f"{a['compile']:.2f} s", "met" if a["compile"] <= 3 else "not met"]
         )  # fmt: skip
     if b:
         rows.append(
-            ["warm fresh process, whole-process, the article's fit", "<= 0.3 s",
+            [f"{how}: warm fresh process, whole-process, the article's fit", "<= 0.3 s",
              f"{b['wall']:.2f} s", "met" if b["wall"] <= 0.3 else "not met"]
         )  # fmt: skip
-    print("\nIssue 15's start-up targets:\n")
-    print(table(["measure", "target", "measured (median)", ""], rows))
+    return rows
 
 
 def main(argv=None) -> None:
@@ -290,12 +309,19 @@ def main(argv=None) -> None:
         flush=True,
     )
     scratch = tempfile.mkdtemp(prefix="bench-startup-", dir="/tmp")
+    targets = []
     try:
-        a = first_run(scratch, args.cold_repeats, args.demo_repeats) if args.part != "b" else None
-        b = warm_process(scratch, args.repeats) if args.part != "a" else None
+        for native, how in ((True, "C kernels (the default)"), (False, "numba only")):
+            a = b = None
+            if args.part != "b":
+                a = first_run(scratch, args.cold_repeats, args.demo_repeats, native)
+            if args.part != "a":
+                b = warm_process(scratch, args.repeats, native)
+            targets += report(a, b, how)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    report(a, b)
+    print("\nIssue 15's start-up targets:\n")
+    print(table(["measure", "target", "measured (median)", ""], targets))
     print(f"\nload average at the end: {', '.join(f'{v:.1f}' for v in os.getloadavg())}")
 
 

@@ -6,8 +6,11 @@ cross-entropy, 50 epochs of batches of 32 (6,250 steps, 200,000 sample-steps).
 
 Run ``python bench/bench_train.py`` (``--quick`` skips PyTorch and Keras and the
 10-million-point epoch).  Each contender is timed on a fresh model per repeat;
-the table gives the median.  The compiled engine is warmed up once first, so
-its numba cache is loaded; the cost of a cold process is measured separately.
+the table gives the median.  The compiled engine runs the article's network
+through its C kernels (``native``) where there is a C compiler, as here, and
+through numba otherwise: both are timed (``BACKPROP_LAB_NATIVE=0`` for numba),
+each warmed up once first, so their caches are loaded; the cost of a cold
+process is measured separately (``bench_startup.py``).
 Add a contender by appending to ``contenders()``.
 
 The same training written in JAX, the strongest general-purpose competitor
@@ -91,6 +94,19 @@ def backprop_lab_fit(engine: str, epochs: int = EPOCHS, seed: int = 0):
     return train
 
 
+def numba_only(train):
+    """``train`` with the C kernels off (``BACKPROP_LAB_NATIVE=0``): the numba kernels."""
+
+    def run(X, y, **fit):
+        os.environ["BACKPROP_LAB_NATIVE"] = "0"
+        try:
+            return train(X, y, **fit)
+        finally:
+            del os.environ["BACKPROP_LAB_NATIVE"]
+
+    return run
+
+
 def sklearn_fit(X, y):
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier
@@ -156,6 +172,11 @@ def contenders(args) -> list[Contender]:
     r = args.repeats
     found = [
         Contender("backprop-lab, compiled engine", backprop_lab_fit("compiled"), r),
+        Contender(
+            "backprop-lab, compiled engine, numba kernels only",
+            numba_only(backprop_lab_fit("compiled")),
+            r,
+        ),
         Contender("backprop-lab, NumPy engine", backprop_lab_fit("numpy"), max(3, r // 3)),
         Contender(
             "backprop-lab, compiled, the article's fit",
@@ -371,13 +392,14 @@ def main(argv=None) -> None:
         f"SGD {LEARNING_RATE}, {EPOCHS} epochs of batches of {BATCH_SIZE} "
         f"({-(-len(X) // BATCH_SIZE) * EPOCHS} steps, {sample_steps:,} sample-steps)\n"
     )
-    backprop_lab_fit("compiled")(X, y)  # warm-up: compile or load the numba cache
+    backprop_lab_fit("compiled")(X, y)  # warm-up: build or load the C kernels
+    numba_only(backprop_lab_fit("compiled"))(X, y)  # and compile or load numba's
     results = []
     for contender in contenders(args):
         seconds = median_seconds(contender.train, X, y, contender.repeats)
         results.append((contender, seconds))
         print(f"  {contender.name}: {seconds:.4f} s (median of {contender.repeats})", flush=True)
-    compiled_s, numpy_s = results[0][1], results[1][1]
+    compiled_s, numpy_s = results[0][1], results[2][1]
     rows = [
         [
             c.name, f"{s:.4f}", f"{sample_steps / s / 1e6:.2f} M", f"{s / compiled_s:.1f}x",
@@ -393,7 +415,7 @@ def main(argv=None) -> None:
 
     outside, inside = fresh_process_seconds(repeats=3)
     print(
-        f"\nFresh process, warm numba cache, compiled engine, the article's run: "
+        f"\nFresh process, warm caches, compiled engine, the article's run: "
         f"{outside:.2f} s wall for the whole process, {inside:.2f} s from the first import"
     )
 

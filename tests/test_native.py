@@ -145,6 +145,23 @@ def test_fit_epochs_is_numbas_bit_for_bit(kernels, dtype, act, batch_size):
         assert np.isfinite(results[1][2]).all() and (results[1][3] > 0).all()
 
 
+def test_data_beyond_the_caches_trains_the_same(kernels):
+    """Over 1 MB of X, the C loops prefetch the rows of the batches ahead: hints only."""
+    c = kernel_for(kernels, "float32")
+    X, Y, theta0 = problem("float32", n_samples=140_000, n_features=2)
+    orders = np.random.default_rng(2).permutation(len(X))[None, :]
+    results = []
+    for fit_epochs in (numba_kernels.fit_epochs, c.fit_epochs):
+        theta, grad = theta0.copy(), np.zeros_like(theta0)
+        loss, correct = np.zeros(1), np.zeros(1, np.int64)
+        work = native.work_buffers(2, 8, 32, "float32")
+        fit_epochs(X, Y, orders, 0, 1, 32, codes.RELU, 0.0, theta, grad, np.float32(0.01), loss,
+                   correct, work)  # fmt: skip
+        results.append((theta, grad, loss, correct))
+    for ours, theirs in zip(results[1], results[0], strict=True):
+        assert np.array_equal(ours, theirs)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("act", list(ACTIVATIONS))
 @pytest.mark.parametrize("batch_size", [1, 13, 32])

@@ -290,6 +290,27 @@ static double step(const model *m, const real *X, const real *Y, const int64_t *
     return loss;
 }
 
+/* The rows of a shuffled batch are scattered over X: once X outgrows the caches, each is a
+ * trip to memory, about half the time of an epoch of 10^7 samples.  The loops below ask for
+ * the rows of the batch AHEAD_BATCHES ahead while they train this one, so those trips
+ * overlap the arithmetic.  A prefetch is only a hint: no result changes. */
+#define AHEAD_BATCHES 2
+
+static inline int beyond_cache(int64_t n_samples, int64_t nf)
+{
+    return (double)n_samples * (double)nf * sizeof(real) > 1 << 20;
+}
+
+static inline void prefetch_batch(const real *X, const real *Y, int64_t nf, const int64_t *order,
+                                  int64_t from, int64_t size, int64_t n_samples)
+{
+    int64_t to = from + size < n_samples ? from + size : n_samples;
+    for (int64_t r = from; r < to; r++) {
+        __builtin_prefetch(X + order[r] * nf);
+        __builtin_prefetch(Y + order[r]);
+    }
+}
+
 /* Whether every sample index of rows[0..n_rows] is in 0..n_samples (numba does not check;
  * a wrong index here would read outside X). */
 static int orders_ok(const int64_t *orders, int64_t n_entries, int64_t n_samples)
@@ -313,12 +334,16 @@ int64_t fit_epochs(const real *X, const real *Y, int64_t n_samples, int64_t nf,
     if (used > 0 && !orders_ok(orders, n_rows * n_samples, n_samples))
         return -1;
     model m = {nf, H, ld, act, (real)slope, A, Z, G, T, S};
+    const int far = beyond_cache(n_samples, nf);
     for (int64_t e = first; e < stop; e++) {
         double loss_sum = 0.0;
         int64_t right = 0;
         const int64_t *order = orders + (e % n_rows) * n_samples;
         for (int64_t start = 0; start < n_samples; start += batch_size) {
             int64_t n = batch_size < n_samples - start ? batch_size : n_samples - start;
+            if (far)
+                prefetch_batch(X, Y, nf, order, start + AHEAD_BATCHES * batch_size, batch_size,
+                               n_samples);
             double batch_loss = step(&m, X, Y, order, start, n, theta, grad, lr, &right);
             loss_sum += batch_loss * (double)n;
         }
@@ -342,9 +367,13 @@ int64_t train_range(const real *X, const real *Y, int64_t n_samples, int64_t nf,
     model m = {nf, H, ld, act, (real)slope, A, Z, G, T, S};
     double sum = *loss_sum;
     int64_t right = *correct;
+    const int far = beyond_cache(n_samples, nf);
     for (int64_t b = first; b < stop; b++) {
         int64_t start = b * batch_size;
         int64_t n = batch_size < n_samples - start ? batch_size : n_samples - start;
+        if (far)
+            prefetch_batch(X, Y, nf, order, start + AHEAD_BATCHES * batch_size, batch_size,
+                           n_samples);
         double batch_loss = step(&m, X, Y, order, start, n, theta, grad, lr, &right);
         sum += batch_loss * (double)n;
     }
@@ -421,6 +450,8 @@ static inline int64_t interval(uint64_t *st, uint64_t top)
     return (int64_t)value;
 }
 
+#define AHEAD_SWAPS 16
+
 void permutations(uint64_t *st, int64_t n, int64_t first, int64_t stop, int64_t *out,
                   int64_t rows)
 {
@@ -428,8 +459,22 @@ void permutations(uint64_t *st, int64_t n, int64_t first, int64_t stop, int64_t 
         int64_t *order = out + (e % rows) * n;
         for (int64_t i = 0; i < n; i++)
             order[i] = i;
+        /* Swap i takes j = interval(i), drawn in the same sequence as NumPy (i = n-1 .. 1)
+         * but AHEAD_SWAPS swaps early, so the entry order[j] (a random place in a large
+         * array) is fetched while the swaps before it run. */
+        int64_t js[AHEAD_SWAPS];
+        int64_t next = n - 1; /* the next swap to draw j for */
+        for (; next > 0 && next > n - 1 - AHEAD_SWAPS; next--) {
+            js[next % AHEAD_SWAPS] = interval(st, (uint64_t)next);
+            __builtin_prefetch(order + js[next % AHEAD_SWAPS]);
+        }
         for (int64_t i = n - 1; i > 0; i--) {
-            int64_t j = interval(st, (uint64_t)i);
+            int64_t j = js[i % AHEAD_SWAPS];
+            if (next > 0) { /* draw for swap i - AHEAD_SWAPS, into the slot just read */
+                js[next % AHEAD_SWAPS] = interval(st, (uint64_t)next);
+                __builtin_prefetch(order + js[next % AHEAD_SWAPS]);
+                next--;
+            }
             int64_t t = order[i];
             order[i] = order[j];
             order[j] = t;
