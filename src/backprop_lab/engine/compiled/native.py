@@ -23,8 +23,9 @@ only; ``-ffp-contract=off``: no fused multiply-add, which numba does not use).
 The cache folder is ``$BACKPROP_LAB_CACHE_DIR``, else ``$XDG_CACHE_HOME/backprop-lab``
 or ``~/.cache/backprop-lab``, subfolder ``native``.  A library's name holds a
 sha256 of what its code depends on: the C source, the flags, the dtype, the
-compiler's ``--version``, the machine and the CPU's model and flags
-(``/proc/cpuinfo``), so a change of any rebuilds it.  A build writes a temporary
+machine and the CPU's model and flags (``/proc/cpuinfo``), so a change of any
+rebuilds it; a cached library is loaded without looking for a compiler (any C
+compiler gives the same results: IEEE arithmetic, no contraction).  A build writes a temporary
 file in that folder and renames it into place, so processes building at once
 each find a whole library.  A cached library that fails to load is rebuilt once;
 an unwritable folder gets a build in a temporary folder for this process only.
@@ -38,11 +39,6 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import os
-import platform
-import shlex
-import shutil
-import subprocess
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -63,7 +59,6 @@ BUILD_TIMEOUT = 120  # seconds
 
 _lock = threading.Lock()
 _loaded: dict = {}  # dtype -> Native or the reason (str) there is none
-_versions: dict = {}  # compiler command -> first line of its --version
 
 
 class _Unavailable(Exception):
@@ -117,16 +112,18 @@ def _disabled() -> bool:
 
 
 def _forget() -> None:
-    """Forget the libraries and compiler versions found so far (for tests)."""
+    """Forget the libraries found so far (for tests)."""
     with _lock:
         _loaded.clear()
-        _versions.clear()
 
 
 # ------------------------------------------------------------------ build and cache
 def compiler() -> list[str]:
     """The C compiler's command: ``$CC`` (split as a shell would) or the first of cc, gcc,
     clang on PATH.  Raises ``_Unavailable`` if there is none."""
+    import shlex
+    import shutil
+
     cc = os.environ.get("CC", "").strip()
     if cc:
         command = shlex.split(cc)
@@ -138,21 +135,6 @@ def compiler() -> list[str]:
         if path is not None:
             return [path]
     raise _Unavailable("no C compiler (cc, gcc or clang) on PATH and $CC is not set")
-
-
-def _version(command: list[str]) -> str:
-    """The first line of ``command --version``, asked once per process."""
-    key = tuple(command)
-    if key not in _versions:
-        try:
-            done = subprocess.run(
-                [*command, "--version"], capture_output=True, text=True, timeout=30, check=True
-            )
-        except (OSError, subprocess.SubprocessError) as exc:
-            raise _Unavailable(f"the C compiler {command[0]!r} does not run ({exc})") from None
-        lines = done.stdout.strip().splitlines()
-        _versions[key] = lines[0] if lines else ""
-    return _versions[key]
 
 
 def _cpu_identity() -> str:
@@ -180,15 +162,14 @@ def cache_folder() -> Path:
     return Path(base).expanduser() / "native"
 
 
-def library_name(dtype, command: list[str]) -> str:
-    """The file name of the library for ``dtype`` built by ``command`` on this machine."""
+def library_name(dtype) -> str:
+    """The file name of the library for ``dtype`` on this machine."""
     digest = hashlib.sha256()
     for part in (
         SOURCE.read_bytes(),
         " ".join(FLAGS + DEFINES[dtype]).encode(),
         dtype.name.encode(),
-        _version(command).encode(),
-        platform.machine().encode(),
+        os.uname().machine.encode(),
         _cpu_identity().encode(),
     ):
         digest.update(len(part).to_bytes(8, "little"))
@@ -199,6 +180,9 @@ def library_name(dtype, command: list[str]) -> str:
 def _build(command: list[str], dtype, target: Path) -> float:
     """Compile the library for ``dtype`` to ``target`` (through a temporary file in its
     folder, renamed into place); returns the compiler's wall time in seconds."""
+    import subprocess
+    import tempfile
+
     fd, temporary = tempfile.mkstemp(prefix=".build-", suffix=".so", dir=target.parent)
     os.close(fd)
     try:
@@ -240,17 +224,26 @@ def _open(path: Path, dtype) -> ctypes.CDLL:
 
 
 def _load(dtype) -> Native:
+    """The cached library if there is a good one (no compiler needed), else a new build."""
     if dtype not in DEFINES:
         raise _Unavailable(f"dtype {dtype} (only float32 and float64 are built)")
-    command = compiler()
-    name = library_name(dtype, command)
+    name = library_name(dtype)
     folder = cache_folder()
+    path = folder / name
+    if path.exists():
+        try:
+            return Native(dtype, _open(path, dtype), path, None)
+        except OSError:
+            pass  # damaged: rebuilt once, below
+    command = compiler()
     try:
         folder.mkdir(parents=True, exist_ok=True)
         writable = os.access(folder, os.W_OK | os.X_OK)
     except OSError:
         writable = False
     if not writable:  # build for this process only
+        import tempfile
+
         with tempfile.TemporaryDirectory(prefix="backprop-lab-native-") as temporary:
             path = Path(temporary) / name
             seconds = _build(command, dtype, path)
@@ -258,12 +251,6 @@ def _load(dtype) -> Native:
                 return Native(dtype, _open(path, dtype), path, seconds)  # stays mapped
             except OSError as exc:
                 raise _Unavailable(f"the built library does not load: {exc}") from None
-    path = folder / name
-    if path.exists():
-        try:
-            return Native(dtype, _open(path, dtype), path, None)
-        except OSError:
-            pass  # damaged: rebuilt once, below
     seconds = _build(command, dtype, path)
     try:
         return Native(dtype, _open(path, dtype), path, seconds)
