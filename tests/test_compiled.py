@@ -390,7 +390,9 @@ def test_summary_shows_the_engine_auto_resolves_to():
 
 
 def test_without_numba_auto_uses_numpy(monkeypatch):
-    monkeypatch.setitem(sys.modules, "numba", None)  # as if not installed: find_spec gives None
+    from backprop_lab.engine import engines
+
+    monkeypatch.setattr(engines, "_numba_installed", lambda: False)
     X, y = make_circle(100, random_state=0)
     model = article_model("auto")
     model.fit(X, y, epochs=1, verbose=0)

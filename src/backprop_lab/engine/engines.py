@@ -9,6 +9,7 @@ needed) runs the layers, losses and optimizers it knows, much faster.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 
 import numpy as np
@@ -36,13 +37,19 @@ class NumpyEngine:
         return np.concatenate([model.apply(X[i : i + chunk]) for i in range(0, len(X), chunk)])
 
 
+@functools.cache
+def _numba_installed() -> bool:
+    """Whether numba can be imported (looked up once: a search of ``sys.path``)."""
+    return importlib.util.find_spec("numba") is not None
+
+
 class CompiledEngine:
     """The same math as numba kernels (``engine.compiled``)."""
 
     name = "compiled"
 
     def unsupported_reason(self, model, *, training: bool = True) -> str | None:
-        if importlib.util.find_spec("numba") is None:  # imported when a kernel first runs
+        if not _numba_installed():  # imported when a kernel first runs
             return "numba is not installed"
         from .compiled import trainer
 
