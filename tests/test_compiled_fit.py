@@ -21,7 +21,7 @@ from backprop_lab.engine.regularizers import L2
 
 pytest.importorskip("numba")
 
-from backprop_lab.engine.compiled import orders  # noqa: E402
+from backprop_lab.engine.compiled import native, orders  # noqa: E402
 from backprop_lab.engine.compiled import trainer as compiled  # noqa: E402
 
 
@@ -44,14 +44,21 @@ def drawn_apart(seed, warm_up):
 @pytest.mark.parametrize("seed", [0, 1, 123, 2**32 - 1])
 @pytest.mark.parametrize("n", [1, 2, 37, 4000, 65537])
 @pytest.mark.parametrize("warm_up", [0, 1])
-def test_compiled_permutations_are_numpys_and_leave_the_same_state(seed, n, warm_up):
+@pytest.mark.parametrize("kernel", ["numba", "C"])
+def test_compiled_permutations_are_numpys_and_leave_the_same_state(seed, n, warm_up, kernel):
+    permutations = compiled.permutations
+    if kernel == "C":  # whole_fit.c's copy (tests/test_native.py has the rest of the C kernels)
+        c = native.load("float32")
+        if c is None:
+            pytest.skip(f"no C kernels: {native.reason('float32')}")
+        permutations = c.permutations
     numpy_rng, ours = drawn_apart(seed, warm_up)
     expected = np.stack([numpy_rng.permutation(n) for _ in range(5)])
     out = np.empty((2, n), np.int64)  # a ring of two rows: epoch e in row e % 2
     state = orders.pack(ours.bit_generator)
-    compiled.permutations(state, n, 0, 2, out)
+    permutations(state, n, 0, 2, out)
     np.testing.assert_array_equal(out, expected[:2])
-    compiled.permutations(state, n, 2, 5, out)  # epoch 4 overwrites epoch 2
+    permutations(state, n, 2, 5, out)  # epoch 4 overwrites epoch 2
     np.testing.assert_array_equal(out, expected[[4, 3]])
     orders.unpack(ours.bit_generator, state)
     assert ours.bit_generator.state == numpy_rng.bit_generator.state

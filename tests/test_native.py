@@ -373,27 +373,7 @@ def test_processes_building_at_once_each_get_a_whole_library(tmp_path):
     assert os.listdir(tmp_path / "native") == [os.path.basename(outs[0]["path"])]
 
 
-# ------------------------------------------------------------------ orders and whole fits
-@pytest.mark.parametrize("seed", [0, 123, 2**32 - 1])
-@pytest.mark.parametrize("n", [1, 2, 37, 4000])
-def test_permutations_are_numpys_and_leave_the_same_state(kernels, seed, n):
-    from backprop_lab.engine.compiled import orders
-
-    c = kernel_for(kernels, "float32")
-    numpy_rng, ours = np.random.default_rng(seed), np.random.default_rng(seed)
-    for rng in (numpy_rng, ours):  # a buffered 32-bit half in the state
-        rng.integers(0, 10, size=1, dtype=np.uint32)
-    expected = np.stack([numpy_rng.permutation(n) for _ in range(5)])
-    out = np.empty((2, n), np.int64)  # a ring of two rows: epoch e in row e % 2
-    state = orders.pack(ours.bit_generator)
-    c.permutations(state, n, 0, 2, out)
-    np.testing.assert_array_equal(out, expected[:2])
-    c.permutations(state, n, 2, 5, out)  # epoch 4 overwrites epoch 2
-    np.testing.assert_array_equal(out, expected[[4, 3]])
-    orders.unpack(ours.bit_generator, state)
-    assert ours.bit_generator.state == numpy_rng.bit_generator.state
-
-
+# ---------------------------------------- whole fits (permutations: test_compiled_fit.py)
 def article_fit(monkeypatch, c, dtype, **fit):
     """The article's model fitted through the C kernels ``c`` (None: numba's)."""
     from backprop_lab import SGD, Dense, Sequential
