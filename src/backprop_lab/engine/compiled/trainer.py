@@ -16,6 +16,11 @@ validated, ``fit_loop`` asks for all the epochs at once (``train_epochs``):
 the permutations are drawn by a compiled copy of NumPy's (``pcg64``), and the
 article's family of models trains in one call of ``whole_fit.fit_epochs``.
 
+The article's family also has C kernels (``whole_fit.c`` through ``native``,
+``native_kernels``): where a C compiler has built them, that family trains and
+predicts through them, bit for bit as through numba, and numba is never
+imported; the numba kernels (``_Kernel``) import numba at their first call.
+
 Shared state
 ------------
 The kernels train flat buffers: the weights and the optimizer's state are
@@ -428,31 +433,13 @@ class CompiledTrainer:
                 self.X, self.Y, order, self.batch_size, first, stop, self._act, self._slope,
                 self.theta, self.grad, lr, loss_sum, correct, self.work,
             )  # fmt: skip
-            if self.shared:
-                self.close()
-            return loss_sum, correct
-        loss_sum, correct = train_steps(
-            self.X,
-            self.Y,
-            order,
-            self.batch_size,
-            first,
-            stop,
-            self.spec,
-            self.lconst,
-            self.theta,
-            self.grad,
-            self.slot_a,
-            self.slot_b,
-            self.loss_code,
-            self.fused,
-            self.opt_code,
-            hyperparameter_vector(opt),
-            iterations,
-            loss_sum,
-            correct,
-            self.work,
-        )
+        else:
+            loss_sum, correct = train_steps(
+                self.X, self.Y, order, self.batch_size, first, stop, self.spec, self.lconst,
+                self.theta, self.grad, self.slot_a, self.slot_b, self.loss_code, self.fused,
+                self.opt_code, hyperparameter_vector(opt), iterations, loss_sum, correct,
+                self.work,
+            )  # fmt: skip
         if self.shared:
             self.close()
         return loss_sum, correct
