@@ -16,6 +16,9 @@
  * arithmetic stays float32 here too (C evaluates float operands in float on x86-64 and
  * arm64: FLT_EVAL_METHOD 0, checked below), and constants are written (real)c.
  *
+ * In float32 with AVX2, fit_epochs and train_range take step8 (below step) for every batch
+ * of a multiple of 8 samples: step's math, 8 samples per vector register.
+ *
  * Arrays are those of the numba kernels, C-contiguous (native.py checks): X (n_samples,
  * n_features), Y (n_samples, 1), theta = W1 [n_features, H], b1 [H], W2 [H, 1], b2 [1], and
  * the feature-major work buffers A, Z, G (rows [x | hidden | output], ld columns), T (1, ld)
@@ -290,6 +293,430 @@ static double step(const model *m, const real *X, const real *Y, const int64_t *
     return loss;
 }
 
+/* ------------------------------------------------ step8: step, 8 samples per register
+ * In float32 with AVX2, a batch whose size is a multiple of 8 (every full batch of the
+ * article's run) takes step8: the same math as step, each sample's values computed by the
+ * same operations in the same order and type, 8 samples (a chunk) in one __m256, and each
+ * chunk carried through a layer in registers (z = b; z = z + x_i * w_i ... is one register,
+ * not a pass over a row of Z per input).  Products and sums are separate _mm256_mul and
+ * _mm256_add (no FMA, as -ffp-contract=off).  The batch sums are lane sums by construction:
+ * an accumulator's lane l adds element l of the chunks in chunk order, which is lane_sum's
+ * s[l], and sum8 adds the lanes in lane_sum's tree.  Every other batch (float64, a last
+ * batch of n % 8 samples, no AVX2, more than MAX_PARAMS8 parameters) takes step. */
+#if SINGLE && defined(__AVX2__)
+#if defined(__GNUC__) && !defined(__clang__) && !defined(_IMMINTRIN_H_INCLUDED)
+/* gcc parses immintrin.h (every ISA's header under -march=native) in ~0.5 s, a third of the
+ * build: include only SSE4.1's, AVX's and AVX2's, as immintrin.h includes them. */
+#include <smmintrin.h>
+#define _IMMINTRIN_H_INCLUDED
+#include <avxintrin.h>
+#include <avx2intrin.h>
+#undef _IMMINTRIN_H_INCLUDED
+#else
+#include <immintrin.h>
+#endif
+#define HAVE_STEP8 1
+
+typedef __m256 v8;
+#define LOAD(p) _mm256_loadu_ps(p)
+#define STORE(p, v) _mm256_storeu_ps(p, v)
+#define SET1(x) _mm256_set1_ps(x)
+#define ADD(a, b) _mm256_add_ps(a, b)
+#define MUL(a, b) _mm256_mul_ps(a, b)
+#define SUB(a, b) _mm256_sub_ps(a, b)
+#define LT(a, b) _mm256_cmp_ps(a, b, _CMP_LT_OQ) /* all-ones where a < b (false for NaN) */
+#define GT(a, b) _mm256_cmp_ps(a, b, _CMP_GT_OQ)
+#define IF(mask, a, b) _mm256_blendv_ps(b, a, mask) /* mask ? a : b, by lane */
+#define FORCE_INLINE static inline __attribute__((always_inline))
+
+/* tanh_ (float32) of K vectors of 4 doubles (K <= 4), x[i] -> t[i]: exp_neg's steps, then
+ * tanh_'s, every branch computed and one kept per lane (the series only if a lane needs
+ * it).  The K vectors go in lock-step: exp's Horner chain is 26 dependent operations, and K
+ * independent chains keep more of the CPU busy.  max_pd(y, -40) is y > -40 ? y : -40. */
+FORCE_INLINE void tanh4s(__m256d *t, const __m256d *x, const int K)
+{
+    static const double inv_factorials[14] = {
+        1.0 / 6227020800.0, 1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0,
+        1.0 / 362880.0,     1.0 / 40320.0,     1.0 / 5040.0,     1.0 / 720.0,
+        1.0 / 120.0,        1.0 / 24.0,        1.0 / 6.0,        1.0 / 2.0,
+        1.0 / 1.0,          1.0 / 1.0,
+    };
+    const __m256d one = _mm256_set1_pd(1.0), sign = _mm256_set1_pd(-0.0);
+    __m256d r[4], p[4], scale[4];
+    for (int i = 0; i < K; i++) {
+        __m256d ax = _mm256_andnot_pd(sign, x[i]); /* fabs(x) */
+        __m256d y = _mm256_mul_pd(_mm256_set1_pd(-2.0), ax);
+        y = _mm256_max_pd(y, _mm256_set1_pd(-40.0));
+        __m256d k = _mm256_floor_pd(_mm256_add_pd(
+            _mm256_mul_pd(y, _mm256_set1_pd(1.4426950408889634)), _mm256_set1_pd(0.5)));
+        r[i] = _mm256_sub_pd(
+            _mm256_sub_pd(y, _mm256_mul_pd(k, _mm256_set1_pd(6.93147180369123816490e-01))),
+            _mm256_mul_pd(k, _mm256_set1_pd(1.90821492927058770002e-10)));
+        p[i] = _mm256_set1_pd(inv_factorials[0]); /* 0.0 * r + c[0], r finite */
+        /* The halvings of p by 2**-(2**i) for the set bits of n = -k (0 <= n <= 58) are
+         * exact (p is in [0.7, 1.5], so every product is a normal number): they equal one
+         * product by 2**k, whose bits are (1023 + k) << 52, and k + 2**52 + 1023 holds
+         * 1023 + k in its low bits. */
+        __m256i bits = _mm256_castpd_si256(_mm256_add_pd(k, _mm256_set1_pd(0x1p52 + 1023.0)));
+        scale[i] = _mm256_castsi256_pd(_mm256_slli_epi64(bits, 52));
+    }
+    for (int c = 1; c < 14; c++)
+        for (int i = 0; i < K; i++)
+            p[i] = _mm256_add_pd(_mm256_mul_pd(p[i], r[i]), _mm256_set1_pd(inv_factorials[c]));
+    for (int i = 0; i < K; i++) {
+        __m256d e = _mm256_mul_pd(p[i], scale[i]);
+        __m256d ti = _mm256_div_pd(_mm256_sub_pd(one, e), _mm256_add_pd(one, e));
+        __m256d negative = _mm256_cmp_pd(x[i], _mm256_setzero_pd(), _CMP_LT_OQ);
+        ti = _mm256_blendv_pd(ti, _mm256_xor_pd(ti, sign), negative);          /* x < 0: -t */
+        ti = _mm256_blendv_pd(ti, x[i], _mm256_cmp_pd(x[i], x[i], _CMP_UNORD_Q)); /* NaN: x */
+        __m256d ax = _mm256_andnot_pd(sign, x[i]);
+        __m256d small = _mm256_cmp_pd(ax, _mm256_set1_pd(4e-4), _CMP_LT_OQ);
+        if (_mm256_movemask_pd(small)) { /* fabs(x) < 4e-4: x - x * x * x / 3 */
+            __m256d cube = _mm256_mul_pd(_mm256_mul_pd(x[i], x[i]), x[i]);
+            __m256d series = _mm256_sub_pd(x[i], _mm256_div_pd(cube, _mm256_set1_pd(3.0)));
+            ti = _mm256_blendv_pd(ti, series, small);
+        }
+        t[i] = ti;
+    }
+}
+
+/* (real)tanh_(z) of C chunks of 8 floats (C <= 2): 2 * C vectors of 4 doubles, each
+ * rounded to float once. */
+FORCE_INLINE void tanh8s(v8 *out, const v8 *z, const int C)
+{
+    __m256d x[4], t[4];
+    for (int c = 0; c < C; c++) {
+        x[2 * c] = _mm256_cvtps_pd(_mm256_castps256_ps128(z[c]));
+        x[2 * c + 1] = _mm256_cvtps_pd(_mm256_extractf128_ps(z[c], 1));
+    }
+    tanh4s(t, x, 2 * C);
+    for (int c = 0; c < C; c++)
+        out[c] = _mm256_set_m128(_mm256_cvtpd_ps(t[2 * c + 1]), _mm256_cvtpd_ps(t[2 * c]));
+}
+
+/* (real)tanh_(z) of 8 floats; not inlined (one copy for the hidden layer's TANH and
+ * SIGMOID and a last odd chunk of the output). */
+static __attribute__((noinline)) v8 tanh8(v8 z)
+{
+    v8 t;
+    tanh8s(&t, &z, 1);
+    return t;
+}
+
+/* pointwise.activate's SIGMOID of 8 floats, 0.5 * (1 + tanh(0.5 * z)). */
+static inline v8 sigmoid8(v8 z)
+{
+    return MUL(SET1(R(0.5)), ADD(SET1(R(1)), tanh8(MUL(SET1(R(0.5)), z))));
+}
+
+/* activate of one chunk. */
+FORCE_INLINE v8 act8(int64_t act, real s, v8 z)
+{
+    const v8 zero = _mm256_setzero_ps();
+    switch (act) {
+    case LINEAR:
+        return z;
+    case RELU: /* z < 0 ? 0 : z; maxps(a, b) is a > b ? a : b, so NaN and -0 pass */
+        return _mm256_max_ps(zero, z);
+    case LEAKY_RELU:
+        return IF(GT(z, zero), z, MUL(z, SET1(s)));
+    case TANH:
+        return tanh8(MUL(SET1(R(1)), z));
+    default: /* SIGMOID */
+        return sigmoid8(z);
+    }
+}
+
+/* activation_backward of one chunk: g = dL/dA in, dL/dZ out.  For RELU, z > 0 is a > 0
+ * (a = z where z >= 0 or NaN, else 0), so z is not kept. */
+FORCE_INLINE v8 act8_backward(int64_t act, real s, const real *z, v8 a, v8 g)
+{
+    const v8 zero = _mm256_setzero_ps(), one = SET1(R(1));
+    switch (act) {
+    case RELU:
+        return IF(GT(a, zero), g, MUL(g, zero));
+    case LEAKY_RELU:
+        return IF(GT(LOAD(z), zero), g, MUL(g, SET1(s)));
+    case TANH:
+        return MUL(g, SUB(one, MUL(a, a)));
+    case SIGMOID:
+        return MUL(MUL(g, a), SUB(one, a));
+    default:
+        return g;
+    }
+}
+
+/* lane_sum's tree over an accumulator's lanes: ((s0 + s1) + (s2 + s3)) + ((s4 + s5) +
+ * (s6 + s7)). */
+static inline real sum8(v8 s)
+{
+    v8 pairs = ADD(s, _mm256_movehdup_ps(s)); /* lanes 0, 2, 4, 6: s0 + s1, s2 + s3, ... */
+    v8 quads = ADD(pairs, _mm256_permute_ps(pairs, _MM_SHUFFLE(3, 2, 3, 2))); /* lanes 0, 4 */
+    __m128 sum = _mm_add_ss(_mm256_castps256_ps128(quads), _mm256_extractf128_ps(quads, 1));
+    return _mm_cvtss_f32(sum);
+}
+
+/* sum8 of v[0..8] at once: lane k of the result is sum8(v[k]), by the same tree.
+ * hadd(a, b) = a0+a1, a2+a3, b0+b1, b2+b3 | a4+a5, a6+a7, b4+b5, b6+b7. */
+static inline v8 sum8x8(const v8 *v)
+{
+    v8 ab = _mm256_hadd_ps(v[0], v[1]), cd = _mm256_hadd_ps(v[2], v[3]);
+    v8 ef = _mm256_hadd_ps(v[4], v[5]), gh = _mm256_hadd_ps(v[6], v[7]);
+    v8 abcd = _mm256_hadd_ps(ab, cd), efgh = _mm256_hadd_ps(ef, gh);
+    /* abcd: (s0+s1)+(s2+s3) of v0..v3 | (s4+s5)+(s6+s7) of v0..v3 */
+    v8 low = _mm256_permute2f128_ps(abcd, efgh, 0x20);
+    v8 high = _mm256_permute2f128_ps(abcd, efgh, 0x31);
+    return ADD(low, high);
+}
+
+/* Chunk c of the batch: A's feature rows and T from X's and Y's rows order[c..c+8]. */
+FORCE_INLINE void gather8(const real *X, const real *Y, const int64_t *order, int64_t nf,
+                          real *A, real *T, int64_t ld, int64_t c)
+{
+    const int64_t *o = order + c;
+    STORE(T + c, _mm256_setr_ps(Y[o[0]], Y[o[1]], Y[o[2]], Y[o[3]], Y[o[4]], Y[o[5]], Y[o[6]],
+                                Y[o[7]]));
+    if (nf == 2) { /* a row is 8 bytes: load the rows as doubles, then split the features */
+        const double *rows = (const double *)X;
+        v8 r0 = _mm256_castpd_ps(_mm256_setr_pd(rows[o[0]], rows[o[1]], rows[o[2]], rows[o[3]]));
+        v8 r1 = _mm256_castpd_ps(_mm256_setr_pd(rows[o[4]], rows[o[5]], rows[o[6]], rows[o[7]]));
+        /* r0 = a0 b0 a1 b1 | a2 b2 a3 b3; f0 = a0 a1 a4 a5 | a2 a3 a6 a7 */
+        v8 f0 = _mm256_shuffle_ps(r0, r1, _MM_SHUFFLE(2, 0, 2, 0));
+        v8 f1 = _mm256_shuffle_ps(r0, r1, _MM_SHUFFLE(3, 1, 3, 1));
+        const __m256i in_order = _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7);
+        STORE(A + c, _mm256_permutevar8x32_ps(f0, in_order));
+        STORE(A + ld + c, _mm256_permutevar8x32_ps(f1, in_order));
+    } else {
+        for (int64_t k = 0; k < nf; k++)
+            for (int r = 0; r < 8; r++)
+                A[k * ld + c + r] = X[o[r] * nf + k];
+    }
+}
+
+#define MAX_PARAMS8 512 /* the parameters' accumulators: 16 KB of stack */
+
+/* The forward pass of a batch of n (a multiple of 8) gathered samples, up to Z2; act, nf
+ * and H are constants where the article's model calls this (so the loops over units
+ * unroll), variables elsewhere. */
+FORCE_INLINE void forward8(const model *m, const real *restrict theta, int64_t n,
+                           const int64_t act, const int64_t nf, const int64_t H)
+{
+    const int64_t ld = m->ld, o = nf + H;
+    const int64_t w1 = 0, b1 = nf * H, w2 = b1 + H, b2 = b1 + 2 * H;
+    real *A = m->A, *Z = m->Z;
+    for (int64_t c = 0; c < n; c += 8) {
+        v8 x[4]; /* the features of the chunk, if nf <= 4 */
+        for (int64_t i = 0; i < nf && i < 4; i++)
+            x[i] = LOAD(A + i * ld + c);
+        v8 z2 = SET1(theta[b2]);
+        for (int64_t j = 0; j < H; j++) {
+            v8 z = SET1(theta[b1 + j]);
+            for (int64_t i = 0; i < nf; i++)
+                z = ADD(z, MUL(i < 4 ? x[i] : LOAD(A + i * ld + c),
+                               SET1(theta[w1 + i * H + j])));
+            v8 a = act8(act, m->slope, z);
+            if (act != RELU)
+                STORE(Z + (nf + j) * ld + c, z);
+            STORE(A + (nf + j) * ld + c, a);
+            z2 = ADD(z2, MUL(a, SET1(theta[w2 + j])));
+        }
+        STORE(Z + o * ld + c, z2);
+    }
+}
+
+/* P = sigmoid(Z2), as pointwise.activate's SIGMOID, two chunks at a time. */
+static void output8(const model *m, int64_t n)
+{
+    const int64_t o = m->nf + m->H, ld = m->ld;
+    const v8 half = SET1(R(0.5)), one = SET1(R(1));
+    const real *z_ = m->Z + o * ld;
+    real *p_ = m->A + o * ld;
+    int64_t c = 0;
+    for (; c + 16 <= n; c += 16) {
+        v8 z[2] = {MUL(half, LOAD(z_ + c)), MUL(half, LOAD(z_ + c + 8))}, t[2];
+        tanh8s(t, z, 2);
+        STORE(p_ + c, MUL(half, ADD(one, t[0])));
+        STORE(p_ + c + 8, MUL(half, ADD(one, t[1])));
+    }
+    if (c < n)
+        STORE(p_ + c, sigmoid8(LOAD(z_ + c)));
+}
+
+/* acc[p] = parameter p's lane sums; G's output row holds dZ2.  With U = 2, two units at a
+ * time and layer 1's weight sums in registers (nf <= 4); with U = 1, one unit at a time
+ * through G's rows. */
+FORCE_INLINE void backward8(const model *m, const real *restrict theta, int64_t n, v8 *acc,
+                            const int64_t act, const int64_t nf, const int64_t H,
+                            const int64_t U)
+{
+    const int64_t ld = m->ld, o = nf + H;
+    const int64_t w1 = 0, b1 = nf * H, w2 = b1 + H, b2 = b1 + 2 * H;
+    const real *A = m->A, *Z = m->Z, *g_ = m->G + o * ld;
+    const v8 zero = _mm256_setzero_ps();
+    v8 db2 = zero;
+    for (int64_t c = 0; c < n; c += 8)
+        db2 = ADD(db2, LOAD(g_ + c));
+    acc[b2] = db2;
+    for (int64_t j0 = 0; j0 < H; j0 += U) {
+        v8 dw2[2] = {zero, zero}, db1[2] = {zero, zero}, dw1[2][4];
+        for (int64_t u = 0; u < U; u++)
+            for (int64_t i = 0; i < 4; i++)
+                dw1[u][i] = zero;
+        for (int64_t c = 0; c < n; c += 8) {
+            v8 g = LOAD(g_ + c);
+            for (int64_t u = 0; u < U; u++) {
+                const int64_t j = j0 + u;
+                v8 a = LOAD(A + (nf + j) * ld + c);
+                dw2[u] = ADD(dw2[u], MUL(a, g));
+                /* dA1 = 0 + dZ2 * W2[j] (_weighted_sums without a bias), then act' */
+                v8 d = act8_backward(act, m->slope, Z + (nf + j) * ld + c, a,
+                                     ADD(zero, MUL(g, SET1(theta[w2 + j]))));
+                db1[u] = ADD(db1[u], d);
+                if (U == 2) {
+                    for (int64_t i = 0; i < nf; i++)
+                        dw1[u][i] = ADD(dw1[u][i], MUL(LOAD(A + i * ld + c), d));
+                } else {
+                    STORE(m->G + (nf + j) * ld + c, d);
+                }
+            }
+        }
+        for (int64_t u = 0; u < U; u++) {
+            const int64_t j = j0 + u;
+            acc[w2 + j] = dw2[u];
+            acc[b1 + j] = db1[u];
+            for (int64_t i = 0; i < nf; i++) {
+                if (U == 2) {
+                    acc[w1 + i * H + j] = dw1[u][i];
+                } else {
+                    const real *d_ = m->G + (nf + j) * ld;
+                    v8 s = zero;
+                    for (int64_t c = 0; c < n; c += 8)
+                        s = ADD(s, MUL(LOAD(A + i * ld + c), LOAD(d_ + c)));
+                    acc[w1 + i * H + j] = s;
+                }
+            }
+        }
+    }
+}
+
+/* step's loss chain over one chunk of 8 samples (not inlined: rarely run). */
+static __attribute__((noinline)) void loss_chain(const real *p_, const real *T, const real *S,
+                                                 double *total, double *product)
+{
+    const real eps = R(EPSILON), hi = R(1) - eps;
+    for (int r = 0; r < 8; r++) {
+        real y = T[r];
+        if (y == 1 || y == 0) {
+            add_log(total, product, S[r]);
+        } else { /* a soft label */
+            real pc = clip(p_[r], eps, hi);
+            *total += (double)(y * LOG(pc) + (R(1) - y) * LOG(R(1) - pc));
+        }
+    }
+}
+
+/* The loss part of step for the chunks: S, dZ2 into G's output row, the correct count;
+ * returns the batch loss. */
+static __attribute__((noinline)) double loss8(const model *m, int64_t n, int64_t *correct)
+{
+    const int64_t o = m->nf + m->H, ld = m->ld;
+    const real *p_ = m->A + o * ld, *T = m->T;
+    real *g_ = m->G + o * ld, *S = m->S;
+    const real eps = R(EPSILON), hi = R(1) - eps;
+    const v8 zero = _mm256_setzero_ps(), one = SET1(R(1)), half = SET1(R(0.5));
+    const v8 lo_ = SET1(eps), hi_ = SET1(hi), size = SET1((real)n);
+    __m256i wrong = _mm256_setzero_si256();
+    double total = 0.0, product = 1.0;
+    for (int64_t c = 0; c < n; c += 8) {
+        v8 p = LOAD(p_ + c), y = LOAD(T + c);
+        v8 pc = IF(LT(p, lo_), lo_, IF(GT(p, hi_), hi_, p)); /* clip */
+        v8 y1 = _mm256_cmp_ps(y, one, _CMP_EQ_OQ);
+        v8 s = IF(y1, pc, SUB(one, pc));
+        STORE(S + c, s);
+        v8 g = SUB(p, y);
+        v8 inside = _mm256_and_ps(_mm256_cmp_ps(p, lo_, _CMP_GE_OQ),
+                                  _mm256_cmp_ps(p, hi_, _CMP_LE_OQ));
+        STORE(g_ + c, _mm256_div_ps(IF(inside, g, MUL(g, zero)), size));
+        /* (double)p > 0.5 is p > 0.5f: a lane of -1 where they disagree */
+        v8 differ = _mm256_xor_ps(GT(p, half), GT(y, half));
+        wrong = _mm256_sub_epi32(wrong, _mm256_castps_si256(differ));
+        /* The loss chain in sample order.  With 0/1 labels S is in [eps, 1 - eps] or NaN,
+         * so the product only falls: still >= 1e-200 after the chunk, add_log took no log
+         * inside it.  Otherwise the chunk again, as step. */
+        v8 hard = _mm256_or_ps(y1, _mm256_cmp_ps(y, zero, _CMP_EQ_OQ));
+        if (_mm256_movemask_ps(hard) == 0xFF) {
+            double sd[8], q = product;
+            _mm256_storeu_pd(sd, _mm256_cvtps_pd(_mm256_castps256_ps128(s)));
+            _mm256_storeu_pd(sd + 4, _mm256_cvtps_pd(_mm256_extractf128_ps(s, 1)));
+            for (int k = 0; k < 8; k++)
+                q *= sd[k];
+            if (q >= 1e-200) {
+                product = q;
+                continue;
+            }
+        }
+        loss_chain(p_ + c, T + c, S + c, &total, &product);
+    }
+    int32_t lanes[8];
+    _mm256_storeu_si256((__m256i *)lanes, wrong);
+    int64_t right = n;
+    for (int k = 0; k < 8; k++)
+        right -= lanes[k];
+    *correct += right;
+    return -(total + log(product)) / (double)n;
+}
+
+/* step for n % 8 == 0 (float32, AVX2), its shape constant where the article's model calls
+ * it (so the loops over units and parameters unroll; U as backward8): the same results
+ * (A, T, S and G's output row as step; the other rows of Z and G are not kept). */
+FORCE_INLINE double step8_of(const model *m, const real *X, const real *Y, const int64_t *order,
+                             int64_t start, int64_t n, real *theta, real *grad, real lr,
+                             int64_t *correct, const int64_t act, const int64_t nf,
+                             const int64_t H, const int64_t U)
+{
+    const int64_t n_params = nf * H + 2 * H + 1;
+    v8 acc[MAX_PARAMS8 + 7];
+    for (int64_t c = 0; c < n; c += 8)
+        gather8(X, Y, order + start, nf, m->A, m->T, m->ld, c);
+    forward8(m, theta, n, act, nf, H);
+    output8(m, n);
+    double loss = loss8(m, n, correct);
+    backward8(m, theta, n, acc, act, nf, H, U);
+    /* The grads, 8 at a time, and kernels._update (SGD without momentum) on them. */
+    int64_t p = 0;
+    for (; p + 8 <= n_params; p += 8) {
+        v8 g = sum8x8(acc + p);
+        STORE(grad + p, g);
+        STORE(theta + p, SUB(LOAD(theta + p), MUL(SET1(lr), g)));
+    }
+    for (; p < n_params; p++) {
+        grad[p] = sum8(acc[p]);
+        theta[p] -= lr * grad[p];
+    }
+    return loss;
+}
+
+static double step8(const model *m, const real *X, const real *Y, const int64_t *order,
+                    int64_t start, int64_t n, real *theta, real *grad, real lr, int64_t *correct)
+{
+    if (m->act == RELU && m->nf == 2 && m->H == 8) /* the article's model */
+        return step8_of(m, X, Y, order, start, n, theta, grad, lr, correct, RELU, 2, 8, 2);
+    return step8_of(m, X, Y, order, start, n, theta, grad, lr, correct, m->act, m->nf, m->H, 1);
+}
+#endif
+
+/* One mini-batch: step8 where it applies, else step. */
+static inline double train_step(const model *m, const real *X, const real *Y,
+                                const int64_t *order, int64_t start, int64_t n, real *theta,
+                                real *grad, real lr, int64_t *correct)
+{
+#ifdef HAVE_STEP8
+    if (n % 8 == 0 && m->nf * m->H + 2 * m->H + 1 <= MAX_PARAMS8)
+        return step8(m, X, Y, order, start, n, theta, grad, lr, correct);
+#endif
+    return step(m, X, Y, order, start, n, theta, grad, lr, correct);
+}
+
 /* The rows of a shuffled batch are scattered over X: once X outgrows the caches, each is a
  * trip to memory, about half the time of an epoch of 10^7 samples.  The loops below ask for
  * the rows of the batch AHEAD_BATCHES ahead while they train this one, so those trips
@@ -344,7 +771,7 @@ int64_t fit_epochs(const real *X, const real *Y, int64_t n_samples, int64_t nf,
             if (far)
                 prefetch_batch(X, Y, nf, order, start + AHEAD_BATCHES * batch_size, batch_size,
                                n_samples);
-            double batch_loss = step(&m, X, Y, order, start, n, theta, grad, lr, &right);
+            double batch_loss = train_step(&m, X, Y, order, start, n, theta, grad, lr, &right);
             loss_sum += batch_loss * (double)n;
         }
         loss[e] = loss_sum;
@@ -374,7 +801,7 @@ int64_t train_range(const real *X, const real *Y, int64_t n_samples, int64_t nf,
         if (far)
             prefetch_batch(X, Y, nf, order, start + AHEAD_BATCHES * batch_size, batch_size,
                            n_samples);
-        double batch_loss = step(&m, X, Y, order, start, n, theta, grad, lr, &right);
+        double batch_loss = train_step(&m, X, Y, order, start, n, theta, grad, lr, &right);
         sum += batch_loss * (double)n;
     }
     *loss_sum = sum;
