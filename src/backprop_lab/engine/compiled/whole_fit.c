@@ -28,6 +28,7 @@
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
 
 #if !defined(REAL) || !defined(SINGLE)
 #error "build with -DREAL=float -DSINGLE=1 or with -DREAL=double -DSINGLE=0"
@@ -469,6 +470,15 @@ static inline v8 sum8x8(const v8 *v)
     return ADD(low, high);
 }
 
+/* The 8 bytes of row i of a two-feature X, as a double (memcpy: no aliasing of float as
+ * double; it compiles to one load). */
+static inline double row2(const real *X, int64_t i)
+{
+    double d;
+    memcpy(&d, X + 2 * i, sizeof d);
+    return d;
+}
+
 /* Chunk c of the batch: A's feature rows and T from X's and Y's rows order[c..c+8]. */
 FORCE_INLINE void gather8(const real *X, const real *Y, const int64_t *order, int64_t nf,
                           real *A, real *T, int64_t ld, int64_t c)
@@ -477,9 +487,10 @@ FORCE_INLINE void gather8(const real *X, const real *Y, const int64_t *order, in
     STORE(T + c, _mm256_setr_ps(Y[o[0]], Y[o[1]], Y[o[2]], Y[o[3]], Y[o[4]], Y[o[5]], Y[o[6]],
                                 Y[o[7]]));
     if (nf == 2) { /* a row is 8 bytes: load the rows as doubles, then split the features */
-        const double *rows = (const double *)X;
-        v8 r0 = _mm256_castpd_ps(_mm256_setr_pd(rows[o[0]], rows[o[1]], rows[o[2]], rows[o[3]]));
-        v8 r1 = _mm256_castpd_ps(_mm256_setr_pd(rows[o[4]], rows[o[5]], rows[o[6]], rows[o[7]]));
+        v8 r0 = _mm256_castpd_ps(_mm256_setr_pd(row2(X, o[0]), row2(X, o[1]), row2(X, o[2]),
+                                                row2(X, o[3])));
+        v8 r1 = _mm256_castpd_ps(_mm256_setr_pd(row2(X, o[4]), row2(X, o[5]), row2(X, o[6]),
+                                                row2(X, o[7])));
         /* r0 = a0 b0 a1 b1 | a2 b2 a3 b3; f0 = a0 a1 a4 a5 | a2 a3 a6 a7 */
         v8 f0 = _mm256_shuffle_ps(r0, r1, _MM_SHUFFLE(2, 0, 2, 0));
         v8 f1 = _mm256_shuffle_ps(r0, r1, _MM_SHUFFLE(3, 1, 3, 1));
