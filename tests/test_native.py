@@ -66,6 +66,13 @@ def fresh(monkeypatch, tmp_path):
 
 
 # ------------------------------------------------------------------ the family's arrays
+def work_buffers(n_features, hidden, batch_size, dtype):
+    """The kernels' work buffers ``A, Z, G, T, S`` for the family (``trainer.work_buffers``)."""
+    rows = n_features + hidden + 1
+    shapes = [(rows, batch_size)] * 3 + [(1, batch_size), (2, batch_size)]
+    return tuple(np.empty(shape, dtype) for shape in shapes)
+
+
 def problem(dtype, n_samples=203, n_features=3, hidden=8, seed=0):
     """Data with 0/1 and soft (0.3) labels, and weights large enough to saturate sometimes."""
     rng = np.random.default_rng(seed)
@@ -133,7 +140,7 @@ def test_fit_epochs_is_numbas_bit_for_bit(kernels, dtype, act, batch_size):
         for fit_epochs in (numba_kernels.fit_epochs, c.fit_epochs):
             theta, grad = theta0.copy(), np.zeros_like(theta0)
             loss, correct = np.full(5, np.nan), np.full(5, -1, np.int64)
-            work = native.work_buffers(X.shape[1], 8, min(batch_size, n), dtype)
+            work = work_buffers(X.shape[1], 8, min(batch_size, n), dtype)
             for first, stop in ((0, 2), (2, 5)):  # epochs 3 and 4 take rows 0 and 1 again
                 fit_epochs(
                     X, Y, orders, first, stop, batch_size, code, SLOPE, theta, grad, lr, loss,
@@ -154,7 +161,7 @@ def test_data_beyond_the_caches_trains_the_same(kernels):
     for fit_epochs in (numba_kernels.fit_epochs, c.fit_epochs):
         theta, grad = theta0.copy(), np.zeros_like(theta0)
         loss, correct = np.zeros(1), np.zeros(1, np.int64)
-        work = native.work_buffers(2, 8, 32, "float32")
+        work = work_buffers(2, 8, 32, "float32")
         fit_epochs(X, Y, orders, 0, 1, 32, codes.RELU, 0.0, theta, grad, np.float32(0.01), loss,
                    correct, work)  # fmt: skip
         results.append((theta, grad, loss, correct))
@@ -175,7 +182,7 @@ def test_train_range_is_train_steps_bit_for_bit(kernels, dtype, act, batch_size)
     results = []
     for train in (numba_train_steps, c.train_range):
         theta, grad = theta0.copy(), np.zeros_like(theta0)
-        work = native.work_buffers(X.shape[1], 8, min(batch_size, n), dtype)
+        work = work_buffers(X.shape[1], 8, min(batch_size, n), dtype)
         totals, trail = (0.0, 0), []
         for first, stop in ((0, steps // 3), (steps // 3, steps - 1), (steps - 1, steps)):
             totals = train(
@@ -226,7 +233,7 @@ def test_activations_agree_on_every_kind_of_input(kernels, dtype, act):
 def test_wrong_arguments_raise_instead_of_reaching_c(kernels):
     c = kernel_for(kernels, "float32")
     X, Y, theta = problem("float32", n_samples=20)
-    work = native.work_buffers(3, 8, 5, "float32")
+    work = work_buffers(3, 8, 5, "float32")
     grad, loss, correct = np.zeros_like(theta), np.zeros(2), np.zeros(2, np.int64)
     orders = np.arange(20)[None, :]
     args = [X, Y, orders, 0, 2, 5, codes.RELU, SLOPE, theta, grad, 0.1, loss, correct, work]

@@ -259,20 +259,6 @@ def _load(dtype) -> Native:
 
 
 # ------------------------------------------------------------------ the kernels
-def work_buffers(n_features: int, n_hidden: int, batch_size: int, dtype) -> tuple:
-    """``whole_fit.work_buffers`` (numba's module is not imported here): ``A``, ``Z``, ``G``
-    with rows ``[x | a1 | p]``, the targets ``T`` and the scratch ``S``, ``batch_size``
-    columns each."""
-    rows = n_features + n_hidden + 1
-    return (
-        np.empty((rows, batch_size), dtype),
-        np.empty((rows, batch_size), dtype),
-        np.empty((rows, batch_size), dtype),
-        np.empty((1, batch_size), dtype),
-        np.empty((2, batch_size), dtype),
-    )
-
-
 _P = ctypes.c_void_p
 _I = ctypes.c_int64
 _D = ctypes.c_double
@@ -323,8 +309,6 @@ class Native:
 
     def __repr__(self) -> str:
         return f"<Native {self.dtype} kernels from {self.path.name}>"
-
-    work_buffers = staticmethod(work_buffers)
 
     def _model(self, X, Y, act, theta, grad, work, rows_needed):
         """Checks shared by the training kernels; returns their common arguments."""
