@@ -517,7 +517,7 @@ class CompiledTrainer:
         # The C kernels are built together, so they take every whole fit, and draw
         # the orders too.
         fast = self.native
-        whole = whole_fit_reason(self.model) is None and (epochs > 1 or fast is not None)
+        whole = fast is not None or (epochs > 1 and whole_fit_reason(self.model) is None)
         kernel = fit_epochs if fast is None else fast.fit_epochs
         self._plan_copies()
         if not self._loaded:

@@ -759,6 +759,28 @@ static int orders_ok(const int64_t *orders, int64_t n_entries, int64_t n_samples
     return !bad;
 }
 
+/* Batches first..stop of one epoch in sample order `order` (batch b is order[b * batch_size
+ * ...]), each train_step'ed; *loss_sum and *correct are the epoch's running totals (the sum
+ * of batch loss times batch size, the correct count), updated in batch order. */
+static void batches(const model *m, const real *X, const real *Y, int64_t n_samples,
+                    const int64_t *order, int64_t batch_size, int64_t first, int64_t stop,
+                    real *theta, real *grad, real lr, double *loss_sum, int64_t *correct)
+{
+    const int far = beyond_cache(n_samples, m->nf);
+    double sum = *loss_sum;
+    int64_t right = *correct;
+    for (int64_t b = first; b < stop; b++) {
+        int64_t start = b * batch_size;
+        int64_t n = batch_size < n_samples - start ? batch_size : n_samples - start;
+        if (far)
+            prefetch_batch(X, Y, m->nf, order, start + AHEAD_BATCHES * batch_size, batch_size,
+                           n_samples);
+        sum += train_step(m, X, Y, order, start, n, theta, grad, lr, &right) * (double)n;
+    }
+    *loss_sum = sum;
+    *correct = right;
+}
+
 /* whole_fit.fit_epochs: epochs first..stop, epoch e in the order orders[e % n_rows];
  * loss[e] = the epoch's sum of batch loss times batch size, correct[e] its correct count.
  * Returns 0, or -1 (nothing trained) if an order holds an index outside 0..n_samples. */
@@ -772,21 +794,12 @@ int64_t fit_epochs(const real *X, const real *Y, int64_t n_samples, int64_t nf,
     if (used > 0 && !orders_ok(orders, n_rows * n_samples, n_samples))
         return -1;
     model m = {nf, H, ld, act, (real)slope, A, Z, G, T, S};
-    const int far = beyond_cache(n_samples, nf);
+    const int64_t steps = (n_samples + batch_size - 1) / batch_size;
     for (int64_t e = first; e < stop; e++) {
-        double loss_sum = 0.0;
-        int64_t right = 0;
-        const int64_t *order = orders + (e % n_rows) * n_samples;
-        for (int64_t start = 0; start < n_samples; start += batch_size) {
-            int64_t n = batch_size < n_samples - start ? batch_size : n_samples - start;
-            if (far)
-                prefetch_batch(X, Y, nf, order, start + AHEAD_BATCHES * batch_size, batch_size,
-                               n_samples);
-            double batch_loss = train_step(&m, X, Y, order, start, n, theta, grad, lr, &right);
-            loss_sum += batch_loss * (double)n;
-        }
-        loss[e] = loss_sum;
-        correct[e] = right;
+        loss[e] = 0.0;
+        correct[e] = 0;
+        batches(&m, X, Y, n_samples, orders + (e % n_rows) * n_samples, batch_size, 0, steps,
+                theta, grad, lr, &loss[e], &correct[e]);
     }
     return 0;
 }
@@ -803,20 +816,8 @@ int64_t train_range(const real *X, const real *Y, int64_t n_samples, int64_t nf,
     if (first < stop && !orders_ok(order, n_samples, n_samples))
         return -1;
     model m = {nf, H, ld, act, (real)slope, A, Z, G, T, S};
-    double sum = *loss_sum;
-    int64_t right = *correct;
-    const int far = beyond_cache(n_samples, nf);
-    for (int64_t b = first; b < stop; b++) {
-        int64_t start = b * batch_size;
-        int64_t n = batch_size < n_samples - start ? batch_size : n_samples - start;
-        if (far)
-            prefetch_batch(X, Y, nf, order, start + AHEAD_BATCHES * batch_size, batch_size,
-                           n_samples);
-        double batch_loss = train_step(&m, X, Y, order, start, n, theta, grad, lr, &right);
-        sum += batch_loss * (double)n;
-    }
-    *loss_sum = sum;
-    *correct = right;
+    batches(&m, X, Y, n_samples, order, batch_size, first, stop, theta, grad, lr, loss_sum,
+            correct);
     return 0;
 }
 
