@@ -48,7 +48,8 @@ import numpy as np
 SOURCE = Path(__file__).with_name("whole_fit.c")
 # -fno-trapping-math changes no result (it lets gcc compute both sides of a branch
 # and keep one, as LLVM does for numba): without it no activation loop vectorises.
-FLAGS = ("-O3", "-march=native", "-ffp-contract=off", "-fno-trapping-math", "-fPIC", "-shared")
+FLAGS = ("-O3", "-march=native", "-ffp-contract=off", "-fno-trapping-math", "-fPIC", "-shared",
+         "-pthread")  # fmt: skip
 DEFINES = {
     np.dtype(np.float32): ("-DREAL=float", "-DSINGLE=1"),
     np.dtype(np.float64): ("-DREAL=double", "-DSINGLE=0"),
@@ -306,6 +307,10 @@ class Native:
         lib.forward.argtypes = [_P, _I, _I, _P, _I, _I, _D, _P, _P, _P, _I]
         lib.permutations.restype = None
         lib.permutations.argtypes = [_P, _I, _I, _I, _P, _I]
+        lib.fit_shuffled.restype = _I
+        lib.fit_shuffled.argtypes = (
+            arrays + [_P, _P, _I, _I, _I, _I, _I, _D, _P, _P, real, _P, _P] + work + [_I]
+        )
 
     def __repr__(self) -> str:
         return f"<Native {self.dtype} kernels from {self.path.name}>"
@@ -374,6 +379,39 @@ class Native:
         )  # fmt: skip
         if status != 0:
             raise IndexError(f"orders holds a sample index outside 0..{n - 1}")
+
+    def fit_shuffled(
+        self, st, X, Y, orders, first, stop, batch_size, act, slope, theta, grad, lr, loss,
+        correct, work, threads=2,
+    ):  # fmt: skip
+        """``permutations(st, n_samples, first, stop, orders)`` then ``fit_epochs`` on
+        those orders, in one call; with ``threads >= 2`` a second thread draws each
+        epoch's order while the epochs before it train.  ``orders`` needs a row per
+        epoch of the call; the results are those of the two calls, bit for bit."""
+        batch_size = int(batch_size)
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be positive, not {batch_size}")
+        first, stop = int(first), int(stop)
+        n_samples = X.shape[0] if X.ndim == 2 else 0
+        n, nf, x, y, t, g, buffers, n_hidden, ld = self._model(
+            X, Y, act, theta, grad, work, min(batch_size, n_samples)
+        )
+        if not 0 <= n < 2**32 or orders.ndim != 2 or orders.shape[1] != n:
+            raise ValueError(f"orders must have shape (rows, {n}), not {orders.shape}")
+        if not 0 <= first <= stop or stop - first > len(orders):
+            raise ValueError(f"epochs {first}..{stop} need {stop - first} rows of orders")
+        state = _pointer(st, np.dtype(np.uint64), "st", (6,))
+        o = _pointer(orders, np.dtype(np.int64), "orders")
+        lo = _pointer(loss, np.dtype(np.float64), "loss")
+        co = _pointer(correct, np.dtype(np.int64), "correct")
+        if loss.shape != (loss.size,) or loss.size < stop or correct.size < stop:
+            raise ValueError(f"loss and correct must hold epochs {first}..{stop}")
+        for array, name in ((st, "st"), (orders, "orders"), (loss, "loss"), (correct, "correct")):
+            _writable(array, name)
+        self._lib.fit_shuffled(
+            x, y, n, nf, state, o, len(orders), first, stop, batch_size, int(act), float(slope),
+            t, g, float(lr), lo, co, *buffers, n_hidden, ld, int(threads),
+        )  # fmt: skip
 
     def train_range(
         self, X, Y, order, batch_size, first, stop, act, slope, theta, grad, lr, loss_sum,

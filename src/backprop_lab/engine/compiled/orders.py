@@ -32,7 +32,9 @@ def order_blocks(rng, n_samples: int, epochs: int, permutations):
         drawn in sequence; None: every epoch in the stored order.
     n_samples, epochs : int
     permutations : callable or None
-        ``pcg64.permutations``, compiled, or the C copy (``native``); None: drawn by NumPy.
+        ``pcg64.permutations``, compiled, or the C copy (``native``), called as
+        ``permutations(state, n_samples, first, stop, orders)`` (it may also train the
+        block: ``native.fit_shuffled``); None: drawn by NumPy.
 
     ``orders`` has shape ``(rows, n_samples)`` (int64), reused: consume each
     block before asking for the next.  A block is drawn when it is asked for,
@@ -45,7 +47,7 @@ def order_blocks(rng, n_samples: int, epochs: int, permutations):
     rows = max(1, min(epochs, ROWS_CAP // max(n_samples, 1)))
     orders = np.empty((rows, n_samples), np.int64)
     bits = rng.bit_generator
-    compiled = permutations is not None and type(bits) is np.random.PCG64 and n_samples < 2**32
+    compiled = permutations is not None and compiled_draws(rng, n_samples)
     for first in range(0, epochs, rows):
         stop = min(first + rows, epochs)
         if compiled:
@@ -57,6 +59,12 @@ def order_blocks(rng, n_samples: int, epochs: int, permutations):
             for e in range(first, stop):
                 orders[e % rows] = rng.permutation(n_samples)
         yield first, stop, orders
+
+
+def compiled_draws(rng, n_samples: int) -> bool:
+    """Whether ``order_blocks`` hands ``rng``'s draws to its ``permutations`` (a PCG64
+    generator and fewer than 2**32 samples) rather than to NumPy."""
+    return rng is not None and type(rng.bit_generator) is np.random.PCG64 and n_samples < 2**32
 
 
 def pack(bit_generator) -> np.ndarray:

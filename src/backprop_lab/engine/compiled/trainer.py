@@ -51,7 +51,9 @@ The on-disk numba cache is an optimisation only: see ``_Kernel``.
 
 from __future__ import annotations
 
+import functools
 import importlib
+import os
 import threading
 import time
 import warnings
@@ -63,7 +65,7 @@ from .. import activations, losses, optimizers, regularizers
 from ..callbacks import batches_wanted, looks_at_model, needs_every_batch
 from ..layers import Dense
 from . import codes, native
-from .orders import order_blocks
+from .orders import compiled_draws, order_blocks
 
 ACTIVATION_CODES = {
     activations.Linear: codes.LINEAR,
@@ -527,8 +529,21 @@ class CompiledTrainer:
         opt = self.model.optimizer
         lr = self.theta.dtype.type(hyperparameter_vector(opt)[codes.LR])
         draw = permutations if fast is None else fast.permutations
-        for first, stop, orders in order_blocks(rng, n, epochs, draw):
-            if whole:
+        # The C kernels draw a block's orders and train it in one call, the drawing
+        # on a second thread where there is a second core (native.fit_shuffled).
+        fused = fast is not None and compiled_draws(rng, n)
+
+        def draw_and_train(state, n_samples, first, stop, orders):
+            opt.iterations += (stop - first) * self.steps  # before the call, as _run
+            self._ahead = True
+            fast.fit_shuffled(
+                state, self.X, self.Y, orders, first, stop, self.batch_size, self._act,
+                self._slope, self.theta, self.grad, lr, loss_sum, correct, self.work,
+                threads=_cores(),
+            )  # fmt: skip
+
+        for first, stop, orders in order_blocks(rng, n, epochs, draw_and_train if fused else draw):
+            if whole and not fused:
                 opt.iterations += (stop - first) * self.steps  # before the call, as _run
                 self._ahead = True
                 kernel(
@@ -540,6 +555,15 @@ class CompiledTrainer:
                     order = orders[e % len(orders)]
                     loss_sum[e], correct[e] = self._run(order, 0, self.steps, 0.0, 0)
                 yield _logs(metrics, float(loss_sum[e]), int(correct[e]), n)
+
+
+@functools.cache
+def _cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _logs(metrics, loss_sum: float, correct: int, seen: int) -> dict:

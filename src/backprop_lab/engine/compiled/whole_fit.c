@@ -920,3 +920,104 @@ void permutations(uint64_t *st, int64_t n, int64_t first, int64_t stop, int64_t 
         }
     }
 }
+
+/* ------------------------------------------------------- drawing while training
+ * fit_shuffled: fit_epochs with the epochs' orders drawn here (permutations), each
+ * just before its epoch trains.  With threads >= 2, a second thread draws them while
+ * the caller trains the epochs before: for the article's run the two take about the same
+ * time, so this hides nearly all the drawing.  The orders, the generator's state and the
+ * training are those of permutations then fit_epochs, bit for bit: one thread draws, in
+ * sequence, into rows no epoch of the call is still training on (out has a row per
+ * epoch of the call), and an epoch starts only once its row is drawn. */
+#include <pthread.h>
+#include <stdatomic.h>
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+typedef struct {
+    uint64_t *st;
+    int64_t n, first, stop, rows;
+    int64_t *out;
+    _Atomic int64_t drawn; /* epochs first..drawn are in out */
+    pthread_mutex_t lock;
+    pthread_cond_t ready;
+} drawer;
+
+static void *draw_epochs(void *arg)
+{
+    drawer *d = arg;
+    for (int64_t e = d->first; e < d->stop; e++) {
+        permutations(d->st, d->n, e, e + 1, d->out, d->rows);
+        pthread_mutex_lock(&d->lock);
+        atomic_store_explicit(&d->drawn, e + 1, memory_order_release);
+        pthread_cond_signal(&d->ready);
+        pthread_mutex_unlock(&d->lock);
+    }
+    return 0;
+}
+
+/* Until epoch e is drawn: spin a little (the drawer is usually about to finish), then
+ * sleep on the condition, so a drawer that lost its core costs no spinning. */
+static void wait_drawn(drawer *d, int64_t e)
+{
+    for (int spin = 0; spin < 4096; spin++) {
+        if (atomic_load_explicit(&d->drawn, memory_order_acquire) > e)
+            return;
+        cpu_relax();
+    }
+    pthread_mutex_lock(&d->lock);
+    while (atomic_load_explicit(&d->drawn, memory_order_acquire) <= e)
+        pthread_cond_wait(&d->ready, &d->lock);
+    pthread_mutex_unlock(&d->lock);
+}
+
+/* pcg64.permutations for epochs first..stop into out (rows >= stop - first rows, epoch e
+ * in row e % rows, st advanced), and whole_fit.fit_epochs on them; other arguments as
+ * fit_epochs.  Returns 0, or -1 (nothing drawn or trained) if rows is too small. */
+int64_t fit_shuffled(const real *X, const real *Y, int64_t n_samples, int64_t nf, uint64_t *st,
+                     int64_t *out, int64_t rows, int64_t first, int64_t stop,
+                     int64_t batch_size, int64_t act, double slope, real *theta, real *grad,
+                     real lr, double *loss, int64_t *correct, real *A, real *Z, real *G,
+                     real *T, real *S, int64_t H, int64_t ld, int64_t threads)
+{
+    if (stop - first > rows)
+        return -1;
+    model m = {nf, H, ld, act, (real)slope, A, Z, G, T, S};
+    const int64_t steps = (n_samples + batch_size - 1) / batch_size;
+    drawer d = {st, n_samples, first, stop, rows, out};
+    atomic_init(&d.drawn, first);
+    pthread_t thread;
+    int parallel = threads >= 2 && stop - first >= 2;
+    if (parallel) {
+        pthread_mutex_init(&d.lock, 0);
+        pthread_cond_init(&d.ready, 0);
+        parallel = pthread_create(&thread, 0, draw_epochs, &d) == 0;
+        if (!parallel) {
+            pthread_mutex_destroy(&d.lock);
+            pthread_cond_destroy(&d.ready);
+        }
+    }
+    for (int64_t e = first; e < stop; e++) {
+        if (parallel)
+            wait_drawn(&d, e);
+        else
+            permutations(st, n_samples, e, e + 1, out, rows);
+        loss[e] = 0.0;
+        correct[e] = 0;
+        batches(&m, X, Y, n_samples, out + (e % rows) * n_samples, batch_size, 0, steps, theta,
+                grad, lr, &loss[e], &correct[e]);
+    }
+    if (parallel) {
+        pthread_join(thread, 0);
+        pthread_mutex_destroy(&d.lock);
+        pthread_cond_destroy(&d.ready);
+    }
+    return 0;
+}
