@@ -167,6 +167,13 @@ class History(Callback):
         for k, v in (logs or {}).items():
             self.history.setdefault(k, []).append(v)
 
+    def record(self, epochs: range, columns: dict) -> None:
+        """``on_epoch_end`` of several epochs at once: ``columns[k][i]`` is log ``k`` of
+        epoch ``epochs[i]``."""
+        self.epoch.extend(epochs)
+        for k, v in columns.items():
+            self.history.setdefault(k, []).extend(v)
+
 
 class ProgbarLogger(Callback):
     """Shows progress: a bar on a terminal, one line per epoch otherwise.

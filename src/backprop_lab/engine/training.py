@@ -162,11 +162,13 @@ def fit_loop(
 
 def _all_at_once(model, trainer, epochs, shuffle, callbacks) -> dict | None:
     """Nothing acts between epochs: the engine trains them all in one go (in the same
-    orders), and the callbacks see the epochs after it.  Returns the last epoch's logs."""
+    orders), and the callbacks, all ``History`` (``passive``), record each block of
+    epochs after it.  Returns the last epoch's logs."""
     logs = None
-    for epoch, logs in enumerate(trainer.train_epochs(epochs, model.rng if shuffle else None)):
-        callbacks.on_epoch_begin(epoch)
-        callbacks.on_epoch_end(epoch, logs)
+    for first, stop, columns in trainer.train_epochs(epochs, model.rng if shuffle else None):
+        for history in callbacks.callbacks:
+            history.record(range(first, stop), columns)
+        logs = {k: v[-1] for k, v in columns.items()}
     return logs
 
 

@@ -495,7 +495,9 @@ class CompiledTrainer:
         return logs()
 
     def train_epochs(self, epochs: int, rng):
-        """All ``epochs`` with no callback between them; yields each epoch's logs.
+        """All ``epochs`` with no callback between them; yields ``(first, stop, columns)``
+        for each block of epochs trained, ``columns[name][e - first]`` being epoch
+        ``e``'s log ``name`` (``train_epoch``'s logs, as columns).
 
         ``fit_loop`` calls this instead of ``train_epoch`` when no callback can
         act between epochs (only ``History``, no validation).  Epoch ``e``
@@ -550,11 +552,18 @@ class CompiledTrainer:
                     self.X, self.Y, orders, first, stop, self.batch_size, self._act, self._slope,
                     self.theta, self.grad, lr, loss_sum, correct, self.work,
                 )  # fmt: skip
-            for e in range(first, stop):
-                if not whole:
-                    order = orders[e % len(orders)]
-                    loss_sum[e], correct[e] = self._run(order, 0, self.steps, 0.0, 0)
-                yield _logs(metrics, float(loss_sum[e]), int(correct[e]), n)
+            for e in range(first, stop) if not whole else ():
+                order = orders[e % len(orders)]
+                loss_sum[e], correct[e] = self._run(order, 0, self.steps, 0.0, 0)
+            yield first, stop, _columns(metrics, loss_sum[first:stop], correct[first:stop], n)
+
+
+def _columns(metrics, loss_sum: np.ndarray, correct: np.ndarray, seen: int) -> dict:
+    """``_logs`` of several epochs as columns (lists of floats, keys in ``_logs``'s
+    order); the metrics are left at the last epoch's counts, as ``_logs`` leaves them."""
+    logs = _logs(metrics, float(loss_sum[-1]), int(correct[-1]), seen)
+    accuracy = (correct / seen).tolist()
+    return {k: (loss_sum / seen).tolist() if k == "loss" else accuracy for k in logs}
 
 
 @functools.cache
