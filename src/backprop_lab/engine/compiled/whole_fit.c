@@ -714,6 +714,17 @@ static double step8(const model *m, const real *X, const real *Y, const int64_t 
         return step8_of(m, X, Y, order, start, n, theta, grad, lr, correct, RELU, 2, 8, 2);
     return step8_of(m, X, Y, order, start, n, theta, grad, lr, correct, m->act, m->nf, m->H, 1);
 }
+
+/* forward_pass for n % 8 == 0 (float32, AVX2): forward8 then output8, the article's shape
+ * constant as in step8.  The same P (A's output row) as forward_pass. */
+static void forward_pass8(const model *m, const real *theta, int64_t n)
+{
+    if (m->act == RELU && m->nf == 2 && m->H == 8)
+        forward8(m, theta, n, RELU, 2, 8);
+    else
+        forward8(m, theta, n, m->act, m->nf, m->H);
+    output8(m, n);
+}
 #endif
 
 /* One mini-batch: step8 where it applies, else step. */
@@ -833,7 +844,15 @@ void forward(const real *X, int64_t n_samples, int64_t nf, const real *theta, in
         for (int64_t r = 0; r < n; r++)
             for (int64_t k = 0; k < nf; k++)
                 A[k * ld + r] = X[(start + r) * nf + k];
-        forward_pass(&m, theta, n);
+        int64_t head = 0; /* the samples forward_pass8 takes, a multiple of 8 */
+#ifdef HAVE_STEP8
+        head = n - n % 8;
+        forward_pass8(&m, theta, head);
+#endif
+        if (head < n) { /* the rest, columns head..n of the buffers */
+            model tail = {nf, H, ld, act, (real)slope, A + head, Z + head, 0, 0, 0};
+            forward_pass(&tail, theta, n - head);
+        }
         for (int64_t r = 0; r < n; r++)
             P[start + r] = A[o * ld + r];
     }
