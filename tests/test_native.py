@@ -199,6 +199,35 @@ def test_fit_shuffled_is_permutations_then_fit_epochs(kernels, dtype, threads):
         c.fit_shuffled(state, X, Y, orders, 0, 5, *args[5:], threads=threads)
 
 
+@pytest.mark.parametrize("case", ["saturated", "nan"])
+@pytest.mark.parametrize("batch_size", [8, 32, 40])
+def test_losses_computed_after_their_steps_are_numbas(kernels, case, batch_size):
+    """With 0/1 labels the C kernels compute batches' losses after their steps, several side
+    by side; products below 1e-200 (confidently wrong predictions) and NaN take the
+    sequential chain again.  The losses must stay numba's, bit for bit."""
+    c = kernel_for(kernels, "float32")
+    X, Y, theta0 = problem("float32", n_samples=411, n_features=2)
+    theta0 = theta0 * 40  # saturated sigmoids, each labelled wrong: S = 1e-7, products
+    p = c.forward(X, theta0, 8, codes.RELU, SLOPE)  # below 1e-200 in 13 samples
+    Y = (p <= 0.5).astype("float32")
+    if case == "nan":
+        X[300] = np.nan  # a NaN prediction part-way through the first epoch
+    orders = np.stack([np.random.default_rng(k).permutation(len(X)) for k in range(2)])
+    results = []
+    for fit_epochs in (numba_kernels.fit_epochs, c.fit_epochs):
+        theta, grad = theta0.copy(), np.zeros_like(theta0)
+        loss, correct = np.full(2, np.nan), np.full(2, -1, np.int64)
+        work = work_buffers(2, 8, batch_size, "float32")
+        fit_epochs(
+            X, Y, orders, 0, 2, batch_size, codes.RELU, SLOPE, theta, grad,
+            np.float32(1e-3), loss, correct, work,
+        )  # fmt: skip
+        results.append((theta, loss, correct))
+    for ours, theirs in zip(results[1], results[0], strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+    assert np.isfinite(results[1][1]).all() == (case == "saturated")
+
+
 def test_data_beyond_the_caches_trains_the_same(kernels):
     """Over 1 MB of X, the C loops prefetch the rows of the batches ahead: hints only."""
     c = kernel_for(kernels, "float32")

@@ -28,6 +28,7 @@
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #if !defined(REAL) || !defined(SINGLE)
@@ -218,6 +219,7 @@ typedef struct {
     int64_t act;
     real slope;
     real *A, *Z, *G, *T, *S;
+    int *later; /* if set, step8 may leave its loss to batches (loss8 sets *later = 1) */
 } model;
 
 /* kernels._forward for this family: samples 0..n of A[:nf] through both layers. */
@@ -627,7 +629,8 @@ static __attribute__((noinline)) void loss_chain(const real *p_, const real *T, 
 }
 
 /* The loss part of step for the chunks: S, dZ2 into G's output row, the correct count;
- * returns the batch loss. */
+ * returns the batch loss.  If m->later is set and every label is 0 or 1, the loss chain is
+ * left to batches (later_losses): *m->later = 1, and the return value means nothing. */
 static __attribute__((noinline)) double loss8(const model *m, int64_t n, int64_t *correct)
 {
     const int64_t o = m->nf + m->H, ld = m->ld;
@@ -637,7 +640,7 @@ static __attribute__((noinline)) double loss8(const model *m, int64_t n, int64_t
     const v8 zero = _mm256_setzero_ps(), one = SET1(R(1)), half = SET1(R(0.5));
     const v8 lo_ = SET1(eps), hi_ = SET1(hi), size = SET1((real)n);
     __m256i wrong = _mm256_setzero_si256();
-    double total = 0.0, product = 1.0;
+    v8 all_hard = _mm256_castsi256_ps(_mm256_set1_epi32(-1));
     for (int64_t c = 0; c < n; c += 8) {
         v8 p = LOAD(p_ + c), y = LOAD(T + c);
         v8 pc = IF(LT(p, lo_), lo_, IF(GT(p, hi_), hi_, p)); /* clip */
@@ -651,22 +654,7 @@ static __attribute__((noinline)) double loss8(const model *m, int64_t n, int64_t
         /* (double)p > 0.5 is p > 0.5f: a lane of -1 where they disagree */
         v8 differ = _mm256_xor_ps(GT(p, half), GT(y, half));
         wrong = _mm256_sub_epi32(wrong, _mm256_castps_si256(differ));
-        /* The loss chain in sample order.  With 0/1 labels S is in [eps, 1 - eps] or NaN,
-         * so the product only falls: still >= 1e-200 after the chunk, add_log took no log
-         * inside it.  Otherwise the chunk again, as step. */
-        v8 hard = _mm256_or_ps(y1, _mm256_cmp_ps(y, zero, _CMP_EQ_OQ));
-        if (_mm256_movemask_ps(hard) == 0xFF) {
-            double sd[8], q = product;
-            _mm256_storeu_pd(sd, _mm256_cvtps_pd(_mm256_castps256_ps128(s)));
-            _mm256_storeu_pd(sd + 4, _mm256_cvtps_pd(_mm256_extractf128_ps(s, 1)));
-            for (int k = 0; k < 8; k++)
-                q *= sd[k];
-            if (q >= 1e-200) {
-                product = q;
-                continue;
-            }
-        }
-        loss_chain(p_ + c, T + c, S + c, &total, &product);
+        all_hard = _mm256_and_ps(all_hard, _mm256_or_ps(y1, _mm256_cmp_ps(y, zero, _CMP_EQ_OQ)));
     }
     int32_t lanes[8];
     _mm256_storeu_si256((__m256i *)lanes, wrong);
@@ -674,6 +662,27 @@ static __attribute__((noinline)) double loss8(const model *m, int64_t n, int64_t
     for (int k = 0; k < 8; k++)
         right -= lanes[k];
     *correct += right;
+    int hard = _mm256_movemask_ps(all_hard) == 0xFF;
+    if (hard && m->later) {
+        *m->later = 1;
+        return 0.0;
+    }
+    /* The loss chain in sample order.  With 0/1 labels S is in [eps, 1 - eps] or NaN, so the
+     * product only falls: still >= 1e-200 after a chunk, add_log took no log inside it.
+     * Otherwise the chunk again, as step. */
+    double total = 0.0, product = 1.0;
+    for (int64_t c = 0; c < n; c += 8) {
+        if (hard) {
+            double q = product;
+            for (int k = 0; k < 8; k++)
+                q *= (double)S[c + k];
+            if (q >= 1e-200) {
+                product = q;
+                continue;
+            }
+        }
+        loss_chain(p_ + c, T + c, S + c, &total, &product);
+    }
     return -(total + log(product)) / (double)n;
 }
 
@@ -770,6 +779,48 @@ static int orders_ok(const int64_t *orders, int64_t n_entries, int64_t n_samples
     return !bad;
 }
 
+/* ------------------------------------------------------------ losses computed later
+ * A batch's loss with 0/1 labels is the chain add_log(S[0]), add_log(S[1]), ... then
+ * -(total + log(product)) / n: n dependent multiplications, which hold back the CPU's
+ * in-order retirement in the middle of a step although nothing else needs them.  The
+ * chains of different batches are independent, so step8 leaves them (loss8, m->later) and
+ * batches runs LATER_GROUP of them side by side once their steps are trained; each is
+ * still the same sequence of operations, so the losses are the same bit for bit. */
+#define LATER_GROUP 8
+#define LATER_MAX_BATCH 4096 /* larger batches compute their losses at once */
+
+/* The losses of the steps k < g that left them (later[k]): S's row k (ld apart) holds
+ * their n[k] values of S.  The products run side by side without add_log's test: S is in
+ * [eps, 1 - eps] or NaN, so a product only falls, and one that ends >= 1e-200 never
+ * crossed it (add_log took no log); any other step takes the chain again, as step. */
+static void later_losses(real *S, int64_t ld, const int64_t *n, const int *later, int g,
+                         double *loss)
+{
+    int64_t most = 0;
+    for (int k = 0; k < g; k++)
+        most = later[k] && n[k] > most ? n[k] : most;
+    for (int k = 0; k < LATER_GROUP; k++) /* padding: times 1 is exact */
+        for (int64_t r = k < g && later[k] ? n[k] : 0; r < most; r++)
+            S[k * ld + r] = R(1);
+    double q[LATER_GROUP];
+    for (int k = 0; k < LATER_GROUP; k++)
+        q[k] = 1.0;
+    for (int64_t r = 0; r < most; r++)
+        for (int k = 0; k < LATER_GROUP; k++)
+            q[k] *= (double)S[k * ld + r];
+    for (int k = 0; k < g; k++) {
+        if (!later[k])
+            continue;
+        double total = 0.0, product = q[k];
+        if (!(product >= 1e-200)) {
+            product = 1.0;
+            for (int64_t r = 0; r < n[k]; r++)
+                add_log(&total, &product, S[k * ld + r]);
+        }
+        loss[k] = -(total + log(product)) / (double)n[k];
+    }
+}
+
 /* Batches first..stop of one epoch in sample order `order` (batch b is order[b * batch_size
  * ...]), each train_step'ed; *loss_sum and *correct are the epoch's running totals (the sum
  * of batch loss times batch size, the correct count), updated in batch order. */
@@ -780,14 +831,36 @@ static void batches(const model *m, const real *X, const real *Y, int64_t n_samp
     const int far = beyond_cache(n_samples, m->nf);
     double sum = *loss_sum;
     int64_t right = *correct;
+    /* S of the steps whose loss waits (none if the allocation fails) */
+    real *waiting = batch_size <= LATER_MAX_BATCH && stop - first > 1
+                        ? malloc(LATER_GROUP * batch_size * sizeof(real))
+                        : 0;
+    int later[LATER_GROUP];
+    int64_t sizes[LATER_GROUP];
+    double losses[LATER_GROUP];
+    int g = 0;
     for (int64_t b = first; b < stop; b++) {
         int64_t start = b * batch_size;
         int64_t n = batch_size < n_samples - start ? batch_size : n_samples - start;
         if (far)
             prefetch_batch(X, Y, m->nf, order, start + AHEAD_BATCHES * batch_size, batch_size,
                            n_samples);
-        sum += train_step(m, X, Y, order, start, n, theta, grad, lr, &right) * (double)n;
+        model step_m = *m;
+        later[g] = 0;
+        step_m.later = waiting ? &later[g] : 0;
+        sizes[g] = n;
+        losses[g] = train_step(&step_m, X, Y, order, start, n, theta, grad, lr, &right);
+        if (later[g])
+            memcpy(waiting + g * batch_size, m->S, n * sizeof(real));
+        if (++g == LATER_GROUP || b == stop - 1) { /* the group's losses, in batch order */
+            if (waiting)
+                later_losses(waiting, batch_size, sizes, later, g, losses);
+            for (int k = 0; k < g; k++)
+                sum += losses[k] * (double)sizes[k];
+            g = 0;
+        }
     }
+    free(waiting);
     *loss_sum = sum;
     *correct = right;
 }
