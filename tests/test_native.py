@@ -154,38 +154,32 @@ def test_fit_epochs_is_numbas_bit_for_bit(kernels, dtype, act, batch_size):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("threads", [1, 2])
-def test_fit_shuffled_is_permutations_then_fit_epochs(kernels, dtype, threads):
-    """Drawing the orders on a second thread while training changes nothing: the same
-    orders, generator state, weights and logs as the two calls one after the other."""
+@pytest.mark.parametrize(
+    "n_samples, n_features, batch_size",
+    [(203, 3, 13), (203, 3, 32), (150_000, 2, 32), (60_000, 5, 13)],
+    ids=["cached", "cached-step8", "records", "records-wide"],
+)
+def test_fit_shuffled_is_permutations_then_fit_epochs(
+    kernels, dtype, threads, n_samples, n_features, batch_size
+):
+    """Drawing the orders on a second thread while training, and beyond the caches
+    training from records copied in each epoch's order, change nothing: the same orders,
+    generator state, weights and logs as the two calls one after the other."""
     from backprop_lab.engine.compiled.orders import pack
 
     c = kernel_for(kernels, dtype)
-    X, Y, theta0 = problem(dtype)
-    n, lr = len(X), np.dtype(dtype).type(0.3)
+    X, Y, theta0 = problem(dtype, n_samples=n_samples, n_features=n_features)
+    n, lr = len(X), np.dtype(dtype).type(0.05)
     results = []
     for fused in (False, True):
         state = pack(np.random.default_rng(5).bit_generator)
         theta, grad = theta0.copy(), np.zeros_like(theta0)
         loss, correct = np.full(9, np.nan), np.full(9, -1, np.int64)
         orders = np.tile(np.arange(n), (4, 1))  # fit_epochs checks every row
-        work = work_buffers(X.shape[1], 8, 13, dtype)
+        work = work_buffers(n_features, 8, batch_size, dtype)
         for first, stop in ((0, 1), (1, 5), (5, 9)):  # one epoch, then blocks of four
-            args = (
-                X,
-                Y,
-                orders,
-                first,
-                stop,
-                13,
-                codes.TANH,
-                SLOPE,
-                theta,
-                grad,
-                lr,
-                loss,
-                correct,
-                work,
-            )
+            args = (X, Y, orders, first, stop, batch_size, codes.TANH, SLOPE, theta, grad)
+            args += (lr, loss, correct, work)
             if fused:
                 c.fit_shuffled(state, *args, threads=threads)
             else:
@@ -195,6 +189,7 @@ def test_fit_shuffled_is_permutations_then_fit_epochs(kernels, dtype, threads):
     for ours, theirs in zip(results[1], results[0], strict=True):
         assert np.array_equal(ours, theirs), (ours, theirs)
     assert (np.sort(results[1][1], axis=1) == np.arange(n)).all()
+    assert np.isfinite(results[1][4]).all()
     with pytest.raises(ValueError, match="rows of orders"):
         c.fit_shuffled(state, X, Y, orders, 0, 5, *args[5:], threads=threads)
 

@@ -222,6 +222,17 @@ typedef struct {
     int *later; /* if set, step8 may leave its loss to batches (loss8 sets *later = 1) */
 } model;
 
+/* An epoch's samples: sample i is row order[i] (order NULL: row i) of X, whose rows are
+ * xs reals apart, and of Y, whose entries are ys apart (X as given: xs = n_features,
+ * ys = 1; fit_shuffled's shuffled records: both the record's size). */
+typedef struct {
+    const real *X, *Y;
+    int64_t xs, ys;
+    const int64_t *order;
+} samples;
+
+static inline int64_t sample_row(const samples *d, int64_t i) { return d->order ? d->order[i] : i; }
+
 /* kernels._forward for this family: samples 0..n of A[:nf] through both layers. */
 static void forward_pass(const model *m, const real *theta, int64_t n)
 {
@@ -238,20 +249,21 @@ static void forward_pass(const model *m, const real *theta, int64_t n)
 }
 
 /* whole_fit._step (train_steps's loop body for this family): one mini-batch of the n samples
- * order[start..start + n]; forward, loss, backward, SGD.  Returns the batch loss. */
-static double step(const model *m, const real *X, const real *Y, const int64_t *order,
-                   int64_t start, int64_t n, real *theta, real *grad, real lr, int64_t *correct)
+ * start..start + n of d; forward, loss, backward, SGD.  Returns the batch loss. */
+static double step(const model *m, const samples *d, int64_t start, int64_t n, real *theta,
+                   real *grad, real lr, int64_t *correct)
 {
     const int64_t nf = m->nf, H = m->H, ld = m->ld, o = nf + H;
     const int64_t w1 = 0, b1 = nf * H, w2 = b1 + H, b2 = b1 + 2 * H;
     const int64_t n_params = b2 + 1;
     real *A = m->A, *G = m->G, *T = m->T, *S = m->S;
     const real *Z = m->Z;
-    for (int64_t k = 0; k < nf; k++) /* gather the batch, so no shuffled copy of X is made */
-        for (int64_t r = 0; r < n; r++)
-            A[k * ld + r] = X[order[start + r] * nf + k];
-    for (int64_t r = 0; r < n; r++)
-        T[r] = Y[order[start + r]];
+    for (int64_t r = 0; r < n; r++) { /* gather the batch, so no shuffled copy of X is made */
+        int64_t i = sample_row(d, start + r);
+        for (int64_t k = 0; k < nf; k++)
+            A[k * ld + r] = d->X[i * d->xs + k];
+        T[r] = d->Y[i * d->ys];
+    }
     forward_pass(m, theta, n);
     /* Loss (pointwise.loss_and_output_grad, BCE fused with the sigmoid):
      * dZ2 = (P - Y) * inside / n, the loss through _add_log. */
@@ -472,27 +484,31 @@ static inline v8 sum8x8(const v8 *v)
     return ADD(low, high);
 }
 
-/* The 8 bytes of row i of a two-feature X, as a double (memcpy: no aliasing of float as
- * double; it compiles to one load). */
-static inline double row2(const real *X, int64_t i)
+/* The 8 bytes of a two-feature row, as a double (memcpy: no aliasing of float as double;
+ * it compiles to one load). */
+static inline double row2(const real *row)
 {
     double d;
-    memcpy(&d, X + 2 * i, sizeof d);
+    memcpy(&d, row, sizeof d);
     return d;
 }
 
-/* Chunk c of the batch: A's feature rows and T from X's and Y's rows order[c..c+8]. */
-FORCE_INLINE void gather8(const real *X, const real *Y, const int64_t *order, int64_t nf,
-                          real *A, real *T, int64_t ld, int64_t c)
+/* Chunk c of the batch that starts at sample `start` of d: A's feature rows and T. */
+FORCE_INLINE void gather8(const samples *d, int64_t nf, real *A, real *T, int64_t ld,
+                          int64_t start, int64_t c)
 {
-    const int64_t *o = order + c;
-    STORE(T + c, _mm256_setr_ps(Y[o[0]], Y[o[1]], Y[o[2]], Y[o[3]], Y[o[4]], Y[o[5]], Y[o[6]],
-                                Y[o[7]]));
+    int64_t o[8];
+    for (int k = 0; k < 8; k++)
+        o[k] = sample_row(d, start + c + k);
+    const real *X = d->X, *Y = d->Y;
+    const int64_t xs = d->xs, ys = d->ys;
+    STORE(T + c, _mm256_setr_ps(Y[o[0] * ys], Y[o[1] * ys], Y[o[2] * ys], Y[o[3] * ys],
+                                Y[o[4] * ys], Y[o[5] * ys], Y[o[6] * ys], Y[o[7] * ys]));
     if (nf == 2) { /* a row is 8 bytes: load the rows as doubles, then split the features */
-        v8 r0 = _mm256_castpd_ps(_mm256_setr_pd(row2(X, o[0]), row2(X, o[1]), row2(X, o[2]),
-                                                row2(X, o[3])));
-        v8 r1 = _mm256_castpd_ps(_mm256_setr_pd(row2(X, o[4]), row2(X, o[5]), row2(X, o[6]),
-                                                row2(X, o[7])));
+        v8 r0 = _mm256_castpd_ps(_mm256_setr_pd(row2(X + o[0] * xs), row2(X + o[1] * xs),
+                                                row2(X + o[2] * xs), row2(X + o[3] * xs)));
+        v8 r1 = _mm256_castpd_ps(_mm256_setr_pd(row2(X + o[4] * xs), row2(X + o[5] * xs),
+                                                row2(X + o[6] * xs), row2(X + o[7] * xs)));
         /* r0 = a0 b0 a1 b1 | a2 b2 a3 b3; f0 = a0 a1 a4 a5 | a2 a3 a6 a7 */
         v8 f0 = _mm256_shuffle_ps(r0, r1, _MM_SHUFFLE(2, 0, 2, 0));
         v8 f1 = _mm256_shuffle_ps(r0, r1, _MM_SHUFFLE(3, 1, 3, 1));
@@ -502,7 +518,7 @@ FORCE_INLINE void gather8(const real *X, const real *Y, const int64_t *order, in
     } else {
         for (int64_t k = 0; k < nf; k++)
             for (int r = 0; r < 8; r++)
-                A[k * ld + c + r] = X[o[r] * nf + k];
+                A[k * ld + c + r] = X[o[r] * xs + k];
     }
 }
 
@@ -689,15 +705,15 @@ static __attribute__((noinline)) double loss8(const model *m, int64_t n, int64_t
 /* step for n % 8 == 0 (float32, AVX2), its shape constant where the article's model calls
  * it (so the loops over units and parameters unroll; U as backward8): the same results
  * (A, T, S and G's output row as step; the other rows of Z and G are not kept). */
-FORCE_INLINE double step8_of(const model *m, const real *X, const real *Y, const int64_t *order,
-                             int64_t start, int64_t n, real *theta, real *grad, real lr,
-                             int64_t *correct, const int64_t act, const int64_t nf,
-                             const int64_t H, const int64_t U)
+FORCE_INLINE double step8_of(const model *m, const samples *d, int64_t start, int64_t n,
+                             real *theta, real *grad, real lr, int64_t *correct,
+                             const int64_t act, const int64_t nf, const int64_t H,
+                             const int64_t U)
 {
     const int64_t n_params = nf * H + 2 * H + 1;
     v8 acc[MAX_PARAMS8 + 7];
     for (int64_t c = 0; c < n; c += 8)
-        gather8(X, Y, order + start, nf, m->A, m->T, m->ld, c);
+        gather8(d, nf, m->A, m->T, m->ld, start, c);
     forward8(m, theta, n, act, nf, H);
     output8(m, n);
     double loss = loss8(m, n, correct);
@@ -716,12 +732,12 @@ FORCE_INLINE double step8_of(const model *m, const real *X, const real *Y, const
     return loss;
 }
 
-static double step8(const model *m, const real *X, const real *Y, const int64_t *order,
-                    int64_t start, int64_t n, real *theta, real *grad, real lr, int64_t *correct)
+static double step8(const model *m, const samples *d, int64_t start, int64_t n, real *theta,
+                    real *grad, real lr, int64_t *correct)
 {
     if (m->act == RELU && m->nf == 2 && m->H == 8) /* the article's model */
-        return step8_of(m, X, Y, order, start, n, theta, grad, lr, correct, RELU, 2, 8, 2);
-    return step8_of(m, X, Y, order, start, n, theta, grad, lr, correct, m->act, m->nf, m->H, 1);
+        return step8_of(m, d, start, n, theta, grad, lr, correct, RELU, 2, 8, 2);
+    return step8_of(m, d, start, n, theta, grad, lr, correct, m->act, m->nf, m->H, 1);
 }
 
 /* forward_pass for n % 8 == 0 (float32, AVX2): forward8 then output8, the article's shape
@@ -737,15 +753,14 @@ static void forward_pass8(const model *m, const real *theta, int64_t n)
 #endif
 
 /* One mini-batch: step8 where it applies, else step. */
-static inline double train_step(const model *m, const real *X, const real *Y,
-                                const int64_t *order, int64_t start, int64_t n, real *theta,
-                                real *grad, real lr, int64_t *correct)
+static inline double train_step(const model *m, const samples *d, int64_t start, int64_t n,
+                                real *theta, real *grad, real lr, int64_t *correct)
 {
 #ifdef HAVE_STEP8
     if (n % 8 == 0 && m->nf * m->H + 2 * m->H + 1 <= MAX_PARAMS8)
-        return step8(m, X, Y, order, start, n, theta, grad, lr, correct);
+        return step8(m, d, start, n, theta, grad, lr, correct);
 #endif
-    return step(m, X, Y, order, start, n, theta, grad, lr, correct);
+    return step(m, d, start, n, theta, grad, lr, correct);
 }
 
 /* The rows of a shuffled batch are scattered over X: once X outgrows the caches, each is a
@@ -759,13 +774,13 @@ static inline int beyond_cache(int64_t n_samples, int64_t nf)
     return (double)n_samples * (double)nf * sizeof(real) > 1 << 20;
 }
 
-static inline void prefetch_batch(const real *X, const real *Y, int64_t nf, const int64_t *order,
-                                  int64_t from, int64_t size, int64_t n_samples)
+static inline void prefetch_batch(const samples *d, int64_t from, int64_t size,
+                                  int64_t n_samples)
 {
     int64_t to = from + size < n_samples ? from + size : n_samples;
     for (int64_t r = from; r < to; r++) {
-        __builtin_prefetch(X + order[r] * nf);
-        __builtin_prefetch(Y + order[r]);
+        __builtin_prefetch(d->X + d->order[r] * d->xs);
+        __builtin_prefetch(d->Y + d->order[r] * d->ys);
     }
 }
 
@@ -821,14 +836,14 @@ static void later_losses(real *S, int64_t ld, const int64_t *n, const int *later
     }
 }
 
-/* Batches first..stop of one epoch in sample order `order` (batch b is order[b * batch_size
- * ...]), each train_step'ed; *loss_sum and *correct are the epoch's running totals (the sum
- * of batch loss times batch size, the correct count), updated in batch order. */
-static void batches(const model *m, const real *X, const real *Y, int64_t n_samples,
-                    const int64_t *order, int64_t batch_size, int64_t first, int64_t stop,
-                    real *theta, real *grad, real lr, double *loss_sum, int64_t *correct)
+/* Batches first..stop of an epoch of d's n_samples (batch b is samples b * batch_size ...),
+ * each train_step'ed; *loss_sum and *correct are the epoch's running totals (the sum of
+ * batch loss times batch size, the correct count), updated in batch order. */
+static void batches(const model *m, const samples *d, int64_t n_samples, int64_t batch_size,
+                    int64_t first, int64_t stop, real *theta, real *grad, real lr,
+                    double *loss_sum, int64_t *correct)
 {
-    const int far = beyond_cache(n_samples, m->nf);
+    const int far = d->order && beyond_cache(n_samples, m->nf);
     double sum = *loss_sum;
     int64_t right = *correct;
     /* S of the steps whose loss waits (none if the allocation fails) */
@@ -843,13 +858,12 @@ static void batches(const model *m, const real *X, const real *Y, int64_t n_samp
         int64_t start = b * batch_size;
         int64_t n = batch_size < n_samples - start ? batch_size : n_samples - start;
         if (far)
-            prefetch_batch(X, Y, m->nf, order, start + AHEAD_BATCHES * batch_size, batch_size,
-                           n_samples);
+            prefetch_batch(d, start + AHEAD_BATCHES * batch_size, batch_size, n_samples);
         model step_m = *m;
         later[g] = 0;
         step_m.later = waiting ? &later[g] : 0;
         sizes[g] = n;
-        losses[g] = train_step(&step_m, X, Y, order, start, n, theta, grad, lr, &right);
+        losses[g] = train_step(&step_m, d, start, n, theta, grad, lr, &right);
         if (later[g])
             memcpy(waiting + g * batch_size, m->S, n * sizeof(real));
         if (++g == LATER_GROUP || b == stop - 1) { /* the group's losses, in batch order */
@@ -882,8 +896,8 @@ int64_t fit_epochs(const real *X, const real *Y, int64_t n_samples, int64_t nf,
     for (int64_t e = first; e < stop; e++) {
         loss[e] = 0.0;
         correct[e] = 0;
-        batches(&m, X, Y, n_samples, orders + (e % n_rows) * n_samples, batch_size, 0, steps,
-                theta, grad, lr, &loss[e], &correct[e]);
+        samples d = {X, Y, nf, 1, orders + (e % n_rows) * n_samples};
+        batches(&m, &d, n_samples, batch_size, 0, steps, theta, grad, lr, &loss[e], &correct[e]);
     }
     return 0;
 }
@@ -900,8 +914,8 @@ int64_t train_range(const real *X, const real *Y, int64_t n_samples, int64_t nf,
     if (first < stop && !orders_ok(order, n_samples, n_samples))
         return -1;
     model m = {nf, H, ld, act, (real)slope, A, Z, G, T, S};
-    batches(&m, X, Y, n_samples, order, batch_size, first, stop, theta, grad, lr, loss_sum,
-            correct);
+    samples d = {X, Y, nf, 1, order};
+    batches(&m, &d, n_samples, batch_size, first, stop, theta, grad, lr, loss_sum, correct);
     return 0;
 }
 
@@ -939,90 +953,217 @@ void forward(const real *X, int64_t n_samples, int64_t nf, const real *theta, in
 typedef unsigned __int128 u128;
 #define PCG_MULTIPLIER (((u128)0x2360ED051FC65DA4ULL << 64) | 0x4385DF649FCCF645ULL)
 
-/* pcg64._next64: step the LCG, then XSL-RR (xor the halves, rotate by the top 6 bits). */
-static inline uint64_t next64(uint64_t *st)
+/* NumPy's _shuffle_raw: for i = n-1 .. 1, j = random_interval(i), swap order[i] and order[j].
+ * random_interval(i) (0 < i < 2**32) takes 32-bit draws masked to the next power of two minus
+ * one, rejecting those above i; a 32-bit draw (pcg64_next32) is the buffered high half of the
+ * last 64-bit draw if there is one (has_uint32, uinteger), else the low half of a new 64-bit
+ * draw, its high half buffered.  So the 32-bit values consumed are a fixed stream (the
+ * buffered uinteger if has_uint32, then lo, hi of each 64-bit draw in turn), whatever consumes
+ * them: draw_swaps generates the 64-bit draws in blocks and runs the rejection on the stream
+ * without a branch per value; swap_entries then applies the swaps, in NumPy's sequence. */
+
+/* pcg64_random_r: step the LCG, then XSL-RR (xor the halves, rotate by the top 6 bits). */
+static inline uint64_t xsl_rr(u128 state)
 {
-    u128 state = ((u128)st[0] << 64) | st[1];
-    u128 inc = ((u128)st[2] << 64) | st[3];
-    state = state * PCG_MULTIPLIER + inc;
-    uint64_t hi = (uint64_t)(state >> 64), lo = (uint64_t)state;
-    st[0] = hi;
-    st[1] = lo;
-    uint64_t x = hi ^ lo;
+    uint64_t hi = (uint64_t)(state >> 64), x = hi ^ (uint64_t)state;
     unsigned rot = (unsigned)(hi >> 58);
     return (x >> rot) | (x << ((64 - rot) & 63));
 }
 
-/* pcg64._next32: the buffered high half if there is one, else the low half of a new draw. */
-static inline uint64_t next32(uint64_t *st)
+/* At most this many 64-bit draws generated at a time (their 32-bit halves: 4 KB). */
+#define DRAW_BLOCK 512
+
+/* The LCG's h steps at once: state -> state * mult + inc * sum, where mult = MULTIPLIER**h and
+ * sum = 1 + MULTIPLIER + .. + MULTIPLIER**(h-1) (modulo 2**128), by squaring: the jump
+ * pcg64_advance makes. */
+static void lcg_jump(uint64_t h, u128 *mult, u128 *sum)
 {
-    if (st[4] != 0) {
-        st[4] = 0;
-        return st[5];
+    u128 m = 1, s = 0, step_m = PCG_MULTIPLIER, step_s = 1; /* (m, s): the steps so far */
+    for (; h > 0; h >>= 1) {
+        if (h & 1) {
+            s = s * step_m + step_s;
+            m = m * step_m;
+        }
+        step_s = (step_m + 1) * step_s;
+        step_m = step_m * step_m;
     }
-    uint64_t value = next64(st);
-    st[4] = 1;
-    st[5] = value >> 32;
-    return value & 0xFFFFFFFFULL;
+    *mult = m;
+    *sum = s;
 }
 
-/* pcg64._interval: random_interval(top), 0 < top < 2**32, by masked rejection. */
-static inline int64_t interval(uint64_t *st, uint64_t top)
+static inline void put_draw(uint32_t *words, uint64_t d, u128 state)
 {
-    uint64_t mask = top;
-    mask |= mask >> 1;
-    mask |= mask >> 2;
-    mask |= mask >> 4;
-    mask |= mask >> 8;
-    mask |= mask >> 16;
-    uint64_t value = next32(st) & mask;
-    while (value > top)
-        value = next32(st) & mask;
-    return (int64_t)value;
+    uint64_t x = xsl_rr(state);
+    words[2 * d] = (uint32_t)x; /* pcg64_next32 hands out the low half first */
+    words[2 * d + 1] = (uint32_t)(x >> 32);
 }
 
-#define AHEAD_SWAPS 16
+/* count pcg64_random_r draws from *state (advanced past them), their 32-bit halves in order
+ * into words.  A step's 128-bit multiply is a chain of about 6 cycles: a long block is drawn
+ * as two halves at once, the second from the state count/2 steps on (lcg_jump). */
+static __attribute__((noinline)) void pcg_block(u128 *state, u128 inc, uint32_t *words,
+                                                uint64_t count)
+{
+    u128 a = *state, b = a;
+    uint64_t h = 0;
+    if (count >= 64) {
+        u128 mult, sum;
+        h = count / 2;
+        lcg_jump(h, &mult, &sum);
+        b = a * mult + inc * sum;
+        for (uint64_t d = 0; d < h; d++) {
+            a = a * PCG_MULTIPLIER + inc;
+            b = b * PCG_MULTIPLIER + inc;
+            put_draw(words, d, a);
+            put_draw(words, h + d, b);
+        }
+    }
+    for (uint64_t d = 2 * h; d < count; d++) {
+        b = b * PCG_MULTIPLIER + inc;
+        put_draw(words, d, b);
+    }
+    *state = b;
+}
+
+/* random_interval(i) for the swaps i = hi, hi-1, .., lo (hi >= lo >= 1, hi < 2**32), as
+ * NumPy draws them in sequence: js[hi - i] = j of swap i.  st (orders.pack's layout) is
+ * advanced exactly as NumPy leaves it: the LCG state after the last 64-bit draw used,
+ * has_uint32 and uinteger as pcg64_next32 sets them.
+ *
+ * No 64-bit draw is generated that is not used: with r swaps still to draw, at least r
+ * 32-bit values are needed, so a block of min(DRAW_BLOCK, ceil(r/2)) draws is used at least
+ * up to its last draw's low half (2 * block - 1 <= r values).  The state after the block is
+ * therefore the state NumPy leaves, and a block that ends the swaps ends either after its
+ * last draw's low half (its high half buffered: has_uint32 = 1) or after both halves. */
+static void draw_swaps(uint64_t *st, uint64_t hi, uint64_t lo, uint32_t *js)
+{
+    uint64_t top = hi; /* the swap whose j is being drawn: random_interval(top) */
+    if (top < lo)
+        return;
+    if (st[4] != 0) { /* pcg64_next32: the buffered high half comes first */
+        st[4] = 0;
+        uint64_t mask = (2ULL << (63 - __builtin_clzll(top))) - 1;
+        uint64_t v = st[5] & mask;
+        if (v <= top) {
+            js[hi - top] = (uint32_t)v;
+            top--;
+        }
+    }
+    u128 state = ((u128)st[0] << 64) | st[1];
+    const u128 inc = ((u128)st[2] << 64) | st[3];
+    uint32_t words[2 * DRAW_BLOCK]; /* lo0, hi0, lo1, hi1, ..: the 32-bit values in order */
+    uint64_t used = 0, block = 0;   /* values used of the block's 2 * block */
+    while (top >= lo) {
+        if (used == 2 * block) { /* a new block of 64-bit draws (pcg64_random_r each) */
+            uint64_t r = top - lo + 1;
+            block = r / 2 + (r & 1);
+            if (block > DRAW_BLOCK)
+                block = DRAW_BLOCK;
+            pcg_block(&state, inc, words, block);
+            used = 0;
+        }
+        /* random_interval's mask is the same for every top in [2**b, 2**(b+1)): run the
+         * rejection with it until top leaves that range or the block runs out.  Each value
+         * is stored as j of swap top; it stays there (top moves on) only if accepted. */
+        int b = 63 - __builtin_clzll(top);
+        uint64_t mask = (2ULL << b) - 1, floor = 1ULL << b;
+        if (floor < lo)
+            floor = lo;
+        const uint64_t end = 2 * block;
+        while (used < end && top >= floor) {
+            uint64_t v = words[used++] & mask;
+            js[hi - top] = (uint32_t)v;
+            top -= v <= top;
+        }
+    }
+    st[0] = (uint64_t)(state >> 64);
+    st[1] = (uint64_t)state;
+    if (block > 0) { /* pcg64_next32: the last draw's high half buffered unless it was used */
+        st[4] = used & 1;
+        st[5] = words[2 * block - 1];
+    }
+}
+
+/* How many swaps ahead swap_entries fetches order[j], so that for n beyond the caches the
+ * random entry is on its way while the swaps before it run. */
+#define AHEAD_SWAPS 48
+/* .. once order[0..i] is this many entries (512 KB: beyond L2) */
+#define PREFETCH_FROM (1 << 16)
+
+/* _shuffle_raw's swaps i = hi, hi-1, .., lo (hi >= lo): order[i] <-> order[js[hi - i]].
+ * js has `more` valid entries past the hi - lo + 1 used (the next swaps' j), for fetching. */
+static void swap_entries(int64_t *order, int64_t hi, int64_t lo, const uint32_t *js,
+                         int64_t more)
+{
+    const int64_t count = hi - lo + 1;
+    int64_t reach = count + more;
+    if (hi < PREFETCH_FROM) /* order[0..hi] is in the caches: nothing to fetch */
+        reach = 0;
+    int64_t k = 0;
+    for (; k + AHEAD_SWAPS < reach && k < count; k++) {
+        __builtin_prefetch(order + js[k + AHEAD_SWAPS], 1);
+        int64_t i = hi - k, j = js[k];
+        int64_t t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+    }
+    for (; k < count; k++) {
+        int64_t i = hi - k, j = js[k];
+        int64_t t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+    }
+}
+
+/* Swaps drawn, then applied, this many at a time (16 KB of js, kept in L1). */
+#define SWAP_BLOCK 4096
 
 void permutations(uint64_t *st, int64_t n, int64_t first, int64_t stop, int64_t *out,
                   int64_t rows)
 {
+    uint32_t js[SWAP_BLOCK + AHEAD_SWAPS]; /* j of the swaps i, i-1, .. (have of them) */
     for (int64_t e = first; e < stop; e++) {
         int64_t *order = out + (e % rows) * n;
-        for (int64_t i = 0; i < n; i++)
+        for (int64_t i = 0; i < n; i++) /* permutation(n) shuffles arange(n) */
             order[i] = i;
-        /* Swap i takes j = interval(i), drawn in the same sequence as NumPy (i = n-1 .. 1)
-         * but AHEAD_SWAPS swaps early, so the entry order[j] (a random place in a large
-         * array) is fetched while the swaps before it run. */
-        int64_t js[AHEAD_SWAPS];
-        int64_t next = n - 1; /* the next swap to draw j for */
-        for (; next > 0 && next > n - 1 - AHEAD_SWAPS; next--) {
-            js[next % AHEAD_SWAPS] = interval(st, (uint64_t)next);
-            __builtin_prefetch(order + js[next % AHEAD_SWAPS]);
-        }
-        for (int64_t i = n - 1; i > 0; i--) {
-            int64_t j = js[i % AHEAD_SWAPS];
-            if (next > 0) { /* draw for swap i - AHEAD_SWAPS, into the slot just read */
-                js[next % AHEAD_SWAPS] = interval(st, (uint64_t)next);
-                __builtin_prefetch(order + js[next % AHEAD_SWAPS]);
-                next--;
+        int64_t i = n - 1, have = 0; /* swaps n-1 .. i+1 done; js[0..have) are i, i-1, .. */
+        while (i > 0) {
+            /* draw the swaps after those in js, until js is full or the swaps end at 1 */
+            int64_t top = i - have, low = top - (SWAP_BLOCK + AHEAD_SWAPS - have) + 1;
+            if (low < 1)
+                low = 1;
+            if (top >= low) {
+                draw_swaps(st, (uint64_t)top, (uint64_t)low, js + have);
+                have += top - low + 1;
             }
-            int64_t t = order[i];
-            order[i] = order[j];
-            order[j] = t;
+            /* apply a block of them; the AHEAD_SWAPS after it stay, moved to the front */
+            int64_t count = have < SWAP_BLOCK ? have : SWAP_BLOCK;
+            swap_entries(order, i, i - count + 1, js, have - count);
+            memmove(js, js + count, (size_t)(have - count) * sizeof *js);
+            have -= count;
+            i -= count;
         }
     }
 }
 
 /* ------------------------------------------------------- drawing while training
- * fit_shuffled: fit_epochs with the epochs' orders drawn here (permutations), each
- * just before its epoch trains.  With threads >= 2, a second thread draws them while
- * the caller trains the epochs before: for the article's run the two take about the same
- * time, so this hides nearly all the drawing.  The orders, the generator's state and the
- * training are those of permutations then fit_epochs, bit for bit: one thread draws, in
- * sequence, into rows no epoch of the call is still training on (out has a row per
- * epoch of the call), and an epoch starts only once its row is drawn. */
+ * fit_shuffled: permutations then fit_epochs, in one call, the drawing on a second thread
+ * (threads >= 2) while the caller trains.  The orders, the generator's state and the
+ * training are those of permutations then fit_epochs, bit for bit: the same samples in the
+ * same order, and the same arithmetic on them.  Two ways, by the data's size:
+ *
+ * - Data in the caches: the second thread draws the epochs' orders ahead (a row of `out`
+ *   each, so it never waits), and the caller trains each epoch through its order.  Drawing
+ *   takes about a third of the training's time; whichever thread finds the next order
+ *   undrawn draws it, so the caller never waits for the second thread to start.
+ * - Data beyond the caches: a batch's rows, scattered over X, would each cost a trip to
+ *   memory (for 10^7 samples, more than the arithmetic).  The samples are packed as records
+ *   (features, label), and the second thread copies each epoch's records, in its order, into
+ *   a slot that the caller then reads straight through, batch by batch as soon as the
+ *   batch's records are there. */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/mman.h>
 
 static inline void cpu_relax(void)
 {
@@ -1033,41 +1174,213 @@ static inline void cpu_relax(void)
 #endif
 }
 
+/* A count one thread raises and one other thread waits for. */
 typedef struct {
-    uint64_t *st;
+    _Atomic int64_t value;
+    _Atomic int sleeping;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+} gate;
+
+static void gate_init(gate *g)
+{
+    atomic_init(&g->value, 0);
+    atomic_init(&g->sleeping, 0);
+    pthread_mutex_init(&g->lock, 0);
+    pthread_cond_init(&g->cond, 0);
+}
+
+static void gate_destroy(gate *g)
+{
+    pthread_mutex_destroy(&g->lock);
+    pthread_cond_destroy(&g->cond);
+}
+
+static void gate_raise(gate *g, int64_t value)
+{
+    atomic_store(&g->value, value);
+    if (atomic_load(&g->sleeping)) {
+        pthread_mutex_lock(&g->lock);
+        pthread_cond_broadcast(&g->cond);
+        pthread_mutex_unlock(&g->lock);
+    }
+}
+
+/* Until the count reaches value: spin a little (the other thread is usually about to
+ * raise it), then sleep, so a thread that lost its core costs no spinning.  Returns it. */
+static int64_t gate_wait(gate *g, int64_t value)
+{
+    int64_t now = atomic_load_explicit(&g->value, memory_order_acquire);
+    for (int spin = 0; now < value && spin < 4096; spin++) {
+        cpu_relax();
+        now = atomic_load_explicit(&g->value, memory_order_acquire);
+    }
+    if (now < value) {
+        pthread_mutex_lock(&g->lock);
+        atomic_store(&g->sleeping, 1); /* seq_cst, as gate_raise's store and load */
+        while ((now = atomic_load(&g->value)) < value)
+            pthread_cond_wait(&g->cond, &g->lock);
+        atomic_store(&g->sleeping, 0);
+        pthread_mutex_unlock(&g->lock);
+    }
+    return now;
+}
+
+#define SLOTS_BYTES (8 << 20) /* shuffled epochs held at once, at most (at least two) */
+#define SHUFFLE_CHUNK 4096    /* records copied between two raises of `ready` */
+#define AHEAD_ROWS 64         /* records fetched ahead while copying */
+
+typedef struct {
+    uint64_t *st; /* permutations' arguments */
     int64_t n, first, stop, rows;
     int64_t *out;
-    _Atomic int64_t drawn; /* epochs first..drawn are in out */
-    pthread_mutex_t lock;
-    pthread_cond_t ready;
-} drawer;
+    pthread_mutex_t lock; /* the generator's: held while an order is drawn */
+    int64_t next;         /* the next epoch to draw (under lock) */
+    gate drawn;           /* epochs drawn, first + count */
+    const real *packed;   /* records: record i = X[i, :], Y[i], padding (rs reals) */
+    int64_t rs;
+    real *slots; /* epoch e's records in its order: slot e % n_slots */
+    int64_t n_slots;
+    gate packed_, ready, trained; /* records packed (1); records copied, (e - first) * n + i;
+                                   * epochs trained */
+} shuffler;
+
+/* Draw the next epoch's order, if any is left; returns whether one was. */
+static int draw_next(shuffler *sh)
+{
+    pthread_mutex_lock(&sh->lock);
+    int64_t e = sh->next;
+    if (e < sh->stop) {
+        permutations(sh->st, sh->n, e, e + 1, sh->out, sh->rows);
+        sh->next = e + 1;
+        gate_raise(&sh->drawn, e + 1 - sh->first);
+    }
+    pthread_mutex_unlock(&sh->lock);
+    return e < sh->stop;
+}
+
+/* The caller's side: until epoch e is drawn, draw it (and any before) if the other thread
+ * is not drawing, else wait for it. */
+static void wait_drawn(shuffler *sh, int64_t e)
+{
+    while (atomic_load(&sh->drawn.value) <= e - sh->first) {
+        if (pthread_mutex_trylock(&sh->lock) == 0) {
+            pthread_mutex_unlock(&sh->lock);
+            draw_next(sh);
+        } else {
+            cpu_relax();
+        }
+    }
+}
 
 static void *draw_epochs(void *arg)
 {
-    drawer *d = arg;
-    for (int64_t e = d->first; e < d->stop; e++) {
-        permutations(d->st, d->n, e, e + 1, d->out, d->rows);
-        pthread_mutex_lock(&d->lock);
-        atomic_store_explicit(&d->drawn, e + 1, memory_order_release);
-        pthread_cond_signal(&d->ready);
-        pthread_mutex_unlock(&d->lock);
+    while (draw_next(arg))
+        ;
+    return 0;
+}
+
+/* One record of rs reals (4: a fixed-size copy, one instruction). */
+static inline void copy_record(real *to, const real *from, int64_t rs)
+{
+    if (rs == 4)
+        memcpy(to, from, 4 * sizeof(real));
+    else
+        for (int64_t k = 0; k < rs; k++)
+            to[k] = from[k];
+}
+
+/* The records' thread: each epoch's order, then its records in that order into its slot,
+ * raising `ready` every SHUFFLE_CHUNK records. */
+static void *shuffle_epochs(void *arg)
+{
+    shuffler *sh = arg;
+    const int64_t n = sh->n, rs = sh->rs;
+    for (int64_t e = sh->first; e < sh->stop; e++) {
+        draw_next(sh); /* epoch e's: only this thread draws */
+        const int64_t *order = sh->out + (e % sh->rows) * n;
+        gate_wait(&sh->packed_, 1);
+        if (e - sh->first >= sh->n_slots) /* the slot's last epoch must be trained */
+            gate_wait(&sh->trained, e - sh->first - sh->n_slots + 1);
+        real *slot = sh->slots + (e % sh->n_slots) * n * rs;
+        for (int64_t i = 0; i < n; i += SHUFFLE_CHUNK) {
+            int64_t to = i + SHUFFLE_CHUNK < n ? i + SHUFFLE_CHUNK : n;
+            for (int64_t r = i; r < to; r++) {
+                if (r + AHEAD_ROWS < n)
+                    __builtin_prefetch(sh->packed + order[r + AHEAD_ROWS] * rs);
+                copy_record(slot + r * rs, sh->packed + order[r] * rs, rs);
+            }
+            gate_raise(&sh->ready, (e - sh->first) * n + to);
+        }
     }
     return 0;
 }
 
-/* Until epoch e is drawn: spin a little (the drawer is usually about to finish), then
- * sleep on the condition, so a drawer that lost its core costs no spinning. */
-static void wait_drawn(drawer *d, int64_t e)
+/* bytes of memory, aligned to cache lines; a large block on huge pages where the system
+ * has them (as NumPy asks for its large arrays): copying records in a shuffled order touches
+ * random places, and with 4 KB pages nearly every touch would miss the TLB. */
+static void *aligned(int64_t bytes)
 {
-    for (int spin = 0; spin < 4096; spin++) {
-        if (atomic_load_explicit(&d->drawn, memory_order_acquire) > e)
-            return;
-        cpu_relax();
+    const int64_t huge = 1 << 21;
+    if (bytes < 2 * huge)
+        return aligned_alloc(64, (size_t)((bytes + 63) / 64 * 64));
+    size_t size = (size_t)((bytes + huge - 1) / huge * huge);
+    void *p = aligned_alloc(huge, size);
+#ifdef MADV_HUGEPAGE
+    if (p)
+        madvise(p, size, MADV_HUGEPAGE);
+#endif
+    return p;
+}
+
+/* Set up the records (packing X and Y) and train the epochs from the slots, the other
+ * thread copying; returns 0, or -1 if there is no memory or no thread for it. */
+static int records_fit(shuffler *sh, const model *m, const real *X, const real *Y,
+                       int64_t batch_size, real *theta, real *grad, real lr, double *loss,
+                       int64_t *correct)
+{
+    const int64_t n = sh->n, nf = m->nf, first = sh->first, stop = sh->stop;
+    const int64_t align = 16 / (int64_t)sizeof(real), rs = (nf + 1 + align - 1) / align * align;
+    const int64_t epoch_bytes = n * rs * (int64_t)sizeof(real);
+    int64_t n_slots = SLOTS_BYTES / epoch_bytes;
+    n_slots = n_slots < 2 ? 2 : n_slots;
+    n_slots = n_slots > stop - first ? stop - first : n_slots;
+    real *packed = aligned(epoch_bytes), *slots = aligned(n_slots * epoch_bytes);
+    pthread_t thread;
+    sh->packed = packed, sh->rs = rs, sh->slots = slots, sh->n_slots = n_slots;
+    if (!packed || !slots || pthread_create(&thread, 0, shuffle_epochs, sh) != 0) {
+        free(packed);
+        free(slots);
+        return -1;
     }
-    pthread_mutex_lock(&d->lock);
-    while (atomic_load_explicit(&d->drawn, memory_order_acquire) <= e)
-        pthread_cond_wait(&d->ready, &d->lock);
-    pthread_mutex_unlock(&d->lock);
+    for (int64_t i = 0; i < n; i++) { /* while the other thread draws the first order */
+        real *record = packed + i * rs;
+        for (int64_t k = 0; k < nf; k++)
+            record[k] = X[i * nf + k];
+        record[nf] = Y[i];
+        for (int64_t k = nf + 1; k < rs; k++)
+            record[k] = R(0);
+    }
+    gate_raise(&sh->packed_, 1);
+    const int64_t steps = (n + batch_size - 1) / batch_size;
+    for (int64_t e = first; e < stop; e++) {
+        const real *slot = slots + (e % n_slots) * n * rs;
+        samples d = {slot, slot + nf, rs, rs, 0};
+        loss[e] = 0.0;
+        correct[e] = 0;
+        for (int64_t b = 0; b < steps;) { /* the batches whose records are copied */
+            int64_t need = (b + 1) * batch_size < n ? (b + 1) * batch_size : n;
+            int64_t ready = gate_wait(&sh->ready, (e - first) * n + need) - (e - first) * n;
+            int64_t until = ready >= n ? steps : ready / batch_size;
+            batches(m, &d, n, batch_size, b, until, theta, grad, lr, &loss[e], &correct[e]);
+            b = until;
+        }
+        gate_raise(&sh->trained, e - first + 1);
+    }
+    pthread_join(thread, 0);
+    free(packed);
+    free(slots);
+    return 0;
 }
 
 /* pcg64.permutations for epochs first..stop into out (rows >= stop - first rows, epoch e
@@ -1081,35 +1394,34 @@ int64_t fit_shuffled(const real *X, const real *Y, int64_t n_samples, int64_t nf
 {
     if (stop - first > rows)
         return -1;
+    if (stop <= first)
+        return 0;
     model m = {nf, H, ld, act, (real)slope, A, Z, G, T, S};
-    const int64_t steps = (n_samples + batch_size - 1) / batch_size;
-    drawer d = {st, n_samples, first, stop, rows, out};
-    atomic_init(&d.drawn, first);
-    pthread_t thread;
-    int parallel = threads >= 2 && stop - first >= 2;
-    if (parallel) {
-        pthread_mutex_init(&d.lock, 0);
-        pthread_cond_init(&d.ready, 0);
-        parallel = pthread_create(&thread, 0, draw_epochs, &d) == 0;
-        if (!parallel) {
-            pthread_mutex_destroy(&d.lock);
-            pthread_cond_destroy(&d.ready);
+    const int64_t n = n_samples, steps = (n + batch_size - 1) / batch_size;
+    shuffler sh = {st, n, first, stop, rows, out};
+    pthread_mutex_init(&sh.lock, 0);
+    sh.next = first;
+    gate *gates[4] = {&sh.drawn, &sh.packed_, &sh.ready, &sh.trained};
+    for (int k = 0; k < 4; k++)
+        gate_init(gates[k]);
+    int done = threads >= 2 && beyond_cache(n, nf) &&
+               records_fit(&sh, &m, X, Y, batch_size, theta, grad, lr, loss, correct) == 0;
+    if (!done) { /* through the orders, drawn ahead by the other thread if there is one */
+        pthread_t thread;
+        int parallel = threads >= 2 && stop - first >= 2 &&
+                       pthread_create(&thread, 0, draw_epochs, &sh) == 0;
+        for (int64_t e = first; e < stop; e++) {
+            wait_drawn(&sh, e);
+            loss[e] = 0.0;
+            correct[e] = 0;
+            samples d = {X, Y, nf, 1, out + (e % rows) * n};
+            batches(&m, &d, n, batch_size, 0, steps, theta, grad, lr, &loss[e], &correct[e]);
         }
-    }
-    for (int64_t e = first; e < stop; e++) {
         if (parallel)
-            wait_drawn(&d, e);
-        else
-            permutations(st, n_samples, e, e + 1, out, rows);
-        loss[e] = 0.0;
-        correct[e] = 0;
-        batches(&m, X, Y, n_samples, out + (e % rows) * n_samples, batch_size, 0, steps, theta,
-                grad, lr, &loss[e], &correct[e]);
+            pthread_join(thread, 0);
     }
-    if (parallel) {
-        pthread_join(thread, 0);
-        pthread_mutex_destroy(&d.lock);
-        pthread_cond_destroy(&d.ready);
-    }
+    for (int k = 0; k < 4; k++)
+        gate_destroy(gates[k]);
+    pthread_mutex_destroy(&sh.lock);
     return 0;
 }
