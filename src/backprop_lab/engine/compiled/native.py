@@ -350,29 +350,37 @@ class Native:
         _writable(grad, "grad")
         return n_samples, n_features, x, y, t, g, buffers, n_hidden, ld
 
-    def fit_epochs(
-        self, X, Y, orders, first, stop, batch_size, act, slope, theta, grad, lr, loss, correct,
-        work,
-    ):  # fmt: skip
-        """``whole_fit.fit_epochs``, with the same arguments (see there)."""
+    def _epochs(self, X, Y, orders, first, stop, batch_size, act, theta, grad, loss, correct,
+                work):  # fmt: skip
+        """Checks shared by ``fit_epochs`` and ``fit_shuffled``; their common arguments."""
         batch_size = int(batch_size)
         if batch_size < 1:
             raise ValueError(f"batch_size must be positive, not {batch_size}")
         first, stop = int(first), int(stop)
         n_samples = X.shape[0] if X.ndim == 2 else 0
-        n, nf, x, y, t, g, buffers, n_hidden, ld = self._model(
-            X, Y, act, theta, grad, work, min(batch_size, n_samples)
-        )
+        model = self._model(X, Y, act, theta, grad, work, min(batch_size, n_samples))
+        n = model[0]
         if orders.ndim != 2 or orders.shape[0] < 1 or orders.shape[1] != n:
             raise ValueError(f"orders must have shape (rows, {n}), not {orders.shape}")
         o = _pointer(orders, np.dtype(np.int64), "orders")
-        epochs = max(stop, 0)
         lo = _pointer(loss, np.dtype(np.float64), "loss")
         co = _pointer(correct, np.dtype(np.int64), "correct")
+        epochs = max(stop, 0)
         if first < 0 or loss.shape != (loss.size,) or loss.size < epochs or correct.size < epochs:
             raise ValueError(f"loss and correct must hold epochs {first}..{stop}")
-        _writable(loss, "loss")
-        _writable(correct, "correct")
+        for array, name in ((orders, "orders"), (loss, "loss"), (correct, "correct")):
+            _writable(array, name)
+        return first, stop, batch_size, o, lo, co, model
+
+    def fit_epochs(
+        self, X, Y, orders, first, stop, batch_size, act, slope, theta, grad, lr, loss, correct,
+        work,
+    ):  # fmt: skip
+        """``whole_fit.fit_epochs``, with the same arguments (see there)."""
+        first, stop, batch_size, o, lo, co, model = self._epochs(
+            X, Y, orders, first, stop, batch_size, act, theta, grad, loss, correct, work
+        )
+        n, nf, x, y, t, g, buffers, n_hidden, ld = model
         status = self._lib.fit_epochs(
             x, y, n, nf, o, orders.shape[0], first, stop, batch_size, int(act), float(slope),
             t, g, float(lr), lo, co, *buffers, n_hidden, ld,
@@ -385,29 +393,21 @@ class Native:
         correct, work, threads=2,
     ):  # fmt: skip
         """``permutations(st, n_samples, first, stop, orders)`` then ``fit_epochs`` on
-        those orders, in one call; with ``threads >= 2`` a second thread draws each
-        epoch's order while the epochs before it train.  ``orders`` needs a row per
-        epoch of the call; the results are those of the two calls, bit for bit."""
-        batch_size = int(batch_size)
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be positive, not {batch_size}")
-        first, stop = int(first), int(stop)
-        n_samples = X.shape[0] if X.ndim == 2 else 0
-        n, nf, x, y, t, g, buffers, n_hidden, ld = self._model(
-            X, Y, act, theta, grad, work, min(batch_size, n_samples)
+        those orders, in one call, the results those of the two calls, bit for bit.
+        ``orders`` needs a row per epoch of the call.  With ``threads >= 2`` a second
+        thread draws the orders while the caller trains, and for data beyond the
+        caches copies each epoch's samples in its order, so that the batches read
+        consecutive memory (``whole_fit.c``, "drawing while training")."""
+        first, stop, batch_size, o, lo, co, model = self._epochs(
+            X, Y, orders, first, stop, batch_size, act, theta, grad, loss, correct, work
         )
-        if not 0 <= n < 2**32 or orders.ndim != 2 or orders.shape[1] != n:
-            raise ValueError(f"orders must have shape (rows, {n}), not {orders.shape}")
-        if not 0 <= first <= stop or stop - first > len(orders):
+        n, nf, x, y, t, g, buffers, n_hidden, ld = model
+        if n >= 2**32:
+            raise ValueError(f"{n} samples: permutations draws orders of fewer than 2**32")
+        if not first <= stop or stop - first > len(orders):
             raise ValueError(f"epochs {first}..{stop} need {stop - first} rows of orders")
         state = _pointer(st, np.dtype(np.uint64), "st", (6,))
-        o = _pointer(orders, np.dtype(np.int64), "orders")
-        lo = _pointer(loss, np.dtype(np.float64), "loss")
-        co = _pointer(correct, np.dtype(np.int64), "correct")
-        if loss.shape != (loss.size,) or loss.size < stop or correct.size < stop:
-            raise ValueError(f"loss and correct must hold epochs {first}..{stop}")
-        for array, name in ((st, "st"), (orders, "orders"), (loss, "loss"), (correct, "correct")):
-            _writable(array, name)
+        _writable(st, "st")
         self._lib.fit_shuffled(
             x, y, n, nf, state, o, len(orders), first, stop, batch_size, int(act), float(slope),
             t, g, float(lr), lo, co, *buffers, n_hidden, ld, int(threads),

@@ -1,12 +1,13 @@
 /* The article's kernels in C: a translation of the numba kernels for one model family.
  *
  * The family is whole_fit.py's: Dense(H, act) -> Dense(1, "sigmoid"), trained on binary
- * cross-entropy (the fused rule) by plain SGD without regularizers.  Four entry points:
+ * cross-entropy (the fused rule) by plain SGD without regularizers.  Five entry points:
  *
  *   fit_epochs    whole_fit.fit_epochs    epochs first..stop, each in its own sample order
  *   train_range   kernels.train_steps     steps first..stop of one epoch (this family only)
  *   forward       kernels.forward_rows    predictions for rows of X (this family only)
  *   permutations  pcg64.permutations     the epochs' sample orders, as NumPy's PCG64 draws them
+ *   fit_shuffled  permutations, then fit_epochs, the drawing on a second thread
  *
  * Every function below names the Python function it mirrors; each is the same math in the
  * same order, so the results are equal bit for bit (tests/test_native.py).  native.py builds
@@ -16,8 +17,8 @@
  * arithmetic stays float32 here too (C evaluates float operands in float on x86-64 and
  * arm64: FLT_EVAL_METHOD 0, checked below), and constants are written (real)c.
  *
- * In float32 with AVX2, fit_epochs and train_range take step8 (below step) for every batch
- * of a multiple of 8 samples: step's math, 8 samples per vector register.
+ * In float32 with AVX2, training takes step8 (below step) for every batch of a multiple of
+ * 8 samples, and forward takes forward_pass8: the same math, 8 samples per vector register.
  *
  * Arrays are those of the numba kernels, C-contiguous (native.py checks): X (n_samples,
  * n_features), Y (n_samples, 1), theta = W1 [n_features, H], b1 [H], W2 [H, 1], b2 [1], and
