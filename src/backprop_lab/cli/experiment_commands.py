@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
+import threading
+from concurrent.futures import Future
 
 from ..engine._checks import check_positive_int
 from ..engine.random import fresh_seed
@@ -191,10 +194,26 @@ def plan_args(args) -> dict:
     }
 
 
+def _pictures() -> Future:
+    """``pictures.experiment_plots`` and ``pictures.style`` (matplotlib), imported on a
+    thread while the trainings run (about half a second of a default ``scale``)."""
+    future = Future()
+
+    def load():
+        try:
+            xp = importlib.import_module("..pictures.experiment_plots", __package__)
+            future.set_result((xp, importlib.import_module("..pictures.style", __package__)))
+        except BaseException as exc:  # re-raised by future.result() in the caller
+            future.set_exception(exc)
+
+    threading.Thread(target=load, name="import-pictures", daemon=True).start()
+    return future
+
+
 def cmd_scale(args) -> int:
     from .. import experiments as ex
-    from ..pictures import experiment_plots as xp
-    from ..pictures.style import save_figure
+
+    pictures = _pictures()
 
     if not args.resume:  # a resumed experiment has its sizes in its config.json
         args.sizes = _parse_sizes(args.sizes) if args.sizes else ex.default_sizes()
@@ -213,7 +232,8 @@ def cmd_scale(args) -> int:
     task = refs["task"]
     summary = ex.summarise(rows, ("protocol", "size"), task)
     _print_summary(summary, [("protocol", "<14"), ("size", ">9")], refs)
-    save_figure(
+    xp, style = pictures.result()
+    style.save_figure(
         xp.plot_scaling(summary, baseline=refs["baseline"], best=refs["best"], task=task),
         folder / "scaling.png",
     )
@@ -226,20 +246,19 @@ def cmd_scale(args) -> int:
         task=task,
     )
     if fig is not None:
-        save_figure(fig, folder / "boundaries.png")
+        style.save_figure(fig, folder / "boundaries.png")
     print(f"Wrote results.csv, scaling.png{', boundaries.png' if fig else ''} to {folder}")
     return 0
 
 
 def cmd_sweep(args) -> int:
     from .. import experiments as ex
-    from ..pictures import experiment_plots as xp
-    from ..pictures.style import save_figure
 
     if not args.resume:  # a resumed sweep varies what its config.json says
         if not args.vary:
             raise UsageError("sweep needs --vary NAME=V1,V2,... (once or twice)")
         ex.parse_vary(args.vary)  # refuse a bad --vary before anything is created
+    pictures = _pictures()
 
     def plan(settings, config):
         return ex.plan_sweep(settings, config["vary"], config["seeds"], config["seed"])
@@ -249,7 +268,8 @@ def cmd_sweep(args) -> int:
     task = refs["task"]
     summary = ex.summarise(rows, tuple(names), task)
     _print_summary(summary, [(name, ">12") for name in names], refs)
-    save_figure(
+    xp, style = pictures.result()
+    style.save_figure(
         xp.plot_sweep(summary, names, baseline=refs["baseline"], task=task), folder / "sweep.png"
     )
     print(f"Wrote results.csv, sweep.png to {folder}")
