@@ -531,27 +531,29 @@ class CompiledTrainer:
         opt = self.model.optimizer
         lr = self.theta.dtype.type(hyperparameter_vector(opt)[codes.LR])
         draw = permutations if fast is None else fast.permutations
-        # The C kernels draw a block's orders and train it in one call, the drawing
-        # on a second thread where there is a second core (native.fit_shuffled).
-        fused = fast is not None and compiled_draws(rng, n)
 
-        def draw_and_train(state, n_samples, first, stop, orders):
+        def train(first, stop, orders, state=None):
+            """Epochs first..stop in one kernel call; with ``state``, the C kernels
+            draw their orders in the same call (``native.fit_shuffled``: on a second
+            thread where there is a second core)."""
             opt.iterations += (stop - first) * self.steps  # before the call, as _run
             self._ahead = True
-            fast.fit_shuffled(
-                state, self.X, self.Y, orders, first, stop, self.batch_size, self._act,
-                self._slope, self.theta, self.grad, lr, loss_sum, correct, self.work,
-                threads=_cores(),
+            args = (
+                self.X, self.Y, orders, first, stop, self.batch_size, self._act, self._slope,
+                self.theta, self.grad, lr, loss_sum, correct, self.work,
             )  # fmt: skip
+            if state is None:
+                kernel(*args)
+            else:
+                fast.fit_shuffled(state, *args, threads=_cores())
 
+        def draw_and_train(state, n_samples, first, stop, orders):
+            train(first, stop, orders, state)
+
+        fused = fast is not None and compiled_draws(rng, n)
         for first, stop, orders in order_blocks(rng, n, epochs, draw_and_train if fused else draw):
             if whole and not fused:
-                opt.iterations += (stop - first) * self.steps  # before the call, as _run
-                self._ahead = True
-                kernel(
-                    self.X, self.Y, orders, first, stop, self.batch_size, self._act, self._slope,
-                    self.theta, self.grad, lr, loss_sum, correct, self.work,
-                )  # fmt: skip
+                train(first, stop, orders)
             for e in range(first, stop) if not whole else ():
                 order = orders[e % len(orders)]
                 loss_sum[e], correct[e] = self._run(order, 0, self.steps, 0.0, 0)
