@@ -1242,32 +1242,40 @@ typedef struct {
     int64_t rs;
     real *slots; /* epoch e's records in its order: slot e % n_slots */
     int64_t n_slots;
-    gate packed_, ready, trained; /* records packed (1); records copied, (e - first) * n + i;
-                                   * epochs trained */
+    gate is_packed, ready, trained; /* records packed (1); records copied, (e - first) * n + i;
+                                     * epochs trained */
 } shuffler;
 
-/* Draw the next epoch's order, if any is left; returns whether one was. */
-static int draw_next(shuffler *sh)
+/* Draw the next epoch's order, if any is left (sh->lock held); returns whether one was. */
+static int draw_locked(shuffler *sh)
 {
-    pthread_mutex_lock(&sh->lock);
     int64_t e = sh->next;
     if (e < sh->stop) {
         permutations(sh->st, sh->n, e, e + 1, sh->out, sh->rows);
         sh->next = e + 1;
         gate_raise(&sh->drawn, e + 1 - sh->first);
     }
-    pthread_mutex_unlock(&sh->lock);
     return e < sh->stop;
 }
 
-/* The caller's side: until epoch e is drawn, draw it (and any before) if the other thread
- * is not drawing, else wait for it. */
+static int draw_next(shuffler *sh)
+{
+    pthread_mutex_lock(&sh->lock);
+    int drew = draw_locked(sh);
+    pthread_mutex_unlock(&sh->lock);
+    return drew;
+}
+
+/* The caller's side: until epoch e is drawn, draw the next order itself whenever the other
+ * thread is not drawing; while it is, spin a little, then sleep on the lock (a drawing
+ * thread that lost its core costs no spinning). */
 static void wait_drawn(shuffler *sh, int64_t e)
 {
-    while (atomic_load(&sh->drawn.value) <= e - sh->first) {
-        if (pthread_mutex_trylock(&sh->lock) == 0) {
+    for (int spin = 0; atomic_load(&sh->drawn.value) <= e - sh->first; spin++) {
+        if ((spin < 4096 ? pthread_mutex_trylock(&sh->lock) : pthread_mutex_lock(&sh->lock)) == 0) {
+            if (atomic_load(&sh->drawn.value) <= e - sh->first)
+                draw_locked(sh);
             pthread_mutex_unlock(&sh->lock);
-            draw_next(sh);
         } else {
             cpu_relax();
         }
@@ -1300,7 +1308,7 @@ static void *shuffle_epochs(void *arg)
     for (int64_t e = sh->first; e < sh->stop; e++) {
         draw_next(sh); /* epoch e's: only this thread draws */
         const int64_t *order = sh->out + (e % sh->rows) * n;
-        gate_wait(&sh->packed_, 1);
+        gate_wait(&sh->is_packed, 1);
         if (e - sh->first >= sh->n_slots) /* the slot's last epoch must be trained */
             gate_wait(&sh->trained, e - sh->first - sh->n_slots + 1);
         real *slot = sh->slots + (e % sh->n_slots) * n * rs;
@@ -1362,7 +1370,7 @@ static int records_fit(shuffler *sh, const model *m, const real *X, const real *
         for (int64_t k = nf + 1; k < rs; k++)
             record[k] = R(0);
     }
-    gate_raise(&sh->packed_, 1);
+    gate_raise(&sh->is_packed, 1);
     const int64_t steps = (n + batch_size - 1) / batch_size;
     for (int64_t e = first; e < stop; e++) {
         const real *slot = slots + (e % n_slots) * n * rs;
@@ -1402,7 +1410,7 @@ int64_t fit_shuffled(const real *X, const real *Y, int64_t n_samples, int64_t nf
     shuffler sh = {st, n, first, stop, rows, out};
     pthread_mutex_init(&sh.lock, 0);
     sh.next = first;
-    gate *gates[4] = {&sh.drawn, &sh.packed_, &sh.ready, &sh.trained};
+    gate *gates[4] = {&sh.drawn, &sh.is_packed, &sh.ready, &sh.trained};
     for (int k = 0; k < 4; k++)
         gate_init(gates[k]);
     int done = threads >= 2 && beyond_cache(n, nf) &&
