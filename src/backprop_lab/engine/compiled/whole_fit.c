@@ -892,7 +892,7 @@ int64_t fit_epochs(const real *X, const real *Y, int64_t n_samples, int64_t nf,
     int64_t used = stop - first < n_rows ? stop - first : n_rows;
     if (used > 0 && !orders_ok(orders, n_rows * n_samples, n_samples))
         return -1;
-    model m = {nf, H, ld, act, (real)slope, A, Z, G, T, S};
+    model m = {nf, H, ld, act, (real)slope, A, Z, G, T, S, 0};
     const int64_t steps = (n_samples + batch_size - 1) / batch_size;
     for (int64_t e = first; e < stop; e++) {
         loss[e] = 0.0;
@@ -914,7 +914,7 @@ int64_t train_range(const real *X, const real *Y, int64_t n_samples, int64_t nf,
 {
     if (first < stop && !orders_ok(order, n_samples, n_samples))
         return -1;
-    model m = {nf, H, ld, act, (real)slope, A, Z, G, T, S};
+    model m = {nf, H, ld, act, (real)slope, A, Z, G, T, S, 0};
     samples d = {X, Y, nf, 1, order};
     batches(&m, &d, n_samples, batch_size, first, stop, theta, grad, lr, loss_sum, correct);
     return 0;
@@ -925,7 +925,7 @@ int64_t train_range(const real *X, const real *Y, int64_t n_samples, int64_t nf,
 void forward(const real *X, int64_t n_samples, int64_t nf, const real *theta, int64_t H,
              int64_t act, double slope, real *P, real *A, real *Z, int64_t ld)
 {
-    model m = {nf, H, ld, act, (real)slope, A, Z, 0, 0, 0};
+    model m = {nf, H, ld, act, (real)slope, A, Z, 0, 0, 0, 0};
     const int64_t o = nf + H;
     for (int64_t start = 0; start < n_samples; start += ld) {
         int64_t n = ld < n_samples - start ? ld : n_samples - start;
@@ -938,7 +938,7 @@ void forward(const real *X, int64_t n_samples, int64_t nf, const real *theta, in
         forward_pass8(&m, theta, head);
 #endif
         if (head < n) { /* the rest, columns head..n of the buffers */
-            model tail = {nf, H, ld, act, (real)slope, A + head, Z + head, 0, 0, 0};
+            model tail = {nf, H, ld, act, (real)slope, A + head, Z + head, 0, 0, 0, 0};
             forward_pass(&tail, theta, n - head);
         }
         for (int64_t r = 0; r < n; r++)
@@ -1405,11 +1405,11 @@ int64_t fit_shuffled(const real *X, const real *Y, int64_t n_samples, int64_t nf
         return -1;
     if (stop <= first)
         return 0;
-    model m = {nf, H, ld, act, (real)slope, A, Z, G, T, S};
+    model m = {nf, H, ld, act, (real)slope, A, Z, G, T, S, 0};
     const int64_t n = n_samples, steps = (n + batch_size - 1) / batch_size;
-    shuffler sh = {st, n, first, stop, rows, out};
+    shuffler sh = {.st = st, .n = n, .first = first, .stop = stop, .rows = rows, .out = out,
+                   .next = first};
     pthread_mutex_init(&sh.lock, 0);
-    sh.next = first;
     gate *gates[4] = {&sh.drawn, &sh.is_packed, &sh.ready, &sh.trained};
     for (int k = 0; k < 4; k++)
         gate_init(gates[k]);
