@@ -1228,6 +1228,7 @@ static int64_t gate_wait(gate *g, int64_t value)
 }
 
 #define SLOTS_BYTES (8 << 20) /* shuffled epochs held at once, at most (at least two) */
+#define RECORDS_MAX_BYTES (1LL << 29) /* the records and slots of larger data: no copies */
 #define SHUFFLE_CHUNK 4096    /* records copied between two raises of `ready` */
 #define AHEAD_ROWS 64         /* records fetched ahead while copying */
 
@@ -1343,7 +1344,9 @@ static void *aligned(int64_t bytes)
 }
 
 /* Set up the records (packing X and Y) and train the epochs from the slots, the other
- * thread copying; returns 0, or -1 if there is no memory or no thread for it. */
+ * thread copying; returns 0, or -1 (nothing done) if the copies would take more than
+ * RECORDS_MAX_BYTES (10^7 samples of 2 float32 features: 320 MB), or there is no memory
+ * or no thread for them. */
 static int records_fit(shuffler *sh, const model *m, const real *X, const real *Y,
                        int64_t batch_size, real *theta, real *grad, real lr, double *loss,
                        int64_t *correct)
@@ -1354,6 +1357,8 @@ static int records_fit(shuffler *sh, const model *m, const real *X, const real *
     int64_t n_slots = SLOTS_BYTES / epoch_bytes;
     n_slots = n_slots < 2 ? 2 : n_slots;
     n_slots = n_slots > stop - first ? stop - first : n_slots;
+    if ((1 + n_slots) * epoch_bytes > RECORDS_MAX_BYTES)
+        return -1;
     real *packed = aligned(epoch_bytes), *slots = aligned(n_slots * epoch_bytes);
     pthread_t thread;
     sh->packed = packed, sh->rs = rs, sh->slots = slots, sh->n_slots = n_slots;
