@@ -42,7 +42,7 @@ def drawn_apart(seed, warm_up):
 
 
 @pytest.mark.parametrize("seed", [0, 1, 123, 2**32 - 1])
-@pytest.mark.parametrize("n", [1, 2, 37, 4000, 65537])
+@pytest.mark.parametrize("n", [1, 2, 37, 4000, 4097, 4145, 8193, 65537])  # C: blocks of 4096
 @pytest.mark.parametrize("warm_up", [0, 1])
 @pytest.mark.parametrize("kernel", ["numba", "C"])
 def test_compiled_permutations_are_numpys_and_leave_the_same_state(seed, n, warm_up, kernel):
