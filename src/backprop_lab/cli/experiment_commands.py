@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
-import threading
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from ..engine._checks import check_positive_int
 from ..engine.random import fresh_seed
@@ -194,19 +192,19 @@ def plan_args(args) -> dict:
     }
 
 
+def _import_pictures():
+    from ..pictures import experiment_plots, style
+
+    return experiment_plots, style
+
+
 def _pictures() -> Future:
     """``pictures.experiment_plots`` and ``pictures.style`` (matplotlib), imported on a
-    thread while the trainings run (about half a second of a default ``scale``)."""
-    future = Future()
-
-    def load():
-        try:
-            xp = importlib.import_module("..pictures.experiment_plots", __package__)
-            future.set_result((xp, importlib.import_module("..pictures.style", __package__)))
-        except BaseException as exc:  # re-raised by future.result() in the caller
-            future.set_exception(exc)
-
-    threading.Thread(target=load, name="import-pictures", daemon=True).start()
+    thread while the trainings run (about half a second of a default ``scale``);
+    ``result()`` gives them, or raises what the import raised."""
+    pool = ThreadPoolExecutor(1, thread_name_prefix="import-pictures")
+    future = pool.submit(_import_pictures)
+    pool.shutdown(wait=False)
     return future
 
 

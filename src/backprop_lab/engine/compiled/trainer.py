@@ -530,7 +530,6 @@ class CompiledTrainer:
             self._loaded = True  # train_epochs runs only when nothing else looks
         opt = self.model.optimizer
         lr = self.theta.dtype.type(hyperparameter_vector(opt)[codes.LR])
-        draw = permutations if fast is None else fast.permutations
 
         def train(first, stop, orders, state=None):
             """Epochs first..stop in one kernel call; with ``state``, the C kernels
@@ -551,12 +550,14 @@ class CompiledTrainer:
             train(first, stop, orders, state)
 
         fused = fast is not None and compiled_draws(rng, n)
-        for first, stop, orders in order_blocks(rng, n, epochs, draw_and_train if fused else draw):
-            if whole and not fused:
+        draw = draw_and_train if fused else permutations  # else: numba's, or NumPy's
+        for first, stop, orders in order_blocks(rng, n, epochs, draw):
+            if not whole:
+                for e in range(first, stop):
+                    order = orders[e % len(orders)]
+                    loss_sum[e], correct[e] = self._run(order, 0, self.steps, 0.0, 0)
+            elif not fused:
                 train(first, stop, orders)
-            for e in range(first, stop) if not whole else ():
-                order = orders[e % len(orders)]
-                loss_sum[e], correct[e] = self._run(order, 0, self.steps, 0.0, 0)
             yield first, stop, _columns(metrics, loss_sum[first:stop], correct[first:stop], n)
 
 
