@@ -118,9 +118,11 @@ def warm_up(X, y) -> list[str]:
     """Start the two workers and load the compiled kernels in them, untimed by the table."""
     tiny = {"est__alpha": [1e-4, 1e-3]}
     lines = []
-    for est in (BackpropClassifier(max_iter=5), MLPClassifier(max_iter=5)):
+    contenders = [BackpropClassifier(max_iter=5, dtype=d) for d in ("float64", "float32")]
+    for est in (*contenders, MLPClassifier(max_iter=5)):
         seconds, _ = grid_time(X, y, est, tiny, 2)
-        lines.append(f"{type(est).__name__} {seconds:.1f} s")
+        name = " ".join([type(est).__name__, getattr(est, "dtype", "")]).strip()
+        lines.append(f"{name} {seconds:.1f} s")
     return lines
 
 
@@ -168,7 +170,8 @@ def main() -> None:
     if args.quick:
         grid["est__hidden_layer_sizes"] = [(16,)]
         grid["est__alpha"] = [1e-4]
-    BackpropClassifier(max_iter=1).fit([[0.0], [1.0]], [0, 1])  # load the kernels once here
+    for dtype in ("float64", "float32"):  # load (or compile) the kernels once here
+        BackpropClassifier(max_iter=1, dtype=dtype).fit([[0.0], [1.0]], [0, 1])
     print(
         f"scikit-learn {sklearn.__version__}, NumPy {np.__version__}, "
         f"Python {platform.python_version()}, {os.cpu_count()} cores\n"

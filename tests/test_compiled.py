@@ -455,6 +455,32 @@ def test_an_error_that_is_not_the_cache_is_raised_not_recompiled(recwarn):
     assert not [w for w in recwarn if "numba cache" in str(w.message)]
 
 
+def test_the_kernels_compile_with_slp_and_leave_numbas_setting_as_it_was():
+    """SLP is on while a kernel compiles (under numba's compiler lock), off again after,
+    even when the compilation fails; other numba code keeps numba's default."""
+    from numba.core import config
+    from numba.core.compiler_lock import global_compiler_lock
+
+    from backprop_lab.engine.compiled.trainer import _with_slp, train_steps
+
+    seen = []
+
+    def compile_signature(sig):
+        seen.append((sig, config.SLP_VECTORIZE, global_compiler_lock.is_locked()))
+        if sig == "bad":
+            raise RuntimeError("no")
+        return "compiled"
+
+    before = config.SLP_VECTORIZE
+    assert _with_slp(compile_signature)("sig") == "compiled"
+    with pytest.raises(RuntimeError):
+        _with_slp(compile_signature)("bad")
+    assert seen == [("sig", 1, True), ("bad", 1, True)]
+    assert config.SLP_VECTORIZE == before
+    dispatcher = train_steps.dispatcher  # each kernel compiles through the wrapper
+    assert dispatcher.compile.__wrapped__.__self__ is dispatcher
+
+
 def test_hyperparameters_reach_the_kernel_by_name_and_unknown_ones_are_refused():
     from backprop_lab.engine.compiled import codes
     from backprop_lab.engine.compiled.trainer import hyperparameter_vector

@@ -180,8 +180,9 @@ def _lane_sum(A, c, G, o, n, product):
 
     Sample ``r`` is added to lane ``r % 8`` in increasing ``r``; the lanes are
     then added as ``((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))``.  The
-    eight running sums are independent, so the compiler keeps them in one
-    vector register (SIMD over the batch) without reordering any addition.
+    eight running sums are independent, so LLVM's SLP vectorizer (switched on
+    for these kernels: ``trainer._with_slp``) keeps them in vector registers
+    (SIMD over the batch) without reordering any addition.
     """
     f = G.dtype.type
     s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = f(0)

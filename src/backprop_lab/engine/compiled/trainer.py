@@ -162,6 +162,33 @@ def _cache_failure(exc: BaseException) -> str | None:
     return where
 
 
+def _with_slp(compile_signature):
+    """``compile_signature`` run with LLVM's SLP vectorizer on, for this compilation only.
+
+    The kernels keep eight running sums per batch sum (``kernels._lane_sum``): SLP
+    puts them in vector registers, which makes the backward pass several times
+    faster, and changes no result (it never reorders floating-point operations).
+    numba leaves SLP off by default (``NUMBA_SLP_VECTORIZE``) since LLVM once
+    miscompiled with it; the agreement tests check these kernels against the
+    NumPy engine and the C kernels bit for bit.  The switch is global, so it is
+    flipped under numba's compiler lock, which every compilation holds, and
+    restored at once: other numba code in the process compiles as before.
+    """
+    from numba.core import config
+    from numba.core.compiler_lock import global_compiler_lock
+
+    @functools.wraps(compile_signature)
+    def compile_with_slp(sig):
+        with global_compiler_lock:
+            saved, config.SLP_VECTORIZE = config.SLP_VECTORIZE, 1
+            try:
+                return compile_signature(sig)
+            finally:
+                config.SLP_VECTORIZE = saved
+
+    return compile_with_slp
+
+
 class _Kernel:
     """A ``njit(cache=True)`` kernel that a damaged on-disk cache cannot break.
 
@@ -206,10 +233,12 @@ class _Kernel:
         from numba import njit
 
         try:
-            return njit(cache=True, **self.options)(self.func)
+            dispatcher = njit(cache=True, **self.options)(self.func)
         except RuntimeError as exc:  # numba found no directory to cache in
             warnings.warn(f"{exc}; compiling in every run", RuntimeWarning, stacklevel=3)
-            return njit(**self.options)(self.func)
+            dispatcher = njit(**self.options)(self.func)
+        dispatcher.compile = _with_slp(dispatcher.compile)
+        return dispatcher
 
     def cache_files(self) -> list[Path]:
         """This kernel's files in numba's cache folder (index ``.nbi``, data ``.nbc``)."""
