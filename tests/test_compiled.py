@@ -455,6 +455,45 @@ def test_an_error_that_is_not_the_cache_is_raised_not_recompiled(recwarn):
     assert not [w for w in recwarn if "numba cache" in str(w.message)]
 
 
+def test_a_callback_that_reads_only_the_logs_stops_training_on_unshared_buffers(monkeypatch):
+    """Such a callback may stop the fit (the weights are copied back once, at the end)
+    and the model ends as after a fit of exactly those epochs."""
+    from backprop_lab.engine.callbacks import looks_at_model
+    from backprop_lab.engine.compiled.trainer import CompiledTrainer
+
+    class StopAfter(Callback):
+        reads_only_logs = True
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.model.stop_training = epoch == 3 and logs["loss"] > 0
+
+    class Watch(Callback):  # says nothing: it may look at the model
+        pass
+
+    assert not looks_at_model(StopAfter()) and looks_at_model(Watch())
+    X, y = make_circle(600, random_state=1)
+    shared = []
+    original = CompiledTrainer.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        shared.append(self.shared)
+
+    monkeypatch.setattr(CompiledTrainer, "__init__", init)
+    models = []
+    for callbacks, epochs in (([StopAfter()], 50), ([], 4), ([Watch(), StopAfter()], 50)):
+        model = Sequential([Dense(6, "tanh", input_shape=(2,)), Dense(1, "sigmoid")], seed=2)
+        model.compile(Adam(0.01), "binary_crossentropy", engine="compiled")
+        history = model.fit(X, y, epochs=epochs, batch_size=16, verbose=0, callbacks=callbacks)
+        assert len(history.history["loss"]) == 4
+        models.append(model)
+    assert shared == [False, False, True]
+    for model in models[1:]:
+        for a, b in zip(models[0].get_weights(), model.get_weights(), strict=True):
+            assert np.array_equal(a, b)
+        assert models[0].optimizer.iterations == model.optimizer.iterations
+
+
 def test_the_kernels_compile_with_slp_and_leave_numbas_setting_as_it_was():
     """SLP is on while a kernel compiles (under numba's compiler lock), off again after,
     even when the compilation fails; other numba code keeps numba's default."""

@@ -82,6 +82,7 @@ class _StopWhenStalled(Callback):
     def __init__(self, tol, patience, score=None, stop=True):
         super().__init__()
         self.tol, self.patience, self.score, self.stop = tol, patience, score, stop
+        self.reads_only_logs = score is None  # the compiled engine need not copy the weights
         self.best, self.wait, self.best_weights, self.scores = np.inf, 0, None, []
 
     def on_epoch_end(self, epoch, logs=None):

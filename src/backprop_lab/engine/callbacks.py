@@ -116,8 +116,12 @@ def looks_at_model(callback: Callback) -> bool:
     """Whether ``callback`` may read or change the model during training.
 
     ``History`` and ``ProgbarLogger`` only record and show the logs, so an
-    engine need not bring the model's arrays up to date for them.
+    engine need not bring the model's arrays up to date for them; nor for a
+    callback that says ``reads_only_logs = True`` (it reads the logs, and may
+    set ``model.stop_training``, but never touches the weights).
     """
+    if getattr(callback, "reads_only_logs", False):
+        return False
     return type(callback) not in (History, ProgbarLogger)
 
 
