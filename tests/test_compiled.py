@@ -494,6 +494,24 @@ def test_a_callback_that_reads_only_the_logs_stops_training_on_unshared_buffers(
         assert models[0].optimizer.iterations == model.optimizer.iterations
 
 
+def test_read_only_data_trains_without_compiling_the_kernels_again():
+    """numba types a read-only array apart (a new compilation of every kernel, 10 s or
+    more, as scikit-learn's read-only memmap check once took); the engine copies it."""
+    from backprop_lab.engine.compiled.trainer import forward_rows, train_steps
+
+    X, y = make_circle(64, random_state=0)
+    X, y = X.astype(np.float64), y.astype(np.float64)
+    X.flags.writeable = y.flags.writeable = False
+    model = Sequential([Dense(3, "tanh", input_shape=(2,)), Dense(2, "softmax")], dtype="float64")
+    model.compile(Adam(0.01), "sparse_categorical_crossentropy", engine="compiled")
+    model.fit(X, y, epochs=2, verbose=0)
+    P = model.predict(X, verbose=0)
+    assert np.isfinite(P).all() and not X.flags.writeable  # the caller's array as it was
+    for kernel in (train_steps, forward_rows):
+        types = [str(t) for sig in kernel.dispatcher.signatures for t in sig]
+        assert types and not [t for t in types if "readonly" in t], kernel
+
+
 def test_the_kernels_compile_with_slp_and_leave_numbas_setting_as_it_was():
     """SLP is on while a kernel compiles (under numba's compiler lock), off again after,
     even when the compilation fails; other numba code keeps numba's default."""
