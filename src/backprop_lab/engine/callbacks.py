@@ -16,7 +16,12 @@ from .progress import Progbar
 
 
 class Callback:
-    """Base class.  Override any hook; ``self.model`` is set before training."""
+    """Base class.  Override any hook; ``self.model`` is set before training.
+
+    A callback that reads only the logs (it may set ``model.stop_training``, never
+    reads or changes the weights) can say ``reads_only_logs = True``: the compiled
+    engine then need not copy the weights out to the model after every epoch.
+    """
 
     def __init__(self):
         self.model = None

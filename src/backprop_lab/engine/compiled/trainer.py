@@ -169,8 +169,8 @@ def _with_slp(compile_signature):
     puts them in vector registers, which makes the backward pass several times
     faster, and changes no result (it never reorders floating-point operations).
     numba leaves SLP off by default (``NUMBA_SLP_VECTORIZE``) since LLVM once
-    miscompiled with it; the agreement tests check these kernels against the
-    NumPy engine and the C kernels bit for bit.  The switch is global, so it is
+    miscompiled with it; the tests check these kernels against the C kernels bit
+    for bit and against the NumPy engine to rounding.  The switch is global, so it is
     flipped under numba's compiler lock, which every compilation holds, and
     restored at once: other numba code in the process compiles as before.
     """
