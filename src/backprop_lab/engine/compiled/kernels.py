@@ -186,95 +186,130 @@ def _layer_grads(A, ci, fan_in, G, co, grad, wo, u, bo, n):
 
 
 @njit(inline="always")
-def _lanes(G, o, r, m):
-    """``G[o, r + k]`` for the lanes ``k < m`` (``m <= 8``), the others 0 (never added)."""
-    f = G.dtype.type
-    return (
-        G[o, r] if m > 0 else f(0),
-        G[o, r + 1] if m > 1 else f(0),
-        G[o, r + 2] if m > 2 else f(0),
-        G[o, r + 3] if m > 3 else f(0),
-        G[o, r + 4] if m > 4 else f(0),
-        G[o, r + 5] if m > 5 else f(0),
-        G[o, r + 6] if m > 6 else f(0),
-        G[o, r + 7] if m > 7 else f(0),
-    )
-
-
-@njit(inline="always")
-def _accumulate(s, A, c, r, g, m, product):
-    """The eight lanes ``s``, lane ``k < m`` plus ``A[c, r + k] * g[k]`` (or ``g[k]`` if
-    not ``product``); lanes ``k >= m`` as they were."""
-    if product:
-        return (
-            s[0] + A[c, r] * g[0] if m > 0 else s[0],
-            s[1] + A[c, r + 1] * g[1] if m > 1 else s[1],
-            s[2] + A[c, r + 2] * g[2] if m > 2 else s[2],
-            s[3] + A[c, r + 3] * g[3] if m > 3 else s[3],
-            s[4] + A[c, r + 4] * g[4] if m > 4 else s[4],
-            s[5] + A[c, r + 5] * g[5] if m > 5 else s[5],
-            s[6] + A[c, r + 6] * g[6] if m > 6 else s[6],
-            s[7] + A[c, r + 7] * g[7] if m > 7 else s[7],
-        )
-    return (
-        s[0] + g[0] if m > 0 else s[0],
-        s[1] + g[1] if m > 1 else s[1],
-        s[2] + g[2] if m > 2 else s[2],
-        s[3] + g[3] if m > 3 else s[3],
-        s[4] + g[4] if m > 4 else s[4],
-        s[5] + g[5] if m > 5 else s[5],
-        s[6] + g[6] if m > 6 else s[6],
-        s[7] + g[7] if m > 7 else s[7],
-    )
-
-
-@njit(inline="always")
-def _tree(s):
-    """The eight lanes added as ``((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))``."""
-    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))
-
-
-@njit(inline="always")
 def _lane_sum(A, c, G, o, n, product):
     """``sum(A[c, :n] * G[o, :n])`` (or ``sum(G[o, :n])`` if not ``product``) in 8 lanes.
 
     Sample ``r`` is added to lane ``r % 8`` in increasing ``r``; the lanes are
-    then added as ``_tree`` adds them.  The eight running sums are independent,
-    so LLVM's SLP vectorizer (switched on for these kernels:
-    ``trainer._with_slp``) keeps them in vector registers (SIMD over the batch)
-    without reordering any addition.
+    then added as ``((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))``.  The
+    eight running sums are independent, so LLVM's SLP vectorizer (switched on
+    for ``train_steps``: ``trainer._with_slp``) keeps them in vector registers
+    (SIMD over the batch) without reordering any addition.
     """
     f = G.dtype.type
-    s = (f(0), f(0), f(0), f(0), f(0), f(0), f(0), f(0))
+    s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = f(0)
     full = n - n % 8
-    eight = np.int64(8)
     for r in range(0, full, 8):
-        s = _accumulate(s, A, c, r, _lanes(G, o, r, eight), eight, product)
+        if product:
+            s0 += A[c, r] * G[o, r]
+            s1 += A[c, r + 1] * G[o, r + 1]
+            s2 += A[c, r + 2] * G[o, r + 2]
+            s3 += A[c, r + 3] * G[o, r + 3]
+            s4 += A[c, r + 4] * G[o, r + 4]
+            s5 += A[c, r + 5] * G[o, r + 5]
+            s6 += A[c, r + 6] * G[o, r + 6]
+            s7 += A[c, r + 7] * G[o, r + 7]
+        else:
+            s0 += G[o, r]
+            s1 += G[o, r + 1]
+            s2 += G[o, r + 2]
+            s3 += G[o, r + 3]
+            s4 += G[o, r + 4]
+            s5 += G[o, r + 5]
+            s6 += G[o, r + 6]
+            s7 += G[o, r + 7]
     left = n - full  # the last n % 8 samples, into lanes 0..left-1
-    return _tree(_accumulate(s, A, c, full, _lanes(G, o, full, left), left, product))
+    r = full
+    if left > 0:
+        s0 += A[c, r] * G[o, r] if product else G[o, r]
+    if left > 1:
+        s1 += A[c, r + 1] * G[o, r + 1] if product else G[o, r + 1]
+    if left > 2:
+        s2 += A[c, r + 2] * G[o, r + 2] if product else G[o, r + 2]
+    if left > 3:
+        s3 += A[c, r + 3] * G[o, r + 3] if product else G[o, r + 3]
+    if left > 4:
+        s4 += A[c, r + 4] * G[o, r + 4] if product else G[o, r + 4]
+    if left > 5:
+        s5 += A[c, r + 5] * G[o, r + 5] if product else G[o, r + 5]
+    if left > 6:
+        s6 += A[c, r + 6] * G[o, r + 6] if product else G[o, r + 6]
+    return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
 
 
 @njit(inline="always")
 def _lane_sums4(A, c, G, o, n):
-    """``_lane_sum(A, c + i, G, o, n, True)`` for ``i < 4``, side by side."""
+    """``_lane_sum(A, c + i, G, o, n, True)`` for ``i < 4``, side by side: four rows'
+    eight lanes each (the rows ``a``, ``b``, ``d``, ``e``), one ``G`` value for four
+    products.  Written out, as ``_lane_sum``: tuples of lanes compile three times
+    slower in numba."""
     f = G.dtype.type
-    s0 = s1 = s2 = s3 = (f(0), f(0), f(0), f(0), f(0), f(0), f(0), f(0))
+    a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = f(0)
+    b0 = b1 = b2 = b3 = b4 = b5 = b6 = b7 = f(0)
+    d0 = d1 = d2 = d3 = d4 = d5 = d6 = d7 = f(0)
+    e0 = e1 = e2 = e3 = e4 = e5 = e6 = e7 = f(0)
     full = n - n % 8
-    eight = np.int64(8)
     for r in range(0, full, 8):
-        g = _lanes(G, o, r, eight)
-        s0 = _accumulate(s0, A, c, r, g, eight, True)
-        s1 = _accumulate(s1, A, c + 1, r, g, eight, True)
-        s2 = _accumulate(s2, A, c + 2, r, g, eight, True)
-        s3 = _accumulate(s3, A, c + 3, r, g, eight, True)
-    left = n - full
-    g = _lanes(G, o, full, left)
+        g0, g1, g2, g3 = G[o, r], G[o, r + 1], G[o, r + 2], G[o, r + 3]
+        g4, g5, g6, g7 = G[o, r + 4], G[o, r + 5], G[o, r + 6], G[o, r + 7]
+        a0 += A[c, r] * g0
+        a1 += A[c, r + 1] * g1
+        a2 += A[c, r + 2] * g2
+        a3 += A[c, r + 3] * g3
+        a4 += A[c, r + 4] * g4
+        a5 += A[c, r + 5] * g5
+        a6 += A[c, r + 6] * g6
+        a7 += A[c, r + 7] * g7
+        b0 += A[c + 1, r] * g0
+        b1 += A[c + 1, r + 1] * g1
+        b2 += A[c + 1, r + 2] * g2
+        b3 += A[c + 1, r + 3] * g3
+        b4 += A[c + 1, r + 4] * g4
+        b5 += A[c + 1, r + 5] * g5
+        b6 += A[c + 1, r + 6] * g6
+        b7 += A[c + 1, r + 7] * g7
+        d0 += A[c + 2, r] * g0
+        d1 += A[c + 2, r + 1] * g1
+        d2 += A[c + 2, r + 2] * g2
+        d3 += A[c + 2, r + 3] * g3
+        d4 += A[c + 2, r + 4] * g4
+        d5 += A[c + 2, r + 5] * g5
+        d6 += A[c + 2, r + 6] * g6
+        d7 += A[c + 2, r + 7] * g7
+        e0 += A[c + 3, r] * g0
+        e1 += A[c + 3, r + 1] * g1
+        e2 += A[c + 3, r + 2] * g2
+        e3 += A[c + 3, r + 3] * g3
+        e4 += A[c + 3, r + 4] * g4
+        e5 += A[c + 3, r + 5] * g5
+        e6 += A[c + 3, r + 6] * g6
+        e7 += A[c + 3, r + 7] * g7
     return (
-        _tree(_accumulate(s0, A, c, full, g, left, True)),
-        _tree(_accumulate(s1, A, c + 1, full, g, left, True)),
-        _tree(_accumulate(s2, A, c + 2, full, g, left, True)),
-        _tree(_accumulate(s3, A, c + 3, full, g, left, True)),
+        _lanes_total(a0, a1, a2, a3, a4, a5, a6, a7, A, c, G, o, full, n),
+        _lanes_total(b0, b1, b2, b3, b4, b5, b6, b7, A, c + 1, G, o, full, n),
+        _lanes_total(d0, d1, d2, d3, d4, d5, d6, d7, A, c + 2, G, o, full, n),
+        _lanes_total(e0, e1, e2, e3, e4, e5, e6, e7, A, c + 3, G, o, full, n),
     )
+
+
+@njit
+def _lanes_total(s0, s1, s2, s3, s4, s5, s6, s7, A, c, G, o, r, n):
+    """``_lane_sum``'s end: samples ``r..n`` (fewer than 8) into lanes 0.., then the tree."""
+    left = n - r
+    if left > 0:
+        s0 += A[c, r] * G[o, r]
+    if left > 1:
+        s1 += A[c, r + 1] * G[o, r + 1]
+    if left > 2:
+        s2 += A[c, r + 2] * G[o, r + 2]
+    if left > 3:
+        s3 += A[c, r + 3] * G[o, r + 3]
+    if left > 4:
+        s4 += A[c, r + 4] * G[o, r + 4]
+    if left > 5:
+        s5 += A[c, r + 5] * G[o, r + 5]
+    if left > 6:
+        s6 += A[c, r + 6] * G[o, r + 6]
+    return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
 
 
 @njit(inline="always")

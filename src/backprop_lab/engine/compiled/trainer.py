@@ -165,8 +165,8 @@ def _cache_failure(exc: BaseException) -> str | None:
 def _with_slp(compile_signature):
     """``compile_signature`` run with LLVM's SLP vectorizer on, for this compilation only.
 
-    The kernels keep eight running sums per batch sum (``kernels._lane_sum``): SLP
-    puts them in vector registers, which makes the backward pass several times
+    ``train_steps`` keeps eight running sums per batch sum (``kernels._lane_sum``):
+    SLP puts them in vector registers, which makes the backward pass several times
     faster, and changes no result (it never reorders floating-point operations).
     numba leaves SLP off by default (``NUMBA_SLP_VECTORIZE``) since LLVM once
     miscompiled with it; the tests check these kernels against the C kernels bit
@@ -209,8 +209,9 @@ class _Kernel:
 
     options = {"error_model": "numpy", "nogil": True}
 
-    def __init__(self, where: str, **options):
+    def __init__(self, where: str, slp: bool = False, **options):
         self.module, self.name = where.split(".")
+        self.slp = slp  # compile with LLVM's SLP vectorizer (``_with_slp``)
         self.options = {**self.options, **options}
         self._dispatcher = None
         self._lock = threading.Lock()
@@ -237,7 +238,8 @@ class _Kernel:
         except RuntimeError as exc:  # numba found no directory to cache in
             warnings.warn(f"{exc}; compiling in every run", RuntimeWarning, stacklevel=3)
             dispatcher = njit(**self.options)(self.func)
-        dispatcher.compile = _with_slp(dispatcher.compile)
+        if self.slp:
+            dispatcher.compile = _with_slp(dispatcher.compile)
         return dispatcher
 
     def cache_files(self) -> list[Path]:
@@ -267,7 +269,10 @@ class _Kernel:
             return self._dispatcher(*args)
 
 
-train_steps = _Kernel("kernels.train_steps", _nrt=False)
+# SLP vectorises train_steps's batch sums (its backward pass several times faster) for
+# about 1 s more of compiling; the whole-fit kernel (the article's family without a C
+# compiler) would take 37 s instead of 9 s to compile with it, and gain nothing measurable.
+train_steps = _Kernel("kernels.train_steps", slp=True, _nrt=False)
 forward_rows = _Kernel("kernels.forward_rows")
 fit_epochs = _Kernel("whole_fit.fit_epochs", _nrt=False)
 permutations = _Kernel("pcg64.permutations", _nrt=False)
