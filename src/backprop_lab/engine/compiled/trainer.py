@@ -336,10 +336,10 @@ def predict(model, X: np.ndarray) -> np.ndarray:
         slope = getattr(hidden.activation, "negative_slope", 0.0)
         return fast.forward(X, theta, hidden.W.shape[1], act, slope)
     spec, lconst = layout(model)
-    return forward_rows(_writable(X), spec, lconst, theta)
+    return forward_rows(_unless_read_only(X), spec, lconst, theta)
 
 
-def _writable(array: np.ndarray) -> np.ndarray:
+def _unless_read_only(array: np.ndarray) -> np.ndarray:
     """``array``, or a copy of it if it is read-only (a read-only memmap, say): numba
     types read-only arrays apart, so each kernel would compile again (10 s or more)
     for an array that no kernel writes."""
@@ -415,8 +415,8 @@ class CompiledTrainer:
         self.shared = validating or any(looks_at_model(cb) for cb in callbacks.callbacks)
         self._loaded = False  # whether the buffers hold the model's state
         self._ahead = False  # whether the buffers hold steps the model has not got
-        self.X = _writable(np.ascontiguousarray(X))
-        self.Y = _writable(np.ascontiguousarray(Y, dtype=self.X.dtype))
+        self.X = _unless_read_only(np.ascontiguousarray(X))
+        self.Y = _unless_read_only(np.ascontiguousarray(Y, dtype=self.X.dtype))
         self.batch_size = batch_size
         self.steps = -(-len(X) // batch_size)
         self.spec, self.lconst = layout(model)
